@@ -1,0 +1,100 @@
+import type { ClientSession } from "./client/ClientSession";
+import type { FanoutRelay } from "./relay/FanoutRelay";
+import type { PriceHub } from "./hub/PriceHub";
+
+/** Bindings and variables, as wrangler.toml declares them. Variables arrive as strings. */
+export interface Env {
+  PRICE_HUB: DurableObjectNamespace<PriceHub>;
+  CLIENT_SESSION: DurableObjectNamespace<ClientSession>;
+  FANOUT_RELAY: DurableObjectNamespace<FanoutRelay>;
+  UPGRADE_LIMITER: RateLimit;
+  API_LIMITER: RateLimit;
+
+  PRICE_SOURCES?: string;
+  POLL_INTERVAL_MS?: string;
+  SOURCE_TIMEOUT_MS?: string;
+  HISTORY_RETENTION_S?: string;
+  CLIENT_TTL_S?: string;
+  MAX_REPLAY?: string;
+  MAX_BUFFER?: string;
+  MAX_DEVIATION_PCT?: string;
+  MAX_SOCKETS_PER_CLIENT?: string;
+  FANOUT_RELAYS?: string;
+  FANOUT_CHUNK?: string;
+  COINDESK_API_KEY?: string;
+  COINDESK_API_URL?: string;
+  COINDESK_MIN_INTERVAL_MS?: string;
+  COINBASE_API_URL?: string;
+  KRAKEN_API_URL?: string;
+  BITSTAMP_API_URL?: string;
+  SIMULATED_VOLATILITY?: string;
+}
+
+export interface Config {
+  priceSources: string[];
+  pollIntervalMs: number;
+  sourceTimeoutMs: number;
+  historyRetentionS: number;
+  clientTtlS: number;
+  maxReplay: number;
+  maxBuffer: number;
+  maxDeviationPct: number;
+  maxSocketsPerClient: number;
+  /** 0 means "size automatically from the subscriber count". */
+  fanoutRelays: number;
+  fanoutChunk: number;
+  coindeskApiKey: string | null;
+  coindeskApiUrl: string;
+  coindeskMinIntervalMs: number;
+  coinbaseApiUrl: string;
+  krakenApiUrl: string;
+  bitstampApiUrl: string;
+  simulatedVolatility: number;
+}
+
+export const DEFAULT_PRICE_SOURCES = "coindesk,coinbase,kraken,bitstamp";
+
+function num(raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(max, Math.max(min, n));
+}
+
+function url(raw: string | undefined, fallback: string): string {
+  return (raw?.trim() || fallback).replace(/\/+$/, "");
+}
+
+/** Reads the variables with their defaults; an unusable value falls back rather than taking the feed down. */
+export function readConfig(env: Partial<Env>): Config {
+  return {
+    priceSources: (env.PRICE_SOURCES?.trim() || DEFAULT_PRICE_SOURCES)
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+    pollIntervalMs: num(env.POLL_INTERVAL_MS, 5000, 250, 3_600_000),
+    sourceTimeoutMs: num(env.SOURCE_TIMEOUT_MS, 0, 0, 60_000),
+    historyRetentionS: num(env.HISTORY_RETENTION_S, 86_400, 60, 30 * 86_400),
+    clientTtlS: num(env.CLIENT_TTL_S, 120, 1, 30 * 86_400),
+    maxReplay: num(env.MAX_REPLAY, 1000, 1, 100_000),
+    maxBuffer: num(env.MAX_BUFFER, 5000, 1, 1_000_000),
+    maxDeviationPct: num(env.MAX_DEVIATION_PCT, 2, 0.01, 100),
+    maxSocketsPerClient: num(env.MAX_SOCKETS_PER_CLIENT, 5, 1, 1000),
+    fanoutRelays: Math.floor(num(env.FANOUT_RELAYS, 0, 0, 256)),
+    fanoutChunk: Math.floor(num(env.FANOUT_CHUNK, 500, 1, 10_000)),
+    coindeskApiKey: env.COINDESK_API_KEY?.trim() || null,
+    coindeskApiUrl: url(env.COINDESK_API_URL, "https://data-api.coindesk.com"),
+    coindeskMinIntervalMs: num(env.COINDESK_MIN_INTERVAL_MS, 0, 0, 3_600_000),
+    coinbaseApiUrl: url(env.COINBASE_API_URL, "https://api.coinbase.com"),
+    krakenApiUrl: url(env.KRAKEN_API_URL, "https://api.kraken.com"),
+    bitstampApiUrl: url(env.BITSTAMP_API_URL, "https://www.bitstamp.net"),
+    simulatedVolatility: num(env.SIMULATED_VOLATILITY, 0.0005, 0, 0.1),
+  };
+}
+
+/** The time one poll may take: it never overruns the interval. */
+export function pollBudgetMs(config: Config): number {
+  return config.sourceTimeoutMs > 0
+    ? Math.min(config.sourceTimeoutMs, config.pollIntervalMs * 0.8)
+    : Math.max(200, Math.floor(config.pollIntervalMs * 0.6));
+}

@@ -1,0 +1,5 @@
+export * from "./currencies";
+export * from "./messages";
+export * from "./query";
+export * from "./result";
+export * from "./tick";

@@ -1,0 +1,93 @@
+import { parseCurrencies, type Currency } from "./currencies";
+import { fail, ok, type ErrorCode, type Result } from "./result";
+import { pickPrices, type Tick } from "./tick";
+
+/** Every frame the server sends. */
+export type ServerMessage =
+  | {
+      type: "welcome";
+      client_id: string;
+      currencies: Currency[];
+      resumed: boolean;
+      interval_ms: number;
+    }
+  | {
+      type: "price";
+      seq: number;
+      ts: number;
+      time: string;
+      prices: Partial<Record<Currency, number>>;
+      sources: string[];
+      replayed: boolean;
+    }
+  | { type: "replay_end"; count: number }
+  | { type: "gap"; from_seq: number; to_seq: number }
+  | { type: "subscribed"; currencies: Currency[] }
+  | { type: "status"; state: "stale"; since: number }
+  | { type: "status"; state: "live" }
+  | { type: "error"; code: ErrorCode; message: string };
+
+export type PriceMessage = Extract<ServerMessage, { type: "price" }>;
+export type StatusMessage = Extract<ServerMessage, { type: "status" }>;
+
+/** Every frame a client may send (besides the text `ping`, answered `pong` by the runtime). */
+export type ClientMessage =
+  | { type: "subscribe"; currencies: Currency[] }
+  | { type: "unsubscribe"; currencies: Currency[] };
+
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+
+export function priceMessage(
+  tick: Tick,
+  currencies: readonly Currency[],
+  replayed: boolean,
+): PriceMessage {
+  return {
+    type: "price",
+    seq: tick.seq,
+    ts: Math.floor(tick.tsMs / 1000),
+    time: new Date(tick.tsMs).toISOString(),
+    prices: pickPrices(tick.prices, currencies),
+    sources: tick.sources,
+    replayed,
+  };
+}
+
+export function errorMessage(code: ErrorCode, message: string): ServerMessage {
+  return { type: "error", code, message };
+}
+
+/** Parses one text frame from a client. Never throws. */
+export function parseClientFrame(text: string): Result<ClientMessage> {
+  if (text.length > MAX_CLIENT_FRAME_BYTES) {
+    return fail("frame_too_large", `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return fail("invalid_frame", "frame is not JSON");
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return fail("invalid_frame", "frame must be a JSON object");
+  }
+  const { type, currencies } = data as Record<string, unknown>;
+  if (type !== "subscribe" && type !== "unsubscribe") {
+    const shown = typeof type === "string" ? `"${type.slice(0, 32)}"` : "missing";
+    return fail("unknown_type", `unknown frame type ${shown}; expected subscribe or unsubscribe`);
+  }
+  if (!Array.isArray(currencies)) {
+    return fail("invalid_currencies", `${type} needs "currencies": an array of currency codes`);
+  }
+  const parsed = parseCurrencies(currencies);
+  if (!parsed.ok) return parsed;
+  return ok({ type, currencies: parsed.value });
+}
+
+/** The socket's currency set after a subscribe/unsubscribe frame. */
+export function applySubscription(current: readonly Currency[], msg: ClientMessage): Currency[] {
+  if (msg.type === "subscribe") {
+    return [...current, ...msg.currencies.filter((c) => !current.includes(c))];
+  }
+  return current.filter((c) => !msg.currencies.includes(c));
+}

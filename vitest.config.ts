@@ -1,0 +1,27 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // Tests drive the hub by hand (runDurableObjectAlarm / RPC) with a fetch stub as upstream;
+        // a long interval keeps wall-clock alarms out of the way.
+        bindings: {
+          PRICE_SOURCES: "coinbase,kraken,bitstamp",
+          POLL_INTERVAL_MS: "3600000",
+          SOURCE_TIMEOUT_MS: "2000",
+          COINBASE_API_URL: "http://coinbase.test",
+          KRAKEN_API_URL: "http://kraken.test",
+          BITSTAMP_API_URL: "http://bitstamp.test",
+          COINDESK_API_URL: "http://coindesk.test",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**"],
+  },
+});
