@@ -1,0 +1,243 @@
+import { DurableObject } from "cloudflare:workers";
+import { readConfig, type Config, type Env } from "../config";
+import type { Currency, StatusMessage, Tick } from "../protocol";
+import { deliverToSessions, mergeReports } from "../relay/deliver";
+import type { DeliveryReport, HubEvent } from "../relay/events";
+import { partitionSubscribers, relayCount } from "../relay/partition";
+import { log } from "../shared/log";
+import { buildHealth, type HubHealth } from "./health";
+import { TickTable, type TickPage } from "./history";
+import { initialPollerState, pollOnce, type PollerState } from "./poller";
+import { isStale, nextTick } from "./publish";
+import type { Quotes } from "../sources/types";
+
+export const HUB_NAME = "global";
+
+/** What the hub remembers between polls, besides its history and subscribers. */
+interface HubState {
+  lastSeq: number;
+  lastPollAtMs: number | null;
+  lastFreshAtMs: number | null;
+  staleSinceMs: number | null;
+  suspect: Currency[];
+  lastFanout: (DeliveryReport & { seq: number; relays: number; durationMs: number }) | null;
+  startedAtMs: number;
+}
+
+export interface SubscribeResult {
+  latest: Tick | null;
+  status: StatusMessage;
+  intervalMs: number;
+}
+
+/**
+ * The one object that polls upstream, keeps the price history and fans each new price out.
+ * Its alarm loop runs every POLL_INTERVAL_MS; the cron trigger only re-arms it if it ever stopped.
+ */
+export class PriceHub extends DurableObject<Env> {
+  private readonly history: TickTable;
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.history = new TickTable(this.sql, "ticks");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
+  }
+
+  private get config(): Config {
+    return readConfig(this.env);
+  }
+
+  private get state(): HubState {
+    const stored = this.ctx.storage.kv.get<HubState>("hub");
+    if (stored) return stored;
+    const initial: HubState = {
+      lastSeq: 0,
+      lastPollAtMs: null,
+      lastFreshAtMs: null,
+      staleSinceMs: null,
+      suspect: [],
+      lastFanout: null,
+      startedAtMs: Date.now(),
+    };
+    this.ctx.storage.kv.put("hub", initial);
+    return initial;
+  }
+
+  private set state(next: HubState) {
+    this.ctx.storage.kv.put("hub", next);
+  }
+
+  override async alarm(): Promise<void> {
+    const startedAt = Date.now();
+    const config = this.config;
+    try {
+      await this.pollAndPublish(config);
+    } catch (error) {
+      log("hub_poll_failed", { error: String(error) });
+    } finally {
+      // Never let the loop die; setAlarm(now) inside alarm() is dropped locally, hence the +1.
+      await this.ctx.storage.setAlarm(Math.max(startedAt + config.pollIntervalMs, Date.now() + 1));
+    }
+  }
+
+  /** One turn of the loop: poll the sources, then publish what they said. */
+  async pollAndPublish(config: Config = this.config): Promise<Tick | null> {
+    const poller = this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState();
+    const outcome = await pollOnce(poller, {
+      config,
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+      now: Date.now,
+      log: (event: Record<string, unknown>) => log("source_event", event),
+    });
+    return this.publish(outcome.prices, outcome.sources, { poller: outcome.state, suspect: outcome.suspect }, config);
+  }
+
+  /**
+   * Records a poll's result: a new tick when a price changed (seq, history), the feed's
+   * staleness, and the fan-out of both. Empty `prices` means the poll produced nothing fresh.
+   */
+  async publish(
+    prices: Quotes,
+    sources: string[],
+    extras: { poller?: PollerState; suspect?: Currency[] } = {},
+    config: Config = this.config,
+  ): Promise<Tick | null> {
+    const now = Date.now();
+    const state = this.state;
+    const fresh = Object.keys(prices).length > 0;
+    const tick = fresh ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now) : null;
+
+    // One synchronous block: the seq, the tick and the poller state commit together or not at all.
+    this.ctx.storage.transactionSync(() => {
+      if (extras.poller) this.ctx.storage.kv.put("poller", extras.poller);
+      if (tick) this.history.insert(tick);
+      this.history.deleteOlderThan(now - config.historyRetentionS * 1000);
+    });
+
+    const lastFreshAtMs = fresh ? now : (state.lastFreshAtMs ?? state.startedAtMs);
+    const stale = isStale(lastFreshAtMs, now, config.pollIntervalMs);
+    const statusChange: StatusMessage | null =
+      stale && state.staleSinceMs === null
+        ? { type: "status", state: "stale", since: Math.floor(lastFreshAtMs / 1000) }
+        : !stale && state.staleSinceMs !== null
+          ? { type: "status", state: "live" }
+          : null;
+    this.state = {
+      ...state,
+      lastSeq: tick ? tick.seq : state.lastSeq,
+      lastPollAtMs: now,
+      lastFreshAtMs,
+      staleSinceMs: stale ? (state.staleSinceMs ?? lastFreshAtMs) : null,
+      suspect: extras.suspect ?? [],
+    };
+
+    if (statusChange) {
+      log("feed_status", { state: statusChange.state });
+      await this.fanout({ kind: "status", status: statusChange }, config);
+    }
+    if (tick) await this.fanout({ kind: "tick", tick }, config);
+    return tick;
+  }
+
+  private async fanout(event: HubEvent, config: Config): Promise<void> {
+    const started = Date.now();
+    const ids = this.sql
+      .exec<{ client_id: string }>("SELECT client_id FROM subscribers")
+      .toArray()
+      .map((r) => r.client_id);
+    if (ids.length === 0) return;
+    const relays = relayCount(ids.length, config.fanoutRelays, config.fanoutChunk);
+    let report: DeliveryReport;
+    if (relays === 0) {
+      report = await deliverToSessions(this.env, event, ids);
+    } else {
+      const groups = partitionSubscribers(ids, relays);
+      const reports = await Promise.allSettled(
+        groups.map((group, i) =>
+          group.length === 0
+            ? Promise.resolve({ delivered: 0, failed: 0, gone: [] })
+            : this.env.FANOUT_RELAY.get(this.env.FANOUT_RELAY.idFromName(`relay-${i}`)).relay(event, group),
+        ),
+      );
+      report = mergeReports(
+        reports.map((r, i) =>
+          r.status === "fulfilled" ? r.value : { delivered: 0, failed: groups[i]!.length, gone: [] },
+        ),
+      );
+    }
+    for (const id of report.gone) this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", id);
+    if (report.failed > 0) log("fanout_failures", { failed: report.failed, of: ids.length });
+    if (event.kind === "tick") {
+      this.state = {
+        ...this.state,
+        lastFanout: { ...report, seq: event.tick.seq, relays, durationMs: Date.now() - started },
+      };
+    }
+  }
+
+  /** Cron watchdog: re-arms the loop if no alarm is set. Returns true when it had to. */
+  async ensureRunning(): Promise<boolean> {
+    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    await this.ctx.storage.setAlarm(Date.now() + 1);
+    log("hub_rearmed", {});
+    return true;
+  }
+
+  async subscribe(clientId: string): Promise<SubscribeResult> {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO subscribers (client_id, since_ms) VALUES (?, ?)",
+      clientId,
+      Date.now(),
+    );
+    await this.ensureRunning();
+    return { latest: this.history.latest(), status: this.status(), intervalMs: this.config.pollIntervalMs };
+  }
+
+  unsubscribe(clientId: string): void {
+    this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", clientId);
+  }
+
+  subscriberCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscribers").one().n;
+  }
+
+  latest(): Tick | null {
+    return this.history.latest();
+  }
+
+  ticksAfter(afterSeq: number, limit: number): TickPage {
+    return this.history.after(afterSeq, limit);
+  }
+
+  ticksSince(sinceMs: number, limit: number): TickPage {
+    return this.history.since(sinceMs, limit);
+  }
+
+  priceHistory(currency: Currency, fromMs: number, toMs: number, limit: number): Tick[] {
+    return this.history.pricesBetween(currency, fromMs, toMs, limit);
+  }
+
+  status(): StatusMessage {
+    const { staleSinceMs } = this.state;
+    return staleSinceMs === null
+      ? { type: "status", state: "live" }
+      : { type: "status", state: "stale", since: Math.floor(staleSinceMs / 1000) };
+  }
+
+  async health(): Promise<HubHealth> {
+    const config = this.config;
+    return buildHealth({
+      config,
+      state: this.state,
+      poller: this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState(),
+      latest: this.history.latest(),
+      subscribers: this.subscriberCount(),
+      alarmAtMs: await this.ctx.storage.getAlarm(),
+      nowMs: Date.now(),
+    });
+  }
+}
+
+export type { HubState };

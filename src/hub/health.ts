@@ -1,0 +1,49 @@
+import type { Config } from "../config";
+import type { Currency, Tick } from "../protocol";
+import type { HubState } from "./PriceHub";
+import { sourceHealthReport, type PollerState, type SourceHealth } from "./poller";
+import { isStale } from "./publish";
+
+export interface HubHealth {
+  ok: boolean;
+  status: "live" | "stale";
+  last_poll: string | null;
+  last_fresh_price: string | null;
+  last_tick: { seq: number; time: string } | null;
+  stale_since: string | null;
+  suspect: Currency[];
+  subscribers: number;
+  poll_interval_ms: number;
+  next_poll: string | null;
+  last_fanout: HubState["lastFanout"];
+  sources: SourceHealth[];
+}
+
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+export function buildHealth(input: {
+  config: Config;
+  state: HubState;
+  poller: PollerState;
+  latest: Tick | null;
+  subscribers: number;
+  alarmAtMs: number | null;
+  nowMs: number;
+}): HubHealth {
+  const { config, state, nowMs } = input;
+  const stale = isStale(state.lastFreshAtMs ?? state.startedAtMs, nowMs, config.pollIntervalMs);
+  return {
+    ok: !stale,
+    status: stale ? "stale" : "live",
+    last_poll: iso(state.lastPollAtMs),
+    last_fresh_price: iso(state.lastFreshAtMs),
+    last_tick: input.latest ? { seq: input.latest.seq, time: iso(input.latest.tsMs)! } : null,
+    stale_since: stale ? iso(state.staleSinceMs ?? state.lastFreshAtMs ?? state.startedAtMs) : null,
+    suspect: state.suspect,
+    subscribers: input.subscribers,
+    poll_interval_ms: config.pollIntervalMs,
+    next_poll: iso(input.alarmAtMs),
+    last_fanout: state.lastFanout,
+    sources: sourceHealthReport(input.poller, config, nowMs),
+  };
+}

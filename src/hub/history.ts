@@ -1,0 +1,160 @@
+import type { Currency, Tick } from "../protocol";
+
+/** A page of ticks for a replay; `dropped` counts the oldest ticks left out by the limit. */
+export interface TickPage {
+  ticks: Tick[];
+  /** Set when ticks in the asked range are missing: dropped by the limit or no longer kept. */
+  gap: { fromSeq: number; toSeq: number } | null;
+}
+
+interface TickRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  ts_ms: number;
+  prices: string;
+  changed: string;
+  sources: string;
+}
+
+const rowToTick = (row: TickRow): Tick => ({
+  seq: row.seq,
+  tsMs: row.ts_ms,
+  prices: JSON.parse(row.prices),
+  changed: JSON.parse(row.changed),
+  sources: JSON.parse(row.sources),
+});
+
+/**
+ * A table of ticks ordered by seq. The hub keeps its history in one, each client session
+ * keeps its offline buffer in another: the same shape and the same queries serve both.
+ */
+export class TickTable {
+  private created = false;
+
+  constructor(
+    private readonly storageSql: SqlStorage,
+    private readonly table: "ticks" | "buffer",
+  ) {}
+
+  /** The table is created on first use, so an object that never stored a tick (or was purged) holds none. */
+  private get sql(): SqlStorage {
+    if (!this.created) {
+      this.storageSql.exec(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+           seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
+           prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)`,
+      );
+      this.storageSql.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_ts ON ${this.table}(ts_ms)`);
+      this.created = true;
+    }
+    return this.storageSql;
+  }
+
+  /** Call after storage.deleteAll(): the table is gone and is re-created on next use. */
+  forget(): void {
+    this.created = false;
+  }
+
+  insert(tick: Tick): void {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources) VALUES (?, ?, ?, ?, ?)`,
+      tick.seq,
+      tick.tsMs,
+      JSON.stringify(tick.prices),
+      JSON.stringify(tick.changed),
+      JSON.stringify(tick.sources),
+    );
+  }
+
+  latest(): Tick | null {
+    const rows = this.sql
+      .exec<TickRow>(`SELECT * FROM ${this.table} ORDER BY seq DESC LIMIT 1`)
+      .toArray();
+    return rows[0] ? rowToTick(rows[0]) : null;
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${this.table}`).one().n;
+  }
+
+  oldestSeq(): number | null {
+    return this.sql.exec<{ s: number | null }>(`SELECT MIN(seq) AS s FROM ${this.table}`).one().s;
+  }
+
+  /** Ticks with seq > afterSeq, at most `limit` of them: the newest are kept. */
+  after(afterSeq: number, limit: number): TickPage {
+    const ticks = this.sql
+      .exec<TickRow>(
+        `SELECT * FROM (SELECT * FROM ${this.table} WHERE seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+        afterSeq,
+        limit,
+      )
+      .toArray()
+      .map(rowToTick);
+    const first = ticks[0];
+    const gap = first && first.seq > afterSeq + 1 ? { fromSeq: afterSeq + 1, toSeq: first.seq - 1 } : null;
+    return { ticks, gap };
+  }
+
+  /** Ticks with ts >= sinceMs, at most `limit` of them: the newest are kept. */
+  since(sinceMs: number, limit: number): TickPage {
+    const ticks = this.sql
+      .exec<TickRow>(
+        `SELECT * FROM (SELECT * FROM ${this.table} WHERE ts_ms >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+        sinceMs,
+        limit,
+      )
+      .toArray()
+      .map(rowToTick);
+    const first = ticks[0];
+    let gap: TickPage["gap"] = null;
+    if (first) {
+      const skipped = this.sql
+        .exec<{ s: number | null }>(
+          `SELECT MIN(seq) AS s FROM ${this.table} WHERE ts_ms >= ? AND seq < ?`,
+          sinceMs,
+          first.seq,
+        )
+        .one().s;
+      if (skipped !== null) gap = { fromSeq: skipped, toSeq: first.seq - 1 };
+    }
+    return { ticks, gap };
+  }
+
+  /** One currency's price over a time window, oldest first. */
+  pricesBetween(currency: Currency, fromMs: number, toMs: number, limit: number): Tick[] {
+    return this.sql
+      .exec<TickRow>(
+        `SELECT * FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? AND json_extract(prices, '$.' || ?) IS NOT NULL
+         ORDER BY seq DESC LIMIT ?`,
+        fromMs,
+        toMs,
+        currency,
+        limit,
+      )
+      .toArray()
+      .map(rowToTick)
+      .reverse();
+  }
+
+  deleteOlderThan(tsMs: number): void {
+    this.sql.exec(`DELETE FROM ${this.table} WHERE ts_ms < ?`, tsMs);
+  }
+
+  /** Drops the oldest rows beyond `keep`; returns the seq range dropped, if any. */
+  trimTo(keep: number): { fromSeq: number; toSeq: number } | null {
+    const excess = this.count() - keep;
+    if (excess <= 0) return null;
+    const range = this.sql
+      .exec<{ lo: number; hi: number }>(
+        `SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM (SELECT seq FROM ${this.table} ORDER BY seq LIMIT ?)`,
+        excess,
+      )
+      .one();
+    this.sql.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, range.hi);
+    return { fromSeq: range.lo, toSeq: range.hi };
+  }
+
+  clear(): void {
+    this.sql.exec(`DELETE FROM ${this.table}`);
+  }
+}

@@ -1,0 +1,13 @@
+import type { Env } from "./config";
+import { hubStub } from "./http/hub";
+import { router } from "./http/router";
+
+export { ClientSession } from "./client/ClientSession";
+export { PriceHub } from "./hub/PriceHub";
+export { FanoutRelay } from "./relay/FanoutRelay";
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  // Cron watchdog: the hub's own alarms give the cadence; this only re-arms them if they stopped.
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(hubStub(env).ensureRunning()),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,16 @@
+import type { StatusMessage, Tick } from "../protocol";
+
+/** What the hub pushes to client sessions (directly or through relays). */
+export type HubEvent = { kind: "tick"; tick: Tick } | { kind: "status"; status: StatusMessage };
+
+/** A session's answer: `subscribed: false` tells the hub to forget it (it expired). */
+export interface ReceiveResult {
+  subscribed: boolean;
+}
+
+export interface DeliveryReport {
+  delivered: number;
+  failed: number;
+  /** Sessions that no longer exist: the hub drops them from its subscribers. */
+  gone: string[];
+}

@@ -1,0 +1,149 @@
+import { createExecutionContext, createScheduledController, env, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { ClientSession } from "../../src/client/ClientSession";
+import { FanoutRelay } from "../../src/relay/FanoutRelay";
+import worker from "../../src/index";
+import { readConfig } from "../../src/config";
+import { nextTick } from "../../src/hub/publish";
+import { connect } from "../support/feed";
+import { hub, publishTick } from "../support/hub";
+
+/** The object's id, for fault injection aimed at one instance of a class. */
+const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
+
+describe("nextTick (publish only on change)", () => {
+  const prev = { seq: 4, tsMs: 1, prices: { USD: 100, EUR: 90 }, changed: ["USD" as const], sources: ["a"] };
+
+  it("publishes nothing when no price changed", () => {
+    expect(nextTick(prev, { USD: 100, EUR: 90 }, ["a"], 5, 2)).toBeNull();
+    expect(nextTick(prev, { USD: 100 }, ["a"], 5, 2)).toBeNull();
+  });
+
+  it("publishes the changed currencies and keeps the others' last price", () => {
+    expect(nextTick(prev, { EUR: 91 }, ["kraken", "coinbase"], 5, 2)).toEqual({
+      seq: 5,
+      tsMs: 2,
+      prices: { USD: 100, EUR: 91 },
+      changed: ["EUR"],
+      sources: ["coinbase", "kraken"],
+    });
+  });
+
+  it("publishes the first tick whatever it says", () => {
+    expect(nextTick(null, { USD: 1 }, ["a"], 1, 2)?.changed).toEqual(["USD"]);
+  });
+});
+
+describe("PriceHub", () => {
+  it("gives each tick seq + 1, never reused across a restart, and keeps it in history", async () => {
+    const a = await publishTick();
+    expect(await hub().publish({ USD: a.prices.USD!, EUR: a.prices.EUR!, GBP: a.prices.GBP! }, ["test"])).toBeNull();
+    await evictDurableObject(hub());
+    const b = await publishTick();
+    expect(b.seq).toBe(a.seq + 1);
+
+    // Even with the history pruned to nothing, seq goes on from where it was.
+    await runInDurableObject(hub(), (_i, state) => state.storage.sql.exec("DELETE FROM ticks"));
+    await evictDurableObject(hub());
+    const c = await publishTick();
+    expect(c.seq).toBe(b.seq + 1);
+    const page = await hub().ticksAfter(b.seq, 10);
+    expect(page.ticks.map((t) => t.seq)).toEqual([c.seq]);
+    expect(page.gap).toBeNull();
+  });
+
+  it("serves history by time for one currency", async () => {
+    const t = await publishTick();
+    const points = await hub().priceHistory("GBP", t.tsMs - 1, t.tsMs + 1, 100);
+    expect(points.at(-1)).toMatchObject({ seq: t.seq, prices: { GBP: t.prices.GBP } });
+  });
+
+  it("drops history older than HISTORY_RETENTION_S", async () => {
+    const old = await publishTick();
+    await runInDurableObject(hub(), (_i, state) =>
+      state.storage.sql.exec("UPDATE ticks SET ts_ms = ? WHERE seq = ?", old.tsMs - 90_000_000, old.seq),
+    );
+    await publishTick();
+    const left = await runInDurableObject(hub(), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM ticks WHERE seq = ?", old.seq).one().n,
+    );
+    expect(left).toBe(0);
+  });
+
+  it("forgets subscribers whose session has expired", async () => {
+    await hub().subscribe("ghost-client"); // no session behind it
+    await publishTick();
+    const n = await runInDurableObject(hub(), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "ghost-client").one().n,
+    );
+    expect(n).toBe(0);
+  });
+
+  it("is re-armed by the cron watchdog when its alarm is gone, and left alone when armed", async () => {
+    await runInDurableObject(hub(), (_i, state) => state.storage.deleteAlarm());
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const armed = await runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
+    expect(armed).not.toBeNull();
+
+    expect(await hub().ensureRunning()).toBe(false);
+    expect(await runInDurableObject(hub(), (_i, state) => state.storage.getAlarm())).toBe(armed);
+    await runInDurableObject(hub(), (_i, state) => state.storage.deleteAlarm());
+  });
+
+  it("fans out through relays without losing or repeating a tick, even when a relay fails", async () => {
+    await publishTick();
+    const ids = Array.from({ length: 12 }, (_, i) => `relay-client-${i}`);
+    const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
+    await Promise.all(clients.map((c) => c.waitForFrames(2)));
+    const config = { ...readConfig(env), fanoutRelays: 3 };
+    const publishVia = () =>
+      runInDurableObject(hub(), (instance) => {
+        const usd = 80_000 + Math.random() * 1000;
+        return instance.publish({ USD: Math.round(usd * 100) / 100 }, ["test"], {}, config);
+      });
+
+    const t1 = (await publishVia())!;
+    // Relay 1 breaks for one tick: its clients catch up on the next one.
+    const relay1 = env.FANOUT_RELAY.idFromName("relay-1");
+    const realRelay = FanoutRelay.prototype.relay;
+    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (this: FanoutRelay, ...args) {
+      if (idOf(this).equals(relay1)) throw new Error("relay down");
+      return realRelay.apply(this, args);
+    });
+    const t2 = (await publishVia())!;
+    spy.mockRestore();
+    const health = await hub().health();
+    expect(health.last_fanout).toMatchObject({ relays: 3, seq: t2.seq });
+    expect(health.last_fanout!.failed).toBeGreaterThan(0);
+    const t3 = (await publishVia())!;
+
+    await Promise.all(clients.map((c) => c.waitForFrames(5)));
+    for (const c of clients) {
+      expect(c.prices().map((p) => p.seq).slice(1)).toEqual([t1.seq, t2.seq, t3.seq]);
+    }
+    clients.forEach((c) => c.close());
+  });
+
+  it("keeps delivering to the others when one client object fails", async () => {
+    await publishTick();
+    const good = await connect("client_id=fine-client");
+    const bad = await connect("client_id=broken-client");
+    await good.waitForFrames(2);
+    await bad.waitForFrames(2);
+    const broken = env.CLIENT_SESSION.idFromName("broken-client");
+    const realReceive = ClientSession.prototype.receive;
+    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (this: ClientSession, ...args) {
+      if (idOf(this).equals(broken)) throw new Error("session broken");
+      return realReceive.apply(this, args);
+    });
+    const t = await publishTick();
+    spy.mockRestore();
+    await good.waitForFrames(3);
+    expect(good.frames[2]).toMatchObject({ seq: t.seq });
+    expect((await hub().health()).last_fanout).toMatchObject({ seq: t.seq, failed: 1 });
+    good.close();
+    bad.close();
+  });
+});
