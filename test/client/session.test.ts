@@ -1,0 +1,312 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { connect, type FeedClient } from "../support/feed";
+import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+
+const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
+
+/** Closes the socket and waits until its session has seen the close (and gone offline). */
+async function closeAndSettle(client: FeedClient, stillOpen = 0) {
+  const welcome = client.frames[0];
+  if (welcome?.type !== "welcome") throw new Error("no welcome yet");
+  const clientId = welcome.client_id;
+  client.close();
+  for (let i = 0; i < 200; i++) {
+    const open = await runInDurableObject(sessionStub(clientId), (_i, state) =>
+      state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
+    );
+    if (open === stillOpen) return sleep(20);
+    await sleep(10);
+  }
+  throw new Error(`session ${clientId} never saw the close`);
+}
+
+describe("a live socket", () => {
+  it("gets welcome, the latest price at once, then each new price", async () => {
+    const first = await publishTick();
+    const client = await connect("client_id=live-1&currencies=usd,EUR,usd");
+    const [welcome, snapshot] = await client.waitForFrames(2);
+    expect(welcome).toEqual({ type: "welcome", client_id: "live-1", currencies: ["USD", "EUR"], resumed: false, interval_ms: 3_600_000 });
+    expect(snapshot).toMatchObject({ type: "price", seq: first.seq, replayed: false, sources: ["test"] });
+    expect(Object.keys((snapshot as { prices: object }).prices)).toEqual(["USD", "EUR"]);
+
+    const next = await publishTick();
+    await client.waitForFrames(3);
+    expect(client.frames[2]).toEqual({
+      type: "price",
+      seq: next.seq,
+      ts: Math.floor(next.tsMs / 1000),
+      time: new Date(next.tsMs).toISOString(),
+      prices: { USD: next.prices.USD, EUR: next.prices.EUR },
+      sources: ["test"],
+      replayed: false,
+    });
+    client.close();
+  });
+
+  it("is sent a tick only when one of its currencies changed", async () => {
+    const base = await publishTick();
+    const usdOnly = await connect("client_id=change-usd&currencies=USD");
+    const eur = await connect("client_id=change-eur&currencies=EUR");
+    await usdOnly.waitForFrames(2);
+    await eur.waitForFrames(2);
+    const eurMove = await publishTick({ EUR: (base.prices.EUR ?? 0) + 10 });
+    const usdMove = await publishTick({ USD: (base.prices.USD ?? 0) + 10 });
+    await usdOnly.waitForFrames(3);
+    await eur.waitForFrames(3);
+    expect(seqs(usdOnly)).toEqual([base.seq, usdMove.seq]);
+    expect(seqs(eur)).toEqual([base.seq, eurMove.seq]);
+    usdOnly.close();
+    eur.close();
+  });
+
+  it("changes currencies with subscribe/unsubscribe and answers bad frames without closing", async () => {
+    await publishTick();
+    const client = await connect("client_id=subs&currencies=USD");
+    await client.waitForFrames(2);
+    client.send({ type: "subscribe", currencies: ["gbp", "EUR"] });
+    expect(await client.waitFor("subscribed")).toEqual({ type: "subscribed", currencies: ["USD", "GBP", "EUR"] });
+    client.send({ type: "unsubscribe", currencies: ["USD"] });
+    await client.waitForFrames(4);
+    expect(client.frames[3]).toEqual({ type: "subscribed", currencies: ["GBP", "EUR"] });
+
+    const tick = await publishTick();
+    await client.waitForFrames(5);
+    expect(client.frames[4]).toMatchObject({ seq: tick.seq, prices: { GBP: tick.prices.GBP, EUR: tick.prices.EUR } });
+    expect(Object.keys((client.frames[4] as { prices: object }).prices)).toEqual(["GBP", "EUR"]);
+
+    client.send("not json");
+    client.send({ type: "subscribe", currencies: ["XYZ"] });
+    client.send({ type: "dance" });
+    await client.waitForFrames(8);
+    expect(client.frames.slice(5).map((f) => (f.type === "error" ? f.code : f.type))).toEqual([
+      "invalid_frame",
+      "unsupported_currency",
+      "unknown_type",
+    ]);
+    client.send("ping");
+    expect(await client.waitFor("pong")).toEqual({ type: "pong" });
+    expect(client.closed).toBeNull();
+    client.close();
+  });
+
+  it("keeps several sockets of one client live; buffering waits for the last to close", async () => {
+    await publishTick();
+    const a = await connect("client_id=two-tabs");
+    const b = await connect("client_id=two-tabs");
+    await a.waitForFrames(2);
+    await b.waitForFrames(2);
+    const t1 = await publishTick();
+    await a.waitForFrames(3);
+    await b.waitForFrames(3);
+    expect(a.frames[2]).toMatchObject({ seq: t1.seq });
+    expect(b.frames[2]).toMatchObject({ seq: t1.seq });
+
+    await closeAndSettle(a, 1);
+    const t2 = await publishTick();
+    await b.waitForFrames(4);
+    expect(b.frames[3]).toMatchObject({ seq: t2.seq, replayed: false });
+    const buffered = await runInDurableObject(sessionStub("two-tabs"), (_i, state) => {
+      const exists = state.storage.sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'buffer'").one().n;
+      return exists ? state.storage.sql.exec("SELECT COUNT(*) AS n FROM buffer").one().n : 0;
+    });
+    expect(buffered).toBe(0);
+    b.close();
+  });
+
+  it("keeps delivering after the object is evicted (hibernation)", async () => {
+    await publishTick();
+    const client = await connect("client_id=evicted");
+    await client.waitForFrames(2);
+    await evictDurableObject(sessionStub("evicted"), { webSockets: "hibernate" });
+    const t = await publishTick();
+    await client.waitForFrames(3);
+    expect(client.frames[2]).toMatchObject({ type: "price", seq: t.seq, replayed: false });
+    client.send({ type: "subscribe", currencies: ["EUR"] });
+    expect(await client.waitFor("subscribed")).toEqual({ type: "subscribed", currencies: ["USD", "EUR"] });
+    client.close();
+  });
+
+  it("fills a missed delivery from the hub's history so no tick is skipped", async () => {
+    await publishTick();
+    const client = await connect("client_id=gap-fill");
+    await client.waitForFrames(2);
+    // The hub forgets this subscriber for two ticks, as if deliveries had failed.
+    await hub().unsubscribe("gap-fill");
+    const lost1 = await publishTick();
+    const lost2 = await publishTick();
+    await hub().subscribe("gap-fill");
+    const t = await publishTick();
+    await client.waitForFrames(5);
+    expect(seqs(client).slice(1)).toEqual([lost1.seq, lost2.seq, t.seq]);
+    client.close();
+  });
+});
+
+describe("reconnecting", () => {
+  it("replays exactly the ticks missed while offline, then goes live", async () => {
+    await publishTick();
+    const first = await connect("client_id=resume-1&currencies=USD");
+    await first.waitForFrames(2);
+    await closeAndSettle(first);
+    const missed = [await publishTick(), await publishTick(), await publishTick()];
+
+    const again = await connect("client_id=resume-1");
+    await again.waitForFrames(5);
+    expect(again.frames[0]).toMatchObject({ type: "welcome", resumed: true, currencies: ["USD"] });
+    expect(again.frames.slice(1, 4)).toEqual(
+      missed.map((t) => expect.objectContaining({ type: "price", seq: t.seq, replayed: true, prices: { USD: t.prices.USD } })),
+    );
+    expect(again.frames[4]).toEqual({ type: "replay_end", count: 3 });
+    const live = await publishTick();
+    await again.waitForFrames(6);
+    expect(again.frames[5]).toMatchObject({ seq: live.seq, replayed: false });
+    again.close();
+  });
+
+  it("sends replay_end 0 and the snapshot when nothing was missed", async () => {
+    const latest = await publishTick();
+    const first = await connect("client_id=resume-empty");
+    await first.waitForFrames(2);
+    await closeAndSettle(first);
+    const again = await connect("client_id=resume-empty");
+    await again.waitForFrames(3);
+    expect(again.frames.slice(1)).toEqual([
+      { type: "replay_end", count: 0 },
+      expect.objectContaining({ type: "price", seq: latest.seq, replayed: false }),
+    ]);
+    again.close();
+  });
+
+  it("resumes exactly after last_seq, from the buffer or from the hub's history", async () => {
+    const before = await publishTick();
+    const t1 = await publishTick();
+    const t2 = await publishTick();
+    // A client the server has never seen, that already has everything up to `before`.
+    const client = await connect(`client_id=lastseq&last_seq=${before.seq}`);
+    await client.waitForFrames(4);
+    expect(client.frames[0]).toMatchObject({ resumed: false });
+    expect(client.frames.slice(1)).toEqual([
+      expect.objectContaining({ seq: t1.seq, replayed: true }),
+      expect.objectContaining({ seq: t2.seq, replayed: true }),
+      { type: "replay_end", count: 2 },
+    ]);
+    await closeAndSettle(client);
+    const t3 = await publishTick();
+    const again = await connect(`client_id=lastseq&last_seq=${t2.seq}`);
+    await again.waitForFrames(3);
+    expect(again.frames.slice(1)).toEqual([
+      expect.objectContaining({ seq: t3.seq, replayed: true }),
+      { type: "replay_end", count: 1 },
+    ]);
+    again.close();
+  });
+
+  it("filters by start_timedate, reaching back into the hub's history for a new client", async () => {
+    const old = await publishTick();
+    await sleep(1100);
+    const recent = await publishTick();
+    const start = Math.floor(recent.tsMs / 1000);
+    expect(Math.floor(old.tsMs / 1000)).toBeLessThan(start);
+    const client = await connect(`client_id=start-td&start_timedate=${start}`);
+    await client.waitForFrames(3);
+    expect(client.frames.slice(1)).toEqual([
+      expect.objectContaining({ seq: recent.seq, replayed: true }),
+      { type: "replay_end", count: 1 },
+    ]);
+
+    // Offline now; a reconnect with a start inside the offline window is served from the buffer.
+    await closeAndSettle(client);
+    await sleep(1100);
+    const missed = await publishTick();
+    const again = await connect(`client_id=start-td&start_timedate=${Math.floor(missed.tsMs / 1000)}`);
+    await again.waitForFrames(3);
+    expect(again.frames.slice(1)).toEqual([
+      expect.objectContaining({ seq: missed.seq, replayed: true }),
+      { type: "replay_end", count: 1 },
+    ]);
+    again.close();
+  });
+
+  it("neither loses nor repeats a tick that arrives during the replay", async () => {
+    await publishTick();
+    const first = await connect("client_id=mid-replay");
+    await first.waitForFrames(2);
+    await closeAndSettle(first);
+    const missed = [await publishTick(), await publishTick()];
+    const [again, during] = await Promise.all([connect("client_id=mid-replay"), publishTick()]);
+    const after = await publishTick();
+    await again.waitForSeq(after.seq);
+    const got = seqs(again);
+    expect(got).toEqual([...missed.map((t) => t.seq), during.seq, after.seq].filter((s, i, all) => all.indexOf(s) === i));
+    expect(new Set(got).size).toBe(got.length);
+    again.close();
+  });
+
+  it("survives eviction between the ticks it buffers", async () => {
+    await publishTick();
+    const first = await connect("client_id=evict-buffer");
+    await first.waitForFrames(2);
+    await closeAndSettle(first);
+    const t1 = await publishTick();
+    await evictDurableObject(sessionStub("evict-buffer"));
+    const t2 = await publishTick();
+    await evictDurableObject(sessionStub("evict-buffer"));
+    const again = await connect("client_id=evict-buffer");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toEqual([t1.seq, t2.seq]);
+    expect(again.frames.find((f) => f.type === "replay_end")).toEqual({ type: "replay_end", count: 2 });
+    again.close();
+  });
+});
+
+describe("expiry", () => {
+  it("purges the session and unsubscribes it when the client stays away", async () => {
+    await publishTick();
+    const client = await connect("client_id=expire-me");
+    await client.waitForFrames(2);
+    await closeAndSettle(client);
+    await publishTick();
+    const stub = sessionStub("expire-me");
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+    const left = await runInDurableObject(stub, (_i, state) => ({
+      kv: [...state.storage.kv.list()].length,
+      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray(),
+      alarm: state.storage.getAlarm(),
+    }));
+    expect(left.kv).toBe(0);
+    expect(left.tables).toEqual([]);
+    expect(await left.alarm).toBeNull();
+    const subscribed = await runInDurableObject(hub(), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "expire-me").one().n,
+    );
+    expect(subscribed).toBe(0);
+
+    // Coming back after expiry is a fresh start.
+    const again = await connect("client_id=expire-me");
+    await again.waitForFrames(2);
+    expect(again.frames[0]).toMatchObject({ resumed: false });
+    expect(again.frames[1]).toMatchObject({ type: "price", replayed: false });
+    again.close();
+  });
+
+  it("a reconnect before the deadline cancels the purge", async () => {
+    await publishTick();
+    const client = await connect("client_id=come-back");
+    await client.waitForFrames(2);
+    await closeAndSettle(client);
+    const stub = sessionStub("come-back");
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    const again = await connect("client_id=come-back");
+    await again.waitFor("replay_end");
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    const before = again.frames.length;
+    const t = await publishTick();
+    await again.waitForFrames(before + 1);
+    expect(again.frames.at(-1)).toMatchObject({ seq: t.seq });
+    again.close();
+  });
+});
