@@ -22,6 +22,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: ["test/support/setup.ts"],
     exclude: ["test/e2e/**"],
   },
 });

@@ -1,0 +1,38 @@
+import { Router, type IRequest } from "itty-router";
+import type { Env } from "../config";
+import { log } from "../shared/log";
+import { handleHealth, handleHistory, handlePrice } from "./api";
+import { servePage } from "./page";
+import { handlePricefeed } from "./pricefeed";
+import { rateLimited } from "./rate-limit";
+import { CORS_HEADERS, errorResponse } from "./responses";
+
+type Args = [Env, ExecutionContext];
+
+/** Rate-limit period of the [[ratelimits]] bindings in wrangler.toml, for Retry-After. */
+const LIMIT_PERIOD_S = 60;
+
+const KNOWN_PATHS = new Set(["/", "/home", "/pricefeed", "/api/price", "/api/history", "/health"]);
+
+export const router = Router<IRequest, Args>({
+  catch: (error: unknown) => {
+    log("request_failed", { error: String(error) });
+    return errorResponse(500, { code: "internal_error", message: "internal error" });
+  },
+});
+
+router
+  .get("/pricefeed", async (req, env) => (await rateLimited(env.UPGRADE_LIMITER, req, LIMIT_PERIOD_S)) ?? handlePricefeed(req, env))
+  .options("/api/*", () => new Response(null, { status: 204, headers: CORS_HEADERS }))
+  .all("/api/*", async (req, env) => rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S))
+  .get("/api/price", (req, env) => handlePrice(req, env))
+  .get("/api/history", (req, env) => handleHistory(req, env))
+  .get("/health", (req, env) => handleHealth(req, env))
+  .get("*", (req) => servePage(req))
+  .all("*", (req) => {
+    const path = new URL(req.url).pathname;
+    if (KNOWN_PATHS.has(path)) {
+      return errorResponse(405, { code: "method_not_allowed", message: `${req.method} is not allowed on ${path}` }, { Allow: "GET" });
+    }
+    return errorResponse(404, { code: "not_found", message: `no route for ${path}` });
+  });
