@@ -262,7 +262,14 @@ export class ClientSession extends DurableObject<Env> {
     send(ws, { type: "subscribed", currencies });
   }
 
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    // The hibernation API does not answer the client's Close frame itself: without this
+    // reply the client hangs in CLOSING and reports 1006. Reserved codes cannot be sent back.
+    try {
+      ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code, "bye");
+    } catch {
+      // already closed
+    }
     await this.socketGone(ws);
   }
 

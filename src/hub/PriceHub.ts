@@ -43,6 +43,8 @@ export class PriceHub extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.history = new TickTable(this.sql, "ticks");
     this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
+    // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
+    ctx.blockConcurrencyWhile(() => this.ensureRunning());
   }
 
   private get config(): Config {

@@ -31,7 +31,9 @@ export function buildHealth(input: {
   nowMs: number;
 }): HubHealth {
   const { config, state, nowMs } = input;
-  const stale = isStale(state.lastFreshAtMs ?? state.startedAtMs, nowMs, config.pollIntervalMs);
+  // Stale as the loop last declared it, or because the loop itself stopped producing fresh prices.
+  const stale =
+    state.staleSinceMs !== null || isStale(state.lastFreshAtMs ?? state.startedAtMs, nowMs, config.pollIntervalMs);
   return {
     ok: !stale,
     status: stale ? "stale" : "live",
