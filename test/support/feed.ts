@@ -92,9 +92,12 @@ export class FeedClient {
   }
 }
 
+/** A different client address per call, so tests do not trip the per-IP upgrade limit unless they mean to. */
+export const randomIp = () => `10.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}`;
+
 export function feedRequest(query: string, headers: Record<string, string> = {}): Request {
   return new Request(`http://feed.test/pricefeed${query ? `?${query}` : ""}`, {
-    headers: { Upgrade: "websocket", ...headers },
+    headers: { Upgrade: "websocket", "CF-Connecting-IP": randomIp(), ...headers },
   });
 }
 

@@ -1,0 +1,140 @@
+import { reset } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { connect, type FeedClient } from "../support/feed";
+import { publishTick, sleep } from "../support/hub";
+
+const fetchWorker = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`http://feed.test${path}`, init));
+
+afterEach(async () => {
+  await reset(); // rate-limit counters and storage start clean for the next test
+});
+
+describe("rate limits per client IP", () => {
+  it("refuses upgrades over the limit with 429, Retry-After and the JSON error, per address", async () => {
+    const from = (ip: string) => fetchWorker("/pricefeed", { headers: { "CF-Connecting-IP": ip } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await from("203.0.113.7")).status);
+    expect(statuses.slice(0, 30).every((s) => s === 426)).toBe(true);
+    const limited = await from("203.0.113.7");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("60");
+    expect(await limited.json()).toMatchObject({ error: { code: "rate_limited" } });
+    expect((await from("203.0.113.8")).status).toBe(426);
+  });
+
+  it("limits HTTP API calls per address, and the count starts over after a reset", async () => {
+    const from = () => fetchWorker("/api/price", { headers: { "CF-Connecting-IP": "198.51.100.1" } });
+    for (let i = 0; i < 120; i++) expect((await from()).status).not.toBe(429);
+    expect((await from()).status).toBe(429);
+    await reset();
+    expect((await from()).status).not.toBe(429);
+  });
+});
+
+describe("per-client and per-socket limits", () => {
+  it("closes the sixth socket of one client_id with 1008 and leaves the others alone", async () => {
+    await publishTick();
+    const five: FeedClient[] = [];
+    for (let i = 0; i < 5; i++) five.push(await connect("client_id=crowded"));
+    await Promise.all(five.map((c) => c.waitForFrames(2)));
+    const sixth = await connect("client_id=crowded");
+    expect(await sixth.waitForClose()).toMatchObject({ code: 1008 });
+    expect(sixth.frames).toEqual([expect.objectContaining({ type: "error", code: "too_many_sockets" })]);
+    const t = await publishTick();
+    for (const c of five) {
+      await c.waitForSeq(t.seq);
+      expect(c.closed).toBeNull();
+    }
+    five.forEach((c) => c.close());
+  });
+
+  it("answers oversized, binary and malformed frames with errors, too-fast ones too, and closes a persistent abuser", async () => {
+    await publishTick();
+    const client = await connect("client_id=noisy");
+    await client.waitForFrames(2);
+    client.send(JSON.stringify({ type: "subscribe", currencies: ["EUR"], pad: "x".repeat(5000) }));
+    client.ws.send(new Uint8Array([1, 2, 3]));
+    client.send("{oops");
+    await client.waitForFrames(5);
+    expect(client.frames.slice(2).map((f) => f.type === "error" && f.code)).toEqual([
+      "frame_too_large",
+      "binary_not_supported",
+      "invalid_frame",
+    ]);
+    expect(client.closed).toBeNull();
+    // A good frame resets the strikes.
+    client.send({ type: "subscribe", currencies: ["EUR"] });
+    await client.waitFor("subscribed");
+
+    // Then a burst far above the allowed rate: refused, and the socket is closed with 1008.
+    for (let i = 0; i < 30; i++) client.send({ type: "subscribe", currencies: ["GBP"] });
+    expect(await client.waitForClose()).toMatchObject({ code: 1008 });
+    expect(client.frames.some((f) => f.type === "error" && f.code === "too_many_frames")).toBe(true);
+  });
+});
+
+describe("fuzz", () => {
+  it("never answers 5xx to random queries and paths", async () => {
+    await publishTick();
+    const query = fc.array(fc.tuple(fc.constantFrom("client_id", "currencies", "start_timedate", "last_seq", "currency", "from", "to", "x"), fc.string({ maxLength: 30 })), { maxLength: 5 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("/pricefeed", "/api/price", "/api/history", "/health", "/home", "/nope"), query, fc.boolean(), async (path, params, upgrade) => {
+        const qs = new URLSearchParams(params).toString();
+        const response = await fetchWorker(`${path}?${qs}`, {
+          headers: { "CF-Connecting-IP": `fuzz-${Math.random()}`, ...(upgrade ? { Upgrade: "websocket" } : {}) },
+        });
+        if (response.webSocket) {
+          response.webSocket.accept();
+          response.webSocket.close(1000, "fuzz");
+        } else {
+          await response.arrayBuffer();
+        }
+        expect(response.status).toBeLessThan(500);
+      }),
+      { numRuns: 100 },
+    );
+  }, 60_000);
+
+  it("random frames never hurt the feed of a well-behaved client on the same or another client_id", async () => {
+    await publishTick();
+    const same = await connect("client_id=fuzzed&currencies=USD");
+    const other = await connect("client_id=bystander&currencies=USD");
+    await same.waitForFrames(2);
+    await other.waitForFrames(2);
+    let fuzzer = await connect("client_id=fuzzed");
+    const published: number[] = [];
+
+    const frame = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.json({ maxDepth: 3 }),
+      fc.record({ type: fc.constantFrom("subscribe", "unsubscribe", "x"), currencies: fc.array(fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constantFrom("USD", "eur", "GBP"))) }).map((o) => JSON.stringify(o)),
+      fc.uint8Array({ maxLength: 64 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 8 }), async (frames) => {
+        if (fuzzer.closed) fuzzer = await connect("client_id=fuzzed");
+        for (const f of frames) {
+          try {
+            fuzzer.ws.send(f);
+          } catch {
+            // closed by the server for abuse: reconnect next round
+          }
+        }
+        published.push((await publishTick()).seq);
+      }),
+      { numRuns: 40 },
+    );
+    for (const client of [same, other]) {
+      await client.waitForSeq(published.at(-1)!);
+      const seqs = client.prices().map((p) => p.seq);
+      expect(seqs.slice(1)).toEqual(published);
+      expect(client.closed).toBeNull();
+    }
+    same.close();
+    other.close();
+    fuzzer.close();
+    await sleep(10);
+  }, 60_000);
+});
