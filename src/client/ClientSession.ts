@@ -18,6 +18,7 @@ import {
   type Tick,
 } from "../protocol";
 import type { HubEvent, ReceiveResult } from "../relay/events";
+import { errorResponse } from "../http/responses";
 import { log } from "../shared/log";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
 import { planReplay, type DeliveryMark } from "./replay";
@@ -94,9 +95,8 @@ export class ClientSession extends DurableObject<Env> {
   /** The Worker has validated the query; this accepts the socket and starts its replay. */
   override async fetch(request: Request): Promise<Response> {
     const parsed = parsePricefeedQuery(new URL(request.url).searchParams, Date.now());
-    if (!parsed.ok || parsed.value.clientId === null) {
-      return Response.json({ error: parsed.ok ? { code: "invalid_client_id", message: "client_id missing" } : parsed.error }, { status: 400 });
-    }
+    if (!parsed.ok) return errorResponse(400, parsed.error);
+    if (parsed.value.clientId === null) return errorResponse(400, { code: "invalid_client_id", message: "client_id missing" });
     const query = parsed.value;
     const config = this.config;
     const { 0: client, 1: server } = new WebSocketPair();
@@ -113,7 +113,16 @@ export class ClientSession extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server);
     const now = Date.now();
     server.serializeAttachment({ currencies, ready: false, connectedAtMs: now, inbound: freshBudget(now) } satisfies SocketAttachment);
-    this.ctx.waitUntil(this.serially(() => this.startSocket(server, query, currencies)));
+    this.ctx.waitUntil(
+      this.serially(() =>
+        this.startSocket(server, query, currencies).catch((error) => {
+          // Without its replay the socket cannot promise "no gap": tell the client to come back.
+          log("socket_start_failed", { error: String(error) });
+          send(server, errorMessage("unavailable", "the feed could not start this connection; reconnect"));
+          server.close(1011, "try again");
+        }),
+      ),
+    );
     return new Response(null, { status: 101, webSocket: client });
   }
 

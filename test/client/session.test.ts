@@ -1,5 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { PriceHub } from "../../src/hub/PriceHub";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
 
@@ -140,6 +141,22 @@ describe("a live socket", () => {
     await client.waitForFrames(5);
     expect(seqs(client).slice(1)).toEqual([lost1.seq, lost2.seq, t.seq]);
     client.close();
+  });
+});
+
+describe("a connection the hub cannot serve", () => {
+  it("is told to reconnect (1011) instead of waiting forever without a welcome", async () => {
+    const spy = vi.spyOn(PriceHub.prototype, "subscribe").mockRejectedValue(new Error("hub down"));
+    try {
+      const client = await connect("client_id=hub-down");
+      expect(await client.waitForClose()).toMatchObject({ code: 1011 });
+      expect(client.frames).toEqual([expect.objectContaining({ type: "error", code: "unavailable" })]);
+    } finally {
+      spy.mockRestore();
+    }
+    const again = await connect("client_id=hub-down");
+    expect((await again.waitForFrames(1))[0]).toMatchObject({ type: "welcome" });
+    again.close();
   });
 });
 
