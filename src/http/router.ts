@@ -28,7 +28,7 @@ router
   .get("/api/price", (req, env) => handlePrice(req, env))
   .get("/api/history", (req, env) => handleHistory(req, env))
   .get("/health", (req, env) => handleHealth(req, env))
-  .get("*", (req) => servePage(req))
+  .all("*", (req) => servePage(req))
   .all("*", (req) => {
     const path = new URL(req.url).pathname;
     if (KNOWN_PATHS.has(path)) {

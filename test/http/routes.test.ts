@@ -88,6 +88,7 @@ describe("HTTP API", () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-methods")).toContain("GET");
     await expectError(await get("/nope"), 404, "not_found");
+    expect((await get("/home", { method: "HEAD" })).status).toBe(200);
     await expectError(await get("/api/price", { method: "POST" }), 405, "method_not_allowed");
     await expectError(await get("/pricefeed", { method: "DELETE" }), 405, "method_not_allowed");
   });

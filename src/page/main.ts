@@ -1,0 +1,153 @@
+/**
+ * Entry point of the /home page: wires the socket (feed.ts), the HTTP API, storage and
+ * the view around the pure reducer in state.ts.
+ */
+import type { Currency, ServerMessage } from "../protocol";
+import { Feed } from "./feed";
+import { apiErrorMessage, parseHistory, parsePriceSnapshot } from "./frames";
+import { createPersister, loadPersisted } from "./storage";
+import { CHART_WINDOW_MS, initialState, reduce, sortCurrencies, subscriptionDiff, type ViewEvent, type ViewState } from "./state";
+import { createView } from "./view";
+
+let state: ViewState = initialState(loadPersisted());
+const persist = createPersister();
+let renderQueued = false;
+
+function dispatch(event: ViewEvent): void {
+  const next = reduce(state, event);
+  if (next === state) return;
+  state = next;
+  persist({ clientId: state.clientId, lastSeq: state.lastSeq, currencies: state.wanted, focus: state.focus });
+  scheduleRender();
+}
+
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    view.render(state, Date.now());
+  });
+}
+
+// ---- HTTP API ------------------------------------------------------------------------
+
+async function getJson(path: string): Promise<unknown> {
+  const res = await fetch(path, { headers: { accept: "application/json" }, cache: "no-store" });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(apiErrorMessage(body) ?? `${path}: HTTP ${res.status}`);
+  return body;
+}
+
+const historyInFlight = new Set<Currency>();
+
+async function loadHistory(currency: Currency): Promise<void> {
+  if (historyInFlight.has(currency) || state.historyLoaded[currency]) return;
+  historyInFlight.add(currency);
+  try {
+    const now = Date.now();
+    const from = Math.floor((now - CHART_WINDOW_MS) / 1000);
+    const to = Math.ceil(now / 1000);
+    const body = await getJson(`/api/history?currency=${currency}&from=${from}&to=${to}`);
+    const parsed = parseHistory(body);
+    if (parsed) dispatch({ type: "history", currency, points: parsed.points, nowMs: Date.now() });
+  } catch {
+    // No history (yet): the chart fills from the live feed; retried on the next connection.
+  } finally {
+    historyInFlight.delete(currency);
+  }
+}
+
+async function loadSnapshot(currencies: Currency[]): Promise<void> {
+  if (currencies.length === 0) return;
+  try {
+    const snapshot = parsePriceSnapshot(await getJson(`/api/price?currencies=${currencies.join(",")}`));
+    if (snapshot) dispatch({ type: "snapshot", snapshot });
+  } catch {
+    // 404 before the first price: the socket will bring it.
+  }
+}
+
+function loadMissingData(): void {
+  for (const c of state.wanted) void loadHistory(c);
+  const unpriced = state.wanted.filter((c) => !state.prices[c]);
+  void loadSnapshot(unpriced);
+}
+
+// ---- socket ---------------------------------------------------------------------------
+
+/** A subscribe/unsubscribe frame is in flight: wait for `subscribed` before sending more. */
+let subscriptionInFlight = false;
+
+function reconcileSubscription(): void {
+  if (subscriptionInFlight || !feed.isOpen || state.confirmed === null) return;
+  const [next] = subscriptionDiff(state.wanted, state.confirmed);
+  if (!next) return;
+  if (feed.send(next)) subscriptionInFlight = true;
+}
+
+function feedUrl(): string {
+  const url = new URL("/pricefeed", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  url.searchParams.set("currencies", state.wanted.join(","));
+  if (state.clientId) url.searchParams.set("client_id", state.clientId);
+  if (state.clientId && state.lastSeq !== null) url.searchParams.set("last_seq", String(state.lastSeq));
+  return url.toString();
+}
+
+const feed = new Feed({
+  url: feedUrl,
+  onConnecting() {
+    subscriptionInFlight = false;
+    dispatch({ type: "connecting", replay: state.clientId !== null && state.lastSeq !== null });
+  },
+  onFrame(msg: ServerMessage) {
+    dispatch({ type: "frame", msg, nowMs: Date.now() });
+    if (msg.type === "welcome") {
+      reconcileSubscription();
+      loadMissingData();
+    } else if (msg.type === "subscribed") {
+      subscriptionInFlight = false;
+      reconcileSubscription();
+    } else if (msg.type === "error" && subscriptionInFlight) {
+      // The server refused the change: take its set as it is (the next subscribed/welcome corrects it).
+      subscriptionInFlight = false;
+    }
+  },
+  onDown(retryAt) {
+    subscriptionInFlight = false;
+    dispatch({ type: "disconnected", retryAt });
+  },
+});
+
+// ---- view -----------------------------------------------------------------------------
+
+const view = createView({
+  open: () => (feed.isWanted ? feed.retryNow() : feed.open()),
+  close: () => feed.close(),
+  toggleCurrency(currency, on) {
+    const wanted = on ? [...state.wanted, currency] : state.wanted.filter((c) => c !== currency);
+    dispatch({ type: "select", currencies: sortCurrencies(wanted) });
+    if (on) {
+      void loadHistory(currency);
+      if (!state.prices[currency]) void loadSnapshot([currency]);
+    }
+    reconcileSubscription();
+    scheduleRender();
+  },
+  focus: (currency) => dispatch({ type: "focus", currency }),
+  dismissMissed: () => dispatch({ type: "dismiss_missed" }),
+  dismissError: () => dispatch({ type: "dismiss_error" }),
+});
+
+// A one-second clock: "3 s ago", retry countdowns, the chart window sliding.
+setInterval(() => {
+  dispatch({ type: "clock", nowMs: Date.now() });
+  scheduleRender();
+}, 1000);
+
+window.addEventListener("online", () => feed.retryNow());
+
+scheduleRender();
+loadMissingData();
+feed.open();
