@@ -1,0 +1,357 @@
+// The browser scenarios run by test/e2e/run.mjs, in order, on one desktop page (a user's
+// session) plus a phone-sized one. Each gets { browser, server, results, shared }.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const DESKTOP = { viewport: { width: 1280, height: 900 }, locale: "en-US", colorScheme: "dark" };
+const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: "en-US",
+  colorScheme: "dark",
+};
+
+/** Console messages that mean the page broke its own rules (CSP, Trusted Types) or crashed. */
+const FATAL_CONSOLE = /Content Security Policy|Refused to|TrustedHTML|TrustedScript|Uncaught/i;
+
+/** Sets up a page that records its sockets, frames and console problems. */
+async function openPage(browser, server, options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const rec = { sockets: [], sent: [], received: [], problems: [], console: [] };
+  page.on("websocket", (ws) => {
+    const entry = { url: ws.url(), closed: false };
+    rec.sockets.push(entry);
+    ws.on("framesent", (f) => rec.sent.push({ socket: entry, payload: String(f.payload) }));
+    ws.on("framereceived", (f) => rec.received.push({ socket: entry, payload: String(f.payload) }));
+    ws.on("close", () => (entry.closed = true));
+  });
+  page.on("console", (msg) => {
+    rec.console.push(`${msg.type()}: ${msg.text()}`);
+    if (FATAL_CONSOLE.test(msg.text())) rec.problems.push(`console ${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => rec.problems.push(`page error: ${err.message}`));
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${server.base()}/home`);
+  return { context, page, rec };
+}
+
+const frames = (list, type) =>
+  list
+    .map((f) => {
+      try {
+        return { ...JSON.parse(f.payload), socket: f.socket };
+      } catch {
+        return null;
+      }
+    })
+    .filter((f) => f && (!type || f.type === type));
+
+async function attr(page, testId, name) {
+  return page.getByTestId(testId).getAttribute(name);
+}
+
+async function expectAttr(server, page, testId, name, expected, timeoutMs = 20_000) {
+  const ok = typeof expected === "function" ? expected : (v) => v === String(expected);
+  let last;
+  try {
+    await server.waitFor(
+      `[data-testid=${testId}] ${name}`,
+      async () => {
+        last = await attr(page, testId, name);
+        return ok(last);
+      },
+      timeoutMs,
+      100,
+    );
+  } catch {
+    throw new Error(`[data-testid=${testId}] ${name}: expected ${typeof expected === "function" ? "a match" : JSON.stringify(String(expected))}, still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+  }
+}
+
+async function expectText(server, page, testId, pattern, timeoutMs = 20_000) {
+  let last;
+  try {
+    await server.waitFor(
+      `[data-testid=${testId}] text`,
+      async () => {
+        last = await page.getByTestId(testId).innerText();
+        return pattern.test(last);
+      },
+      timeoutMs,
+      100,
+    );
+  } catch {
+    throw new Error(`[data-testid=${testId}]: expected text ${pattern}, still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+  }
+}
+
+const status = (server, page, state, timeoutMs) => expectAttr(server, page, "status", "data-state", state, timeoutMs);
+
+function assertNoProblems(rec) {
+  assert.deepEqual(rec.problems, [], "the page logged CSP / Trusted Types violations or errors");
+}
+
+let price = 97_000.5;
+const nextPrice = (delta) => {
+  price = Math.round((price + delta) * 100) / 100;
+  return price;
+};
+
+export const scenarios = [
+  {
+    name: "loads under the CSP and shows the live price",
+    critical: true,
+    async run({ browser, server, shared }) {
+      const published = await server.movePrice(nextPrice(0));
+      const s = await openPage(browser, server, DESKTOP);
+      shared.page = s.page;
+      shared.s = s;
+      shared.finish = async () => {
+        for (const c of [s, shared.phone]) await c?.context.close().catch(() => {});
+      };
+      const { page, rec } = s;
+      await status(server, page, "live");
+      await expectAttr(server, page, "price-USD", "data-value", published.prices.USD);
+      await expectText(server, page, "price-USD", /^\$97,000\.50$/);
+      assert.equal(rec.sockets.length, 1, "one socket");
+      const url = new URL(rec.sockets[0].url);
+      assert.equal(url.pathname, "/pricefeed");
+      assert.equal(url.searchParams.get("currencies"), "USD");
+      const welcome = frames(rec.received, "welcome")[0];
+      assert.ok(welcome, "welcome frame");
+      assert.equal(await page.getByTestId("client-id").innerText(), welcome.client_id);
+      assert.equal(await page.evaluate(() => localStorage.getItem("btcfeed.client_id")), welcome.client_id);
+      // Labels: the controls are reachable by their accessible names.
+      assert.equal(await page.getByRole("button", { name: "Open" }).count(), 1);
+      assert.equal(await page.getByRole("button", { name: "Close" }).count(), 1);
+      assert.equal(await page.getByRole("checkbox", { name: /^EUR/ }).count(), 1);
+      assert.equal(await page.getByRole("group", { name: "Currencies" }).count(), 1);
+      assert.match(await page.title(), /\$97,000\.50/);
+      // The security headers arrive with the page.
+      const res = await page.request.get(`${server.base()}/home`);
+      assert.match(res.headers()["content-security-policy"], /default-src 'none'; script-src 'self'; style-src 'self'/);
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "updates on a price change with the direction and tick time",
+    async run({ server, shared }) {
+      const { page, rec } = shared.s;
+      // A short walk: gives the chart a line and the tick log some rows.
+      for (const d of [35, -20, 60, -15, 80, 45, -70, 25, 90, -40, 30]) await server.movePrice(nextPrice(d));
+      const up = await server.movePrice(nextPrice(150));
+      await expectAttr(server, page, "price-USD", "data-value", up.prices.USD);
+      await expectAttr(server, page, "card-USD", "data-dir", "up");
+      await expectText(server, page, "change-USD", /^▲\s*\+\$150\.00 \(\+0\.15%\)$/);
+      assert.equal(await page.getByTestId("time-USD").getAttribute("datetime"), up.time);
+      assert.equal(await page.getByTestId("last-seq").innerText(), `#${up.seq}`);
+      const down = await server.movePrice(nextPrice(-80.25));
+      await expectAttr(server, page, "price-USD", "data-value", down.prices.USD);
+      await expectAttr(server, page, "card-USD", "data-dir", "down");
+      await expectText(server, page, "change-USD", /^▼\s*-\$80\.25/);
+      assert.equal(rec.sockets.length, 1, "still the one socket");
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "switches currency with subscribe/unsubscribe on the open socket",
+    async run({ server, shared }) {
+      const { page, rec } = shared.s;
+      const socketsBefore = rec.sockets.length;
+      await page.getByRole("checkbox", { name: /^EUR/ }).check();
+      await server.waitFor("a subscribe frame", () => frames(rec.sent, "subscribe").length > 0, 5000);
+      assert.deepEqual(frames(rec.sent, "subscribe").map((f) => f.currencies), [["EUR"]]);
+      await server.waitFor("subscribed [USD, EUR]", () => frames(rec.received, "subscribed").some((f) => f.currencies.includes("EUR")), 5000);
+      const latest = await server.latest();
+      await expectAttr(server, page, "price-EUR", "data-value", latest.prices.EUR);
+      // The next tick reaches the new currency through the socket.
+      const moved = await server.movePrice(nextPrice(42));
+      await expectAttr(server, page, "price-EUR", "data-value", moved.prices.EUR);
+      await expectAttr(server, page, "card-EUR", "data-dir", "up");
+      const lastPrice = frames(rec.received, "price").at(-1);
+      assert.deepEqual(Object.keys(lastPrice.prices).sort(), ["EUR", "USD"]);
+      // Remove USD, then bring it back.
+      await page.getByRole("checkbox", { name: /^USD/ }).uncheck();
+      await server.waitFor("an unsubscribe frame", () => frames(rec.sent, "unsubscribe").length > 0, 5000);
+      assert.deepEqual(frames(rec.sent, "unsubscribe").at(-1).currencies, ["USD"]);
+      await server.waitFor("card-USD to go", async () => (await page.getByTestId("card-USD").count()) === 0, 5000);
+      // The last currency cannot be unchecked: the socket always has one.
+      assert.equal(await page.getByRole("checkbox", { name: /^EUR/ }).isDisabled(), true);
+      await page.getByRole("checkbox", { name: /^USD/ }).check();
+      await server.waitFor("subscribed [USD, EUR] again", () => frames(rec.received, "subscribed").at(-1)?.currencies.length === 2, 5000);
+      await expectAttr(server, page, "price-USD", "data-value", (v) => v !== "" && v !== null);
+      assert.equal(rec.sockets.length, socketsBefore, "no reconnect for a currency change");
+      assert.equal(rec.sockets.at(-1).closed, false, "the socket is still open");
+      assert.equal(await page.evaluate(() => localStorage.getItem("btcfeed.currencies")), "USD,EUR");
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "Close and Open from the keyboard",
+    async run({ server, shared }) {
+      const { page, rec } = shared.s;
+      const before = rec.sockets.length;
+      await page.getByRole("button", { name: "Close" }).focus();
+      await page.keyboard.press("Enter");
+      await status(server, page, "closed");
+      // (Under wrangler dev the server never answers the browser's Close frame, so the socket's
+      // own close event is not awaited here; the session does see the close: see the replay tests.)
+      assert.equal(await page.getByRole("button", { name: "Close" }).isDisabled(), true);
+      await page.getByRole("button", { name: "Open" }).focus();
+      await page.keyboard.press("Space");
+      await status(server, page, "live");
+      assert.equal(rec.sockets.length, before + 1);
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "replays the prices missed while closed, after a reload",
+    async run({ server, shared, results }) {
+      const { page, rec } = shared.s;
+      await page.getByRole("button", { name: "Close" }).click();
+      await status(server, page, "closed");
+      const lastSeq = Number(await page.evaluate(() => localStorage.getItem("btcfeed.last_seq")));
+      const clientId = await page.evaluate(() => localStorage.getItem("btcfeed.client_id"));
+      assert.ok(lastSeq > 0 && clientId);
+      const missed = [];
+      for (const d of [55, -30, 120]) missed.push(await server.movePrice(nextPrice(d)));
+      const socketsBefore = rec.sockets.length;
+      await page.reload();
+      await status(server, page, "live");
+      const url = new URL(rec.sockets.at(-1).url);
+      assert.equal(rec.sockets.length, socketsBefore + 1);
+      assert.equal(url.searchParams.get("client_id"), clientId, "resumes with the stored client_id");
+      assert.equal(url.searchParams.get("last_seq"), String(lastSeq), "resumes with the stored last_seq");
+      await expectAttr(server, page, "missed", "data-count", 3);
+      await expectText(server, page, "missed", /3 prices missed while offline/);
+      const replayed = frames(rec.received, "price").filter((f) => f.socket === rec.sockets.at(-1) && f.replayed);
+      assert.deepEqual(replayed.map((f) => f.seq), missed.map((m) => m.seq), "exactly the missed ticks, in order");
+      await expectAttr(server, page, "price-USD", "data-value", missed.at(-1).prices.USD);
+      await expectAttr(server, page, "card-USD", "data-replayed", "true");
+      assert.equal(await page.getByTestId("replayed-USD").isVisible(), true, "the replayed badge shows");
+      const rows = page.locator('[data-testid=ticks] tbody tr[data-replayed="true"]');
+      assert.equal(await rows.count(), 3, "three replayed rows in the tick log");
+      // The chart: a line from /api/history plus the live ticks, the replayed ones marked.
+      await page.getByRole("radio", { name: "USD" }).check();
+      await server.waitFor("the USD chart", async () => (await page.getByTestId("chart-summary").innerText()).includes("$"), 5000);
+      assert.match(await page.locator("[data-testid=chart] path.line").getAttribute("d"), /^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+H[\d.]+$/);
+      assert.ok((await page.locator("[data-testid=chart] .replayed-points circle").count()) >= 3, "replayed points marked on the chart");
+      // Desktop screenshot with the notice and the replayed marks on show.
+      const chartBox = await page.getByTestId("chart").boundingBox();
+      await page.mouse.move(chartBox.x + chartBox.width * 0.8, chartBox.y + chartBox.height / 2);
+      await page.screenshot({ path: join(results, "home.png"), fullPage: true });
+      // A live tick clears the replayed mark on the card.
+      const live = await server.movePrice(nextPrice(25));
+      await expectAttr(server, page, "price-USD", "data-value", live.prices.USD);
+      await expectAttr(server, page, "card-USD", "data-replayed", "false");
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "replays the prices missed while closed, on Open",
+    async run({ server, shared }) {
+      const { page, rec } = shared.s;
+      await page.getByRole("button", { name: "Close" }).click();
+      await status(server, page, "closed");
+      const missed = [];
+      for (const d of [-45, 70]) missed.push(await server.movePrice(nextPrice(d)));
+      await page.getByRole("button", { name: "Open" }).click();
+      await status(server, page, "live");
+      await expectAttr(server, page, "missed", "data-count", 2);
+      await expectText(server, page, "missed", /2 prices missed while offline/);
+      await expectAttr(server, page, "price-USD", "data-value", missed.at(-1).prices.USD);
+      await expectAttr(server, page, "card-USD", "data-replayed", "true");
+      await page.getByRole("button", { name: /Dismiss the missed-prices notice/ }).click();
+      assert.equal(await page.getByTestId("missed").isVisible(), false);
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "readable on a phone",
+    async run({ browser, server, shared, results }) {
+      const s = await openPage(browser, server, PHONE);
+      shared.phone = s;
+      const { page, rec } = s;
+      await status(server, page, "live");
+      await expectAttr(server, page, "price-USD", "data-value", (v) => Boolean(v));
+      await server.movePrice(nextPrice(12));
+      await page.waitForTimeout(400);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
+      const box = await page.getByTestId("price-USD").boundingBox();
+      assert.ok(box && box.height >= 30, "the price is large");
+      await page.screenshot({ path: join(results, "home-phone.png"), fullPage: true });
+      assertNoProblems(rec);
+      await s.context.close();
+      shared.phone = null;
+      // The light theme (prefers-color-scheme: light), for the look.
+      const light = await openPage(browser, server, { ...DESKTOP, colorScheme: "light" });
+      shared.phone = light;
+      await status(server, light.page, "live");
+      await expectAttr(server, light.page, "price-USD", "data-value", (v) => Boolean(v));
+      await light.page.waitForTimeout(400);
+      await light.page.screenshot({ path: join(results, "home-light.png") });
+      assertNoProblems(light.rec);
+      await light.context.close();
+      shared.phone = null;
+    },
+  },
+
+  {
+    name: "shows stale when every upstream fails, and live again when they recover",
+    timeoutMs: 120_000,
+    async run({ server, shared, results }) {
+      const { page, rec } = shared.s;
+      await status(server, page, "live");
+      await server.control({ mode: { coinbase: "500", kraken: "500", bitstamp: "500" } });
+      try {
+        // Stale after 3 poll intervals without a fresh price (plus a poll's timeout and retries).
+        await status(server, page, "stale", 30_000);
+        await expectText(server, page, "status", /Stale/);
+        assert.ok(frames(rec.received, "status").some((f) => f.state === "stale"), "a status stale frame");
+        await page.screenshot({ path: join(results, "home-stale.png") });
+      } finally {
+        await server.control({ mode: { coinbase: "ok", kraken: "ok", bitstamp: "ok" } });
+      }
+      await status(server, page, "live", 30_000);
+      const fresh = await server.movePrice(nextPrice(33));
+      await expectAttr(server, page, "price-USD", "data-value", fresh.prices.USD);
+      assertNoProblems(rec);
+    },
+  },
+
+  {
+    name: "reconnects by itself when the server goes away, and resumes",
+    timeoutMs: 180_000,
+    async run({ server, shared }) {
+      const { page, rec } = shared.s;
+      await status(server, page, "live");
+      const clientId = await page.evaluate(() => localStorage.getItem("btcfeed.client_id"));
+      const before = rec.sockets.length;
+      await server.restart(0);
+      // The page notices, shows the countdown and retries with backoff until the server is back.
+      await status(server, page, (v) => v === "reconnecting" || v === "live", 20_000);
+      await status(server, page, "live", 90_000);
+      const moved = await server.movePrice(nextPrice(-61));
+      await expectAttr(server, page, "price-USD", "data-value", moved.prices.USD);
+      assert.ok(rec.sockets.length > before, "a new socket");
+      const url = new URL(rec.sockets.at(-1).url);
+      assert.equal(url.searchParams.get("client_id"), clientId);
+      assert.ok(url.searchParams.get("last_seq"), "resumes from last_seq");
+      // Two quick failures apart: the delays grow (the backoff), never a tight loop.
+      const attempts = rec.sockets.length - before;
+      assert.ok(attempts < 30, `${attempts} connection attempts while the server restarted`);
+      const problems = rec.problems.filter((p) => !/WebSocket connection to .* failed/.test(p));
+      assert.deepEqual(problems, []);
+    },
+  },
+];
