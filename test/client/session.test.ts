@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { PriceHub } from "../../src/hub/PriceHub";
+import { TickTable } from "../../src/hub/history";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
 
@@ -260,6 +261,30 @@ describe("reconnecting", () => {
     again.close();
   });
 
+  it("loses nothing when the object is evicted in the middle of a replay", async () => {
+    await publishTick();
+    const first = await connect("client_id=evict-replay");
+    await first.waitForFrames(2);
+    await closeAndSettle(first);
+    const missed = [await publishTick(), await publishTick(), await publishTick()];
+    const again = await connect("client_id=evict-replay");
+    await evictDurableObject(sessionStub("evict-replay"), { webSockets: "hibernate" });
+    const live = await publishTick();
+
+    // Either the replay finished before the eviction, or the socket was cut and a resume
+    // with the last seq it holds fetches the rest: both ways every tick arrives exactly once.
+    const cut = await Promise.race([again.waitForSeq(live.seq).then(() => false), again.waitForClose().then(() => true)]);
+    let received = again.prices().map((p) => p.seq);
+    if (cut) {
+      const resumed = await connect(`client_id=evict-replay&last_seq=${received.at(-1) ?? 0}`);
+      await resumed.waitForSeq(live.seq);
+      received = [...received, ...resumed.prices().map((p) => p.seq)];
+      resumed.close();
+    }
+    expect(received).toEqual([...missed, live].map((t) => t.seq));
+    again.close();
+  });
+
   it("survives eviction between the ticks it buffers", async () => {
     await publishTick();
     const first = await connect("client_id=evict-buffer");
@@ -274,6 +299,36 @@ describe("reconnecting", () => {
     expect(seqs(again)).toEqual([t1.seq, t2.seq]);
     expect(again.frames.find((f) => f.type === "replay_end")).toEqual({ type: "replay_end", count: 2 });
     again.close();
+  });
+});
+
+describe("bounds", () => {
+  it("says gap instead of silently skipping ticks the history no longer has", async () => {
+    const start = await publishTick();
+    const lost = [await publishTick(), await publishTick()];
+    const kept = await publishTick();
+    await runInDurableObject(hub(), (_i, state) =>
+      state.storage.sql.exec("DELETE FROM ticks WHERE seq IN (?, ?)", lost[0]!.seq, lost[1]!.seq),
+    );
+    const client = await connect(`client_id=gap-told&last_seq=${start.seq}`);
+    await client.waitFor("replay_end");
+    expect(client.frames.slice(1)).toEqual([
+      { type: "gap", from_seq: lost[0]!.seq, to_seq: lost[1]!.seq },
+      expect.objectContaining({ type: "price", seq: kept.seq, replayed: true }),
+      { type: "replay_end", count: 1 },
+    ]);
+    client.close();
+  });
+
+  it("keeps the newest ticks when the offline buffer overflows, and reports the dropped range", async () => {
+    await runInDurableObject(sessionStub("buffer-bound"), (_i, state) => {
+      const table = new TickTable(state.storage.sql, "buffer");
+      for (let seq = 1; seq <= 7; seq++) table.insert({ seq, tsMs: seq, prices: { USD: seq }, changed: ["USD"], sources: [] });
+      expect(table.trimTo(5)).toEqual({ fromSeq: 1, toSeq: 2 });
+      expect(table.after(0, 100)).toEqual({ ticks: expect.any(Array), gap: { fromSeq: 1, toSeq: 2 } });
+      expect(table.after(0, 100).ticks.map((t) => t.seq)).toEqual([3, 4, 5, 6, 7]);
+      expect(table.trimTo(5)).toBeNull();
+    });
   });
 });
 
