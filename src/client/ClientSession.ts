@@ -22,7 +22,7 @@ import { errorResponse } from "../http/responses";
 import { log } from "../shared/log";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
 import { planReplay, type DeliveryMark } from "./replay";
-import { attachmentOf, send, type SocketAttachment } from "./socket";
+import { attachmentOf, send, type LiveMark, type SocketAttachment } from "./socket";
 
 /** Everything a session must remember across hibernation and eviction. */
 interface SessionState extends DeliveryMark {
@@ -61,12 +61,42 @@ export class ClientSession extends DurableObject<Env> {
     return readConfig(this.env);
   }
 
+  /** In memory between events; undefined after a wake until first read. */
+  private cached: SessionState | null | undefined;
+
   private get session(): SessionState | null {
-    return this.ctx.storage.kv.get<SessionState>("session") ?? null;
+    if (this.cached === undefined) this.cached = this.recover();
+    return this.cached;
   }
 
   private set session(next: SessionState) {
+    this.cached = next;
     this.ctx.storage.kv.put("session", next);
+  }
+
+  /**
+   * A live tick moves the delivery mark in memory and in the open sockets' attachments, not in
+   * storage: a durable write (an fsync) per client per tick was most of the fan-out's cost.
+   * Attachments survive hibernation, so a woken session rebuilds its mark from them.
+   */
+  private rememberLive(next: SessionState): void {
+    this.cached = next;
+    const mark: LiveMark = { deliveredSeq: next.deliveredSeq, lastTick: next.lastTick };
+    for (const ws of this.openSockets()) {
+      const attachment = attachmentOf(ws);
+      if (attachment) ws.serializeAttachment({ ...attachment, mark });
+    }
+  }
+
+  private recover(closing: WebSocket[] = []): SessionState | null {
+    const stored = this.ctx.storage.kv.get<SessionState>("session") ?? null;
+    if (!stored) return null;
+    let state = stored;
+    for (const ws of [...this.ctx.getWebSockets(), ...closing]) {
+      const mark = attachmentOf(ws)?.mark;
+      if (mark && mark.deliveredSeq > state.deliveredSeq) state = { ...state, ...mark };
+    }
+    return state;
   }
 
   private get hub(): DurableObjectStub<PriceHub> {
@@ -224,7 +254,7 @@ export class ClientSession extends DurableObject<Env> {
       if (tickConcerns(tick, currencies)) send(ws, priceMessage(tick, currencies, false));
     }
     if (state.offlineFromSeq === null) {
-      this.session = { ...state, deliveredSeq: tick.seq, lastTick: tick };
+      this.rememberLive({ ...state, deliveredSeq: tick.seq, lastTick: tick });
       return;
     }
     // Offline, or a reconnect's replay has not finished yet: the buffer takes it.
@@ -288,6 +318,8 @@ export class ClientSession extends DurableObject<Env> {
 
   private async socketGone(ws: WebSocket): Promise<void> {
     if (this.openSockets(ws).length > 0) return;
+    // Woken by this close: the closing socket's attachment may hold the newest delivery mark.
+    if (this.cached === undefined) this.cached = this.recover([ws]);
     const state = this.session;
     // Already offline (close and error both fired): keep the buffer's start where it is.
     if (!state || state.offlineFromSeq !== null) return;
@@ -311,6 +343,7 @@ export class ClientSession extends DurableObject<Env> {
       if (state) await this.hub.unsubscribe(state.clientId);
       if (this.openSockets().length > 0) return; // a reconnect won the race: it subscribes again
       await this.ctx.storage.deleteAll();
+      this.cached = null;
       this.buffer.forget();
       log("session_expired", { client_id: state?.clientId ?? null });
     });

@@ -1,4 +1,4 @@
-import type { Currency, ServerMessage } from "../protocol";
+import type { Currency, ServerMessage, Tick } from "../protocol";
 import type { InboundBudget } from "./inbound-limit";
 
 /** Per-socket state, kept in the socket's attachment so it survives hibernation. */
@@ -8,6 +8,13 @@ export interface SocketAttachment {
   ready: boolean;
   connectedAtMs: number;
   inbound: InboundBudget;
+  /** The session's delivery mark as of the last live tick (see ClientSession.rememberLive). */
+  mark?: LiveMark;
+}
+
+export interface LiveMark {
+  deliveredSeq: number;
+  lastTick: Tick | null;
 }
 
 export function attachmentOf(ws: WebSocket): SocketAttachment | null {
