@@ -1,0 +1,418 @@
+#!/usr/bin/env node
+// npm run bench [-- --sizes 100,1000 --ticks 10 ...]   (see bench/README.md)
+//
+// For each client count N: the Worker under `wrangler dev` (simulated source, 1 s polls) and a
+// single-process Node `ws` baseline, each with N real WebSocket clients in this process:
+// connect time, tick→receive latency, delivery, memory per client. Then direct RPC versus the
+// relay tree at the fan-out sizes. Prints markdown tables, writes bench/results/<ts>.json and
+// bench/results/latest.md. Reports numbers; asserts nothing about wall-clock.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
+import { installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
+import { buildWorker, startBaseline, startWorker } from "./lib/servers.mjs";
+import { startProfile } from "./lib/profile.mjs";
+import { renderMarkdown } from "./lib/report.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+
+const HELP = `npm run bench -- [options]        (every option also reads BENCH_<NAME>, e.g. BENCH_SIZES=100,1000)
+  --sizes 100,1000,5000      client counts, Worker (auto fan-out) and baseline at each
+  --ticks 10                 ticks measured per scenario (each tick reaches every client)
+  --interval 1000            POLL_INTERVAL_MS for both servers
+  --fanout-sizes 1000,5000   sizes for direct RPC vs relay tree ("none" to skip)
+  --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
+  --concurrency 64           WebSocket handshakes in flight at once
+  --servers worker,baseline  which servers to run
+  --connect-timeout 300      seconds allowed to connect all clients of one size
+  --tick-timeout 180         seconds allowed for the measured ticks to arrive
+  --drain 20                 seconds to wait for a window's last frames after its last tick
+  --persist-root DIR         parent of the per-scenario --persist-to dirs (default: the run's tmp dir;
+                             /dev/shm shows what storage durability costs)
+  --profile                  CPU-profile the Worker's isolate during each measurement window
+                             (V8 sampling profiler via the inspector; summary in the JSON)
+  --no-snapshot              run wrangler dev on src/ directly instead of one pre-built bundle
+  --via runtime              runtime: clients connect to the user worker's own socket (bypassing
+                             wrangler dev's proxy, which makes wrangler exit under overload);
+                             proxy: through wrangler's port
+  --local-observability      keep wrangler's local trace store on (X_LOCAL_OBSERVABILITY, default
+                             on in wrangler; the bench turns it off: it is a dev-tool cost)
+  --log-level debug          wrangler dev --log-level (with --via proxy; debug keeps stacks)
+  --max-minutes 90           abort (and clean up) after this long
+  --out bench/results        where the JSON and latest.md go`;
+
+function parseArgs(argv) {
+  const defaults = {
+    sizes: "100,1000,5000",
+    ticks: "10",
+    interval: "1000",
+    "fanout-sizes": "1000,5000",
+    relays: "",
+    concurrency: "64",
+    servers: "worker,baseline",
+    "connect-timeout": "300",
+    drain: "20",
+    "tick-timeout": "180",
+    snapshot: "true",
+    profile: "false",
+    "persist-root": "",
+    "max-minutes": "90",
+    "log-level": "debug",
+    via: "runtime",
+    "local-observability": "false",
+    out: path.join(here, "results"),
+  };
+  const opts = {};
+  for (const k of Object.keys(defaults)) {
+    const env = process.env[`BENCH_${k.toUpperCase().replace(/-/g, "_")}`];
+    opts[k] = env ?? defaults[k];
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    }
+    if (a === "--no-snapshot") {
+      opts.snapshot = "false";
+      continue;
+    }
+    if (a === "--local-observability") {
+      opts["local-observability"] = "true";
+      continue;
+    }
+    if (a === "--profile") {
+      opts.profile = "true";
+      continue;
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || !(m[1] in defaults)) {
+      console.error(`unknown option ${a}\n${HELP}`);
+      process.exit(2);
+    }
+    opts[m[1]] = m[2] ?? argv[++i];
+  }
+  const list = (s) =>
+    String(s)
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x && x !== "none")
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
+  return {
+    sizes: list(opts.sizes),
+    ticks: Math.max(1, Number(opts.ticks)),
+    intervalMs: Number(opts.interval),
+    fanoutSizes: list(opts["fanout-sizes"]),
+    relays: list(opts.relays),
+    concurrency: Math.max(1, Number(opts.concurrency)),
+    servers: String(opts.servers).split(",").map((s) => s.trim()),
+    connectTimeoutMs: Number(opts["connect-timeout"]) * 1000,
+    drainMs: Number(opts.drain) * 1000,
+    tickTimeoutMs: Number(opts["tick-timeout"]) * 1000,
+    snapshot: opts.snapshot !== "false",
+    profile: opts.profile === "true",
+    persistRoot: opts["persist-root"] ? path.resolve(opts["persist-root"]) : null,
+    maxMinutes: Number(opts["max-minutes"]),
+    logLevel: opts["log-level"],
+    via: opts.via === "proxy" ? "proxy" : "runtime",
+    localObservability: opts["local-observability"] === "true",
+    out: path.resolve(opts.out),
+  };
+}
+
+const t0 = Date.now();
+const stamp = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
+const log = (msg) => console.error(`[bench ${stamp()}] ${msg}`);
+
+function readOnlyGit(args) {
+  try {
+    return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One scenario: a fresh server, N clients, `ticks` live ticks measured, then everything closed.
+ * `start` returns a server handle (see lib/servers.mjs).
+ */
+/** A scenario whose server died mid-way (it happens, rarely, under load) is run once more. */
+async function runScenario(args) {
+  const first = await runScenarioOnce(args);
+  if (first.ok || !first.serverExited) return first;
+  log(`  the server died mid-scenario; running ${args.server}/${args.name}/${args.n} once more`);
+  const second = await runScenarioOnce(args);
+  return { ...second, previousAttempts: [{ error: first.error, logFile: first.logFile }] };
+}
+
+async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) {
+  const label = `${kind}-${name}-${n}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  log(`── ${kind} ${name}, N=${n} ──`);
+  const result = { scenario: name, server: kind, n, vars, ok: false };
+  let server = null;
+  let fleet = null;
+  try {
+    server =
+      kind === "worker"
+        ? await startWorker({ root, workDir: ctx.workDir, persistRoot: ctx.persistRoot, label, vars, intervalMs: opts.intervalMs, build: ctx.build, logLevel: opts.logLevel, via: opts.via, localObservability: opts.localObservability, startTimeoutMs: 120_000, log })
+        : await startBaseline({ root, workDir: ctx.workDir, label, intervalMs: opts.intervalMs, startTimeoutMs: 30_000, log });
+    result.logFile = server.logFile;
+    result.serverVars = server.vars;
+    if (server.via) result.via = server.via;
+    await sleep(1000);
+    const before = server.sample();
+    result.serverPids = server.pids();
+
+    // ── connect ──
+    const runId = `${ctx.runId}-${label}`;
+    const connectTimeoutMs = opts.connectTimeoutMs;
+    const cpuBeforeConnect = before.cpuS;
+    const conn = await connectFleet({
+      baseUrl: server.wsUrl,
+      n,
+      runId,
+      concurrency: opts.concurrency,
+      phaseTimeoutMs: connectTimeoutMs,
+      retries: 2,
+      addresses: ctx.addresses,
+      shouldStop: () => server.exited() !== null,
+      onProgress: ({ connected, elapsedMs }) => log(`  connecting: ${connected}/${n} after ${(elapsedMs / 1000).toFixed(0)} s`),
+    });
+    fleet = conn.clients;
+    result.connect = {
+      connected: conn.connected,
+      notConnected: conn.notConnected,
+      timedOut: conn.timedOut,
+      seconds: conn.connectMs / 1000,
+      attempts: conn.attempts,
+      failures: conn.failures,
+      perClientWelcomeMs: conn.handshakeMs,
+      concurrency: opts.concurrency,
+    };
+    log(
+      `  connected ${conn.connected}/${n} in ${(conn.connectMs / 1000).toFixed(1)} s` +
+        (Object.keys(conn.failures).length ? ` (failed attempts: ${JSON.stringify(conn.failures)})` : ""),
+    );
+    if (server.exited()) throw new Error(`the server exited while clients connected; see ${server.logFile}`);
+    if (conn.connected === 0) throw new Error("no client connected");
+
+    await sleep(2000);
+    const afterConnect = server.sample();
+    if (kind === "worker") {
+      try {
+        const h = await server.health();
+        result.subscribersAfterConnect = h.subscribers;
+      } catch {
+        /* informational */
+      }
+    }
+
+    // ── measure ticks ──
+    let profiler = null;
+    if (opts.profile && kind === "worker") {
+      try {
+        profiler = await startProfile(server.inspectorPort);
+      } catch (e) {
+        log(`  profiler did not start: ${e.message}`);
+      }
+    }
+    const measureStart = Date.now();
+    const cpuAtStart = afterConnect.cpuS;
+    const selfCpuStart = process.cpuUsage();
+    const fanouts = new Map();
+    const healthErrors = [];
+    let polling = true;
+    const poller =
+      kind === "worker"
+        ? (async () => {
+            while (polling) {
+              try {
+                const h = await server.health();
+                const f = h.last_fanout;
+                if (f && !fanouts.has(f.seq)) fanouts.set(f.seq, f);
+              } catch (e) {
+                healthErrors.push(String(e.message ?? e));
+              }
+              await sleep(400);
+            }
+          })()
+        : Promise.resolve();
+
+    const tickDeadline = measureStart + opts.tickTimeoutMs;
+    let seen = liveSeqsSince(fleet, measureStart);
+    let lastReport = 0;
+    while (seen.size < opts.ticks && Date.now() < tickDeadline && !server.exited()) {
+      await sleep(100);
+      seen = liveSeqsSince(fleet, measureStart);
+      if (seen.size !== lastReport) {
+        lastReport = seen.size;
+        if (seen.size % 5 === 0 || seen.size === opts.ticks) log(`  ticks seen: ${seen.size}/${opts.ticks}`);
+      }
+    }
+    const window = new Set([...seen].sort((a, b) => a - b).slice(0, opts.ticks));
+    if (window.size < opts.ticks) log(`  only ${window.size} ticks arrived before the deadline`);
+    const expected = window.size * conn.connected;
+    const drainDeadline = Date.now() + opts.drainMs;
+    while (deliveredCount(fleet, window) < expected && Date.now() < drainDeadline && !server.exited()) await sleep(100);
+    const cutoff = Date.now();
+    if (profiler) {
+      try {
+        result.profile = await profiler.stop(path.join(ctx.workDir, `${label}.cpuprofile`));
+        const p = result.profile;
+        log(`  profile: ${p.busyMs} ms busy of ${p.sampledMs} ms sampled (idle ${p.idlePct}%); top self: ${p.topSelf.slice(0, 5).map((x) => `${x.fn} ${x.pct}%`).join(", ")}`);
+      } catch (e) {
+        log(`  profiler failed: ${e.message}`);
+      }
+    }
+    await sleep(600); // one more /health read for the last tick's fan-out
+    polling = false;
+    await poller;
+
+    let afterTicks = server.sample();
+    // A server that died mid-window leaves nothing to sample: report no CPU/RSS rather than nonsense.
+    if (afterTicks.per.length < afterConnect.per.length) afterTicks = { ...afterTicks, rssKb: NaN, cpuS: NaN };
+    const selfCpu = process.cpuUsage(selfCpuStart);
+    const analysis = analyze(fleet, window, cutoff);
+    result.delivery = analysis;
+    result.latencyMs = analysis.latencyMs;
+    const windowSeconds = (cutoff - measureStart) / 1000;
+    result.cpu = {
+      serverSeconds: round(afterTicks.cpuS - cpuAtStart, 2),
+      serverCoresBusy: round((afterTicks.cpuS - cpuAtStart) / windowSeconds, 2),
+      serverSecondsPerTick: window.size ? round((afterTicks.cpuS - cpuAtStart) / window.size, 3) : null,
+      serverSecondsDuringConnect: round(afterConnect.cpuS - cpuBeforeConnect, 1),
+      benchClientSeconds: round((selfCpu.user + selfCpu.system) / 1e6, 2),
+      windowSeconds: round(windowSeconds, 1),
+      perProcess: afterTicks.per,
+    };
+    const perClient = (a, b) => round((a.rssKb - b.rssKb) / conn.connected, 1);
+    result.memory = {
+      rssBeforeMiB: round(before.rssKb / 1024, 1),
+      rssAfterConnectMiB: round(afterConnect.rssKb / 1024, 1),
+      rssAfterTicksMiB: round(afterTicks.rssKb / 1024, 1),
+      perClientKiB: perClient(afterConnect, before),
+      perClientAfterTicksKiB: perClient(afterTicks, before),
+      processes: afterTicks.per.length,
+    };
+    if (kind === "worker") {
+      const f = [...fanouts.values()].filter((x) => window.has(x.seq));
+      result.hubFanout = {
+        samples: f.length,
+        durationMs: summarize(f.map((x) => x.durationMs)),
+        relays: [...new Set(f.map((x) => x.relays))],
+        failed: f.reduce((s, x) => s + (x.failed ?? 0), 0),
+        perTick: f.map(({ seq, durationMs, relays, delivered, failed }) => ({ seq, durationMs, relays, delivered, failed })),
+        healthErrors: healthErrors.length,
+      };
+    }
+    const l = analysis.latencyMs;
+    log(
+      `  ${analysis.ticks} ticks: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; delivered ${analysis.delivered}/${analysis.expected}` +
+        `; dup ${analysis.duplicates}, out-of-order ${analysis.outOfOrder}, gap events ${analysis.gapEvents}` +
+        `; RSS/client ${result.memory.perClientKiB} KiB; server CPU ${result.cpu.serverCoresBusy} cores` +
+        (result.hubFanout ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, relays ${result.hubFanout.relays.join("/")}` : ""),
+    );
+    const exited = server.exited();
+    if (exited) throw new Error(`the server exited during the scenario (code ${exited.code}, signal ${exited.signal}); see ${server.logFile}`);
+    result.ok = true;
+  } catch (error) {
+    result.error = String(error.stack ?? error);
+    result.serverExited = Boolean(server?.exited());
+    log(`  scenario failed: ${String(error.message ?? error).split("\n")[0]}`);
+  } finally {
+    if (fleet) await closeFleet(fleet, 10_000);
+    if (server) await server.stop();
+  }
+  // Let the machine settle before the next scenario (sockets in TIME_WAIT, page cache, GC).
+  await sleep(2000);
+  return result;
+}
+
+const round = (x, d) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const [major] = process.versions.node.split(".").map(Number);
+  if (major < 22) {
+    console.error(`Node ${process.version}: run through npm (npm run bench) so node_modules/.bin/node (22) is used; wrangler needs Node ≥ 22.`);
+    process.exit(2);
+  }
+  installCleanup();
+  const machine = machineInfo();
+  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, 0);
+  const softFiles = Number(machine.openFiles?.soft);
+  if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
+    log(`WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`);
+  }
+  const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
+  const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-bench-${runId}-`));
+  log(`run ${runId}; machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}; open files ${machine.openFiles?.soft}`);
+  log(`work dir (logs, persist dirs) ${workDir}`);
+
+  const watchdog = setTimeout(() => {
+    log(`max time of ${opts.maxMinutes} min reached: aborting`);
+    killAllGroupsSync();
+    process.exit(1);
+  }, opts.maxMinutes * 60_000);
+  watchdog.unref();
+
+  const persistRoot = opts.persistRoot ? mkdtempSync(path.join(opts.persistRoot, `btc-bench-${runId}-`)) : workDir;
+  const ctx = { runId, workDir, persistRoot, addresses: new AddressPool(), build: null };
+  const meta = {
+    runId,
+    machine,
+    options: { ...opts, out: path.relative(root, opts.out), persistRoot: opts.persistRoot ?? os.tmpdir() },
+    git: { head: readOnlyGit(["rev-parse", "--short", "HEAD"]), dirtyFiles: Number(readOnlyGit(["status", "--porcelain"])?.split("\n").filter(Boolean).length ?? NaN) },
+    clientNode: process.version,
+  };
+  if (opts.servers.includes("worker") && opts.snapshot) {
+    const built = buildWorker({ root, outDir: path.join(workDir, "build"), log });
+    ctx.build = built;
+    meta.workerBundleSha256 = built.sha256;
+    log(`bundle sha256 ${built.sha256.slice(0, 16)}…`);
+  }
+
+  const scenarios = [];
+  for (const n of opts.sizes) {
+    if (opts.servers.includes("worker")) scenarios.push(await runScenario({ name: "auto", server: "worker", n, opts, ctx }));
+    if (opts.servers.includes("baseline")) scenarios.push(await runScenario({ name: "baseline", server: "baseline", n, opts, ctx }));
+  }
+  if (opts.servers.includes("worker")) {
+    for (const n of opts.fanoutSizes) {
+      // Relay tree = the default auto sizing; run it here only if the main sizes did not.
+      if (!opts.sizes.includes(n)) scenarios.push(await runScenario({ name: "auto", server: "worker", n, opts, ctx }));
+      // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that means 0 relays.
+      scenarios.push(await runScenario({ name: "direct", server: "worker", n, vars: { FANOUT_CHUNK: "100000" }, opts, ctx }));
+      for (const k of opts.relays) {
+        scenarios.push(await runScenario({ name: `relays-${k}`, server: "worker", n, vars: { FANOUT_RELAYS: String(k) }, opts, ctx }));
+      }
+    }
+  }
+
+  if (persistRoot !== workDir) rmSync(persistRoot, { recursive: true, force: true });
+  const finishedAt = new Date().toISOString();
+  const report = { ...meta, finishedAt, durationS: Math.round((Date.now() - t0) / 1000), scenarios };
+  const md = renderMarkdown(report);
+  mkdirSync(opts.out, { recursive: true });
+  const fileStamp = finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z");
+  const jsonPath = path.join(opts.out, `${fileStamp}.json`);
+  writeFileSync(jsonPath, JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(path.join(opts.out, "latest.md"), md);
+  console.log(md);
+  log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, path.join(opts.out, "latest.md"))}`);
+  const failed = scenarios.filter((s) => !s.ok);
+  if (failed.length) log(`${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}`).join(", ")}`);
+  clearTimeout(watchdog);
+  process.exitCode = failed.length ? 1 : 0;
+}
+
+main().catch((error) => {
+  console.error(error);
+  killAllGroupsSync();
+  process.exit(1);
+});
