@@ -144,7 +144,8 @@ function readOnlyGit(args) {
 /** A scenario whose server died mid-way (it happens, rarely, under load) is run once more. */
 async function runScenario(args) {
   const first = await runScenarioOnce(args);
-  if (first.ok || !first.serverExited) return first;
+  // Running out of file descriptors is deterministic: a second try would only crash again.
+  if (first.ok || !first.serverExited || /Too many open files/.test(first.error ?? "")) return first;
   log(`  the server died mid-scenario; running ${args.server}/${args.name}/${args.n} once more`);
   const second = await runScenarioOnce(args);
   return { ...second, previousAttempts: [{ error: first.error, logFile: first.logFile }] };
@@ -167,6 +168,11 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
     await sleep(1000);
     const before = server.sample();
     result.serverPids = server.pids();
+    result.serverOpenFileLimit = server.openFiles();
+    const fdLimit = Math.min(...result.serverOpenFileLimit.map(Number).filter(Number.isFinite));
+    if (kind === "worker" && fdLimit < n * 4 + 100) {
+      log(`  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * 4} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / 4)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`);
+    }
 
     // ── connect ──
     const runId = `${ctx.runId}-${label}`;
@@ -180,7 +186,7 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
       phaseTimeoutMs: connectTimeoutMs,
       retries: 2,
       addresses: ctx.addresses,
-      shouldStop: () => server.exited() !== null,
+      shouldStop: () => server.exited() !== null || server.crashes().count > 0,
       onProgress: ({ connected, elapsedMs }) => log(`  connecting: ${connected}/${n} after ${(elapsedMs / 1000).toFixed(0)} s`),
     });
     fleet = conn.clients;
@@ -246,7 +252,7 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
     const tickDeadline = measureStart + opts.tickTimeoutMs;
     let seen = liveSeqsSince(fleet, measureStart);
     let lastReport = 0;
-    while (seen.size < opts.ticks && Date.now() < tickDeadline && !server.exited()) {
+    while (seen.size < opts.ticks && Date.now() < tickDeadline && !server.exited() && server.crashes().count === 0) {
       await sleep(100);
       seen = liveSeqsSince(fleet, measureStart);
       if (seen.size !== lastReport) {
@@ -299,6 +305,14 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
       perClientAfterTicksKiB: perClient(afterTicks, before),
       processes: afterTicks.per.length,
     };
+    // Open files of the busiest server process (the user workerd): ~4 per client for the Worker.
+    const maxFds = (smp) => Math.max(0, ...smp.per.map((p) => p.fds ?? 0));
+    result.openFiles = {
+      before: maxFds(before),
+      afterConnect: maxFds(afterConnect),
+      perClient: round((maxFds(afterConnect) - maxFds(before)) / conn.connected, 2),
+      limit: result.serverOpenFileLimit,
+    };
     if (kind === "worker") {
       const f = [...fanouts.values()].filter((x) => window.has(x.seq));
       result.hubFanout = {
@@ -317,12 +331,17 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
         `; RSS/client ${result.memory.perClientKiB} KiB; server CPU ${result.cpu.serverCoresBusy} cores` +
         (result.hubFanout ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, relays ${result.hubFanout.relays.join("/")}` : ""),
     );
+    const crash = server.crashes();
+    if (crash.count > 0) {
+      result.serverExited = true; // retried like an exit
+      throw new Error(`workerd crashed ${crash.count}× and was restarted (every socket dropped): ${crash.cause ?? "cause not logged"}; see ${server.logFile}`);
+    }
     const exited = server.exited();
     if (exited) throw new Error(`the server exited during the scenario (code ${exited.code}, signal ${exited.signal}); see ${server.logFile}`);
     result.ok = true;
   } catch (error) {
     result.error = String(error.stack ?? error);
-    result.serverExited = Boolean(server?.exited());
+    result.serverExited = result.serverExited || Boolean(server?.exited());
     log(`  scenario failed: ${String(error.message ?? error).split("\n")[0]}`);
   } finally {
     if (fleet) await closeFleet(fleet, 10_000);
@@ -348,6 +367,12 @@ async function main() {
   const softFiles = Number(machine.openFiles?.soft);
   if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
     log(`WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`);
+  }
+  // The user workerd needs about 4 per client; wrangler is started with `ulimit -n` raised as far
+  // as the hard limit allows (any limit for root). Warn when that cannot be enough.
+  const hardFiles = machine.openFiles?.hard === "unlimited" ? Infinity : Number(machine.openFiles?.hard);
+  if (process.getuid?.() !== 0 && Number.isFinite(hardFiles) && hardFiles < maxN * 4 + 500) {
+    log(`WARNING: hard open-file limit ${hardFiles} < ~${maxN * 4} that workerd needs for ${maxN} clients; it may crash with "Too many open files".`);
   }
   const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-bench-${runId}-`));

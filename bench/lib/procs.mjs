@@ -188,9 +188,15 @@ export function sample(pids) {
     }
     const p = table.get(pid);
     const cpu = p ? p.utime + p.stime : 0;
+    let fds = null;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      /* not ours to read */
+    }
     rssKb += kb;
     cpuTicks += cpu;
-    per.push({ pid, rssKb: kb, cpuS: cpu / CLK_TCK });
+    per.push({ pid, rssKb: kb, cpuS: cpu / CLK_TCK, fds });
   }
   return { at: Date.now(), rssKb, cpuS: cpuTicks / CLK_TCK, per };
 }

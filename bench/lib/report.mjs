@@ -18,7 +18,10 @@ function serverName(s) {
 }
 
 function failure(s) {
-  const why = String(s.error ?? "").split("\n")[0].replace(/^Error: /, "").replace(/; see .*$/, "").slice(0, 90);
+  let why = String(s.error ?? "").split("\n")[0].replace(/^Error: /, "").replace(/; see .*$/, "").slice(0, 90);
+  if (/Too many open files/.test(s.error ?? "")) {
+    why = `workerd crashed: too many open files (limit ${s.serverOpenFileLimit?.[1] ?? s.serverOpenFileLimit?.[0] ?? "?"}, ~4 per client)`;
+  }
   const c = s.connect;
   const conn = c ? `${int(c.connected)} of ${int(s.n)} connected in ${fmt(c.seconds, 0)} s, then ` : "";
   return `failed: ${conn}${why}`;

@@ -27,6 +27,32 @@ function childEnv(root, extra = {}) {
  */
 const HEALTH_TIMEOUT_MS = 120_000;
 
+/** The open-file limit asked for wrangler and its workerd processes. */
+const OPEN_FILES = 65_536;
+
+/** Times the user workerd crashed and was restarted by wrangler, with the first cause logged. */
+function runtimeCrashes(logFile) {
+  let text = "";
+  try {
+    text = readFileSync(logFile, "utf8");
+  } catch {
+    return { count: 0, cause: null };
+  }
+  const count = (text.match(/The Workers runtime crashed unexpectedly/g) ?? []).length;
+  const cause = /\*\*\* Fatal uncaught [^\n]*/.exec(text)?.[0]?.replace(/\x1b\[[0-9;]*m/g, "") ?? null;
+  return { count, cause };
+}
+
+/** The soft open-file limit a process actually runs with. */
+export function openFileLimit(pid) {
+  try {
+    const m = /^Max open files\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+    return m ? m[1] : null;
+  } catch {
+    return null;
+  }
+}
+
 function tail(file, lines = 25) {
   try {
     return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
@@ -148,7 +174,15 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
   // and a streaming tail unless X_LOCAL_OBSERVABILITY=false, whatever [observability] says:
   // a dev-tool cost that production does not have, so it is off unless asked for.
   const env = childEnv(root, { X_LOCAL_OBSERVABILITY: localObservability ? "true" : "false" });
-  const proc = spawnGroup(wrangler, args, { cwd: root, env, logFile });
+  // Each connected client costs the user workerd about four file descriptors (its socket, and
+  // the session object's SQLite database, -wal and -shm). At 5,000 clients that passes a
+  // 20,000 limit and workerd dies ("accept: Too many open files"). Node cannot raise its own
+  // limit, so wrangler is started through sh with the soft limit raised as far as allowed.
+  const proc = spawnGroup(
+    "/bin/sh",
+    ["-c", `ulimit -n ${OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`, wrangler, ...args],
+    { cwd: root, env, logFile },
+  );
   const proxyUrl = `http://127.0.0.1:${port}`;
   let targetPort = port;
   try {
@@ -169,10 +203,20 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
   const baseUrl = `http://127.0.0.1:${targetPort}`;
   let exited = null;
   proc.exited.then((e) => (exited = e));
+  let crashCache = null;
   return {
     kind: "worker",
     /** Non-null once wrangler has exited: the scenario's numbers are then not trustworthy. */
     exited: () => exited,
+    /** The user workerd crashed (wrangler restarts it on a new port; every socket is gone). */
+    crashes() {
+      // The log grows to megabytes at debug level: re-read it at most once a second.
+      if (!crashCache || Date.now() - crashCache.at > 1000) crashCache = { at: Date.now(), ...runtimeCrashes(logFile) };
+      return crashCache;
+    },
+    openFiles() {
+      return this.pids().map((pid) => openFileLimit(pid));
+    },
     baseUrl,
     wsUrl: `ws://127.0.0.1:${targetPort}`,
     port: targetPort,
@@ -219,6 +263,10 @@ export async function startBaseline({ root, workDir, label, intervalMs, startTim
   return {
     kind: "baseline",
     exited: () => exited,
+    crashes: () => ({ count: 0, cause: null }),
+    openFiles() {
+      return [openFileLimit(proc.pid)];
+    },
     baseUrl,
     wsUrl: `ws://127.0.0.1:${port}`,
     port,
