@@ -281,7 +281,8 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
 
     let afterTicks = server.sample();
     // A server that died mid-window leaves nothing to sample: report no CPU/RSS rather than nonsense.
-    if (afterTicks.per.length < afterConnect.per.length) afterTicks = { ...afterTicks, rssKb: NaN, cpuS: NaN };
+    const samePids = (a, b) => a.per.map((p) => p.pid).join() === b.per.map((p) => p.pid).join();
+    if (!samePids(afterTicks, afterConnect)) afterTicks = { ...afterTicks, rssKb: NaN, cpuS: NaN };
     const selfCpu = process.cpuUsage(selfCpuStart);
     const analysis = analyze(fleet, window, cutoff);
     result.delivery = analysis;
