@@ -24,69 +24,27 @@ const HOST = arg("host", "127.0.0.1");
 
 /**
  * The Worker's own random walk and rounding, bundled from src/ with esbuild so both servers
- * publish exactly the same prices. If src/ does not build (it is being edited), an embedded
- * copy of the same formula is used and the health endpoint says so.
+ * publish exactly the same prices.
  */
 async function loadWalk() {
-  try {
-    const esbuild = await import("esbuild");
-    const out = await esbuild.build({
-      stdin: {
-        contents:
-          'export { simulatedUsdPrice, SIMULATED_FX_PER_USD } from "./src/sources/simulated.ts";\n' +
-          'export { roundPrice } from "./src/hub/aggregate.ts";\n',
-        resolveDir: root,
-        loader: "ts",
-      },
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      write: false,
-      logLevel: "silent",
-    });
-    const code = out.outputFiles[0].text;
-    const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
-    return { ...mod, origin: "src/sources/simulated.ts (bundled)" };
-  } catch (error) {
-    process.stderr.write(`baseline: could not bundle src/ (${error.message.split("\n")[0]}); using the embedded copy\n`);
-    return { ...embeddedWalk(), origin: "embedded copy" };
-  }
-}
-
-function embeddedWalk() {
-  const BASE = 65_000;
-  const REF = 5000;
-  const FINEST = 1000;
-  const OCTAVES = 17;
-  const lattice = (octave, index) => {
-    let h = Math.imul(index ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(octave + 1, 0xc2b2ae35);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x846ca68b);
-    h ^= h >>> 16;
-    return ((h >>> 0) / 0xffffffff) * 2 - 1;
-  };
-  const noise = (octave, t) => {
-    const i = Math.floor(t);
-    const f = t - i;
-    const s = f * f * (3 - 2 * f);
-    const a = lattice(octave, i);
-    return a + (lattice(octave, i + 1) - a) * s;
-  };
-  const DECIMALS = { USD: 2, EUR: 2, GBP: 2, JPY: 0, CAD: 2, CHF: 2, AUD: 2 };
-  return {
-    SIMULATED_FX_PER_USD: { USD: 1, EUR: 0.92, GBP: 0.79, JPY: 151, CAD: 1.38, CHF: 0.88, AUD: 1.52 },
-    simulatedUsdPrice(nowMs, vol) {
-      let r = 0;
-      for (let o = 0; o < OCTAVES; o++) {
-        const period = FINEST * 2 ** o;
-        r += vol * Math.sqrt(period / REF) * noise(o, nowMs / period);
-      }
-      return BASE * Math.exp(r);
+  const esbuild = await import("esbuild");
+  const out = await esbuild.build({
+    stdin: {
+      contents:
+        'export { simulatedUsdPrice, SIMULATED_FX_PER_USD } from "./src/sources/simulated.ts";\n' +
+        'export { roundPrice } from "./src/hub/aggregate.ts";\n',
+      resolveDir: root,
+      loader: "ts",
     },
-    roundPrice: (c, v) => Math.round(v * 10 ** DECIMALS[c]) / 10 ** DECIMALS[c],
-  };
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = out.outputFiles[0].text;
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  return { ...mod, origin: "src/sources/simulated.ts (bundled)" };
 }
 
 const walk = await loadWalk();
