@@ -1,38 +1,44 @@
-import type { Env } from "../config";
-import type { DeliveryReport, HubEvent } from "./events";
+import type { DeliveryReport, HubEvent, ReceiveResult } from "./events";
+import type { SessionStubs } from "./session-stubs";
 
 /** A session that does not answer within this time is counted failed; it catches up from history on the next tick. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const TIMED_OUT = Symbol("timed out");
 
 /**
  * Sends one event to many client sessions concurrently. One slow or failing session
- * never delays the others beyond the timeout, and never stops them.
+ * never delays the others beyond the timeout, and never stops them. The whole batch
+ * shares one deadline: a timer per session per tick is measurable at thousands of clients.
  */
 export async function deliverToSessions(
-  env: Env,
+  stubs: SessionStubs,
   event: HubEvent,
   clientIds: readonly string[],
   timeoutMs = DELIVERY_TIMEOUT_MS,
 ): Promise<DeliveryReport> {
-  const results = await Promise.allSettled(
-    clientIds.map((id) =>
-      withTimeout(env.CLIENT_SESSION.get(env.CLIENT_SESSION.idFromName(id)).receive(event), timeoutMs),
-    ),
-  );
-  const report: DeliveryReport = { delivered: 0, failed: 0, gone: [] };
-  results.forEach((result, i) => {
-    if (result.status === "rejected") report.failed++;
-    else if (!result.value.subscribed) report.gone.push(clientIds[i]!);
-    else report.delivered++;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
+  const report: DeliveryReport = { delivered: 0, failed: 0, gone: [] };
+  const count = (id: string, result: ReceiveResult | typeof TIMED_OUT) => {
+    if (result === TIMED_OUT) report.failed++;
+    else if (!result.subscribed) report.gone.push(id);
+    else report.delivered++;
+  };
+  try {
+    await Promise.all(
+      stubs.batch(clientIds).map((stub, i) =>
+        Promise.race([stub.receive(event), deadline]).then(
+          (result) => count(clientIds[i]!, result),
+          () => void report.failed++,
+        ),
+      ),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
   return report;
 }
 

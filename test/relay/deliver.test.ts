@@ -1,0 +1,56 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { deliverToSessions } from "../../src/relay/deliver";
+import type { HubEvent, ReceiveResult } from "../../src/relay/events";
+import { SessionStubs } from "../../src/relay/session-stubs";
+
+const event: HubEvent = { kind: "status", status: { type: "status", state: "live" } };
+
+/** Stand-in sessions: each id answers as told, so the report can be checked exactly. */
+function fakeStubs(behaviour: Record<string, () => Promise<ReceiveResult>>): SessionStubs {
+  return {
+    batch: (ids: readonly string[]) => ids.map((id) => ({ receive: () => behaviour[id]!() })),
+  } as unknown as SessionStubs;
+}
+
+describe("SessionStubs", () => {
+  it("hands out the same stub for a client on every tick and forgets clients that left", () => {
+    const stubs = new SessionStubs(env.CLIENT_SESSION);
+    const [a1, b1] = stubs.batch(["a", "b"]);
+    const [b2, a2, c2] = stubs.batch(["b", "a", "c"]);
+    expect(a2).toBe(a1);
+    expect(b2).toBe(b1);
+    expect(c2).not.toBe(a1);
+    expect(stubs.size).toBe(3);
+
+    const [a3] = stubs.batch(["a"]);
+    expect(a3).toBe(a1);
+    expect(stubs.size).toBe(1);
+    const [b4] = stubs.batch(["b"]);
+    expect(b4).not.toBe(b1); // b was forgotten when it left the batch
+  });
+
+  it("points each stub at the client's own object", () => {
+    const [stub] = new SessionStubs(env.CLIENT_SESSION).batch(["some-client"]);
+    expect(stub!.id.equals(env.CLIENT_SESSION.idFromName("some-client"))).toBe(true);
+  });
+});
+
+describe("deliverToSessions", () => {
+  it("counts delivered, gone, failed and silent sessions, waiting no longer than the deadline", async () => {
+    const stubs = fakeStubs({
+      live: async () => ({ subscribed: true }),
+      expired: async () => ({ subscribed: false }),
+      broken: async () => {
+        throw new Error("session broken");
+      },
+      silent: () => new Promise<ReceiveResult>(() => {}),
+    });
+    const report = await deliverToSessions(stubs, event, ["live", "expired", "broken", "silent", "live"], 50);
+    expect(report).toEqual({ delivered: 2, failed: 2, gone: ["expired"] });
+  });
+
+  it("reports nothing for an empty batch", async () => {
+    expect(await deliverToSessions(fakeStubs({}), event, [], 50)).toEqual({ delivered: 0, failed: 0, gone: [] });
+  });
+});
