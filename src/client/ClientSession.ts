@@ -79,13 +79,10 @@ export class ClientSession extends DurableObject<Env> {
    * storage: a durable write (an fsync) per client per tick was most of the fan-out's cost.
    * Attachments survive hibernation, so a woken session rebuilds its mark from them.
    */
-  private rememberLive(next: SessionState): void {
+  private rememberLive(next: SessionState, sockets = this.attachedSockets()): void {
     this.cached = next;
     const mark: LiveMark = { deliveredSeq: next.deliveredSeq, lastTick: next.lastTick };
-    for (const ws of this.openSockets()) {
-      const attachment = attachmentOf(ws);
-      if (attachment) ws.serializeAttachment({ ...attachment, mark });
-    }
+    for (const [ws, attachment] of sockets) ws.serializeAttachment({ ...attachment, mark });
   }
 
   private recover(closing: WebSocket[] = []): SessionState | null {
@@ -113,13 +110,18 @@ export class ClientSession extends DurableObject<Env> {
     return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
   }
 
-  private readySockets(): [WebSocket, SocketAttachment][] {
+  /** Open sockets with their attachments, read once per event. */
+  private attachedSockets(): [WebSocket, SocketAttachment][] {
     const out: [WebSocket, SocketAttachment][] = [];
     for (const ws of this.openSockets()) {
       const attachment = attachmentOf(ws);
-      if (attachment?.ready) out.push([ws, attachment]);
+      if (attachment) out.push([ws, attachment]);
     }
     return out;
+  }
+
+  private readySockets(): [WebSocket, SocketAttachment][] {
+    return this.attachedSockets().filter(([, attachment]) => attachment.ready);
   }
 
   /** The Worker has validated the query; this accepts the socket and starts its replay. */
@@ -161,7 +163,8 @@ export class ClientSession extends DurableObject<Env> {
     const clientId = query.clientId!;
     const config = this.config;
     const previous = this.session;
-    await this.ctx.storage.deleteAlarm();
+    // Only a known client can have a purge pending; a new one skips the storage round.
+    if (previous) await this.ctx.storage.deleteAlarm();
     const hub = await this.hub.subscribe(clientId);
 
     const state: SessionState = previous ?? {
@@ -250,11 +253,12 @@ export class ClientSession extends DurableObject<Env> {
   private handleTick(tick: Tick): void {
     const state = this.session;
     if (!state || tick.seq <= state.deliveredSeq) return;
-    for (const [ws, { currencies }] of this.readySockets()) {
-      if (tickConcerns(tick, currencies)) send(ws, priceMessage(tick, currencies, false));
+    const sockets = this.attachedSockets();
+    for (const [ws, { ready, currencies }] of sockets) {
+      if (ready && tickConcerns(tick, currencies)) send(ws, priceMessage(tick, currencies, false));
     }
     if (state.offlineFromSeq === null) {
-      this.rememberLive({ ...state, deliveredSeq: tick.seq, lastTick: tick });
+      this.rememberLive({ ...state, deliveredSeq: tick.seq, lastTick: tick }, sockets);
       return;
     }
     // Offline, or a reconnect's replay has not finished yet: the buffer takes it.

@@ -4,6 +4,7 @@ import type { Currency, StatusMessage, Tick } from "../protocol";
 import { deliverToSessions, mergeReports } from "../relay/deliver";
 import type { DeliveryReport, HubEvent } from "../relay/events";
 import { partitionSubscribers, relayCount } from "../relay/partition";
+import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
 import { buildHealth, type HubHealth } from "./health";
 import { TickTable, type TickPage } from "./history";
@@ -37,11 +38,15 @@ export interface SubscribeResult {
 export class PriceHub extends DurableObject<Env> {
   private readonly history: TickTable;
   private readonly sql: SqlStorage;
+  private readonly sessions: SessionStubs;
+  /** True while alarm() runs: getAlarm() is null then, which must not read as "the loop stopped". */
+  private polling = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.history = new TickTable(this.sql, "ticks");
+    this.sessions = new SessionStubs(env.CLIENT_SESSION);
     this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
@@ -74,11 +79,13 @@ export class PriceHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const startedAt = Date.now();
     const config = this.config;
+    this.polling = true;
     try {
       await this.pollAndPublish(config);
     } catch (error) {
       log("hub_poll_failed", { error: String(error) });
     } finally {
+      this.polling = false;
       // Never let the loop die; setAlarm(now) inside alarm() is dropped locally, hence the +1.
       await this.ctx.storage.setAlarm(Math.max(startedAt + config.pollIntervalMs, Date.now() + 1));
     }
@@ -153,8 +160,9 @@ export class PriceHub extends DurableObject<Env> {
     const relays = relayCount(ids.length, config.fanoutRelays, config.fanoutChunk);
     let report: DeliveryReport;
     if (relays === 0) {
-      report = await deliverToSessions(this.env, event, ids);
+      report = await deliverToSessions(this.sessions, event, ids);
     } else {
+      this.sessions.clear(); // the relays hold the stubs now
       const groups = partitionSubscribers(ids, relays);
       const reports = await Promise.allSettled(
         groups.map((group, i) =>
@@ -181,7 +189,7 @@ export class PriceHub extends DurableObject<Env> {
 
   /** Cron watchdog: re-arms the loop if no alarm is set. Returns true when it had to. */
   async ensureRunning(): Promise<boolean> {
-    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    if (this.polling || (await this.ctx.storage.getAlarm()) !== null) return false;
     await this.ctx.storage.setAlarm(Date.now() + 1);
     log("hub_rearmed", {});
     return true;

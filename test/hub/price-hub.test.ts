@@ -1,6 +1,7 @@
-import { createExecutionContext, createScheduledController, env, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { ClientSession } from "../../src/client/ClientSession";
+import { PriceHub } from "../../src/hub/PriceHub";
 import { FanoutRelay } from "../../src/relay/FanoutRelay";
 import worker from "../../src/index";
 import { readConfig } from "../../src/config";
@@ -96,6 +97,23 @@ describe("PriceHub", () => {
 
     expect(await hub().ensureRunning()).toBe(false);
     expect(await alarm()).toBe(next);
+  });
+
+  it("is not re-armed by a subscriber arriving while its alarm runs (the alarm is unset then)", async () => {
+    const alarm = () => runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
+    await runInDurableObject(hub(), (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
+    let duringPoll: { alarm: number | null; rearmed: boolean } | null = null;
+    const spy = vi.spyOn(PriceHub.prototype, "pollAndPublish").mockImplementation(async function (this: PriceHub) {
+      const alarmThen = await (this as unknown as { ctx: DurableObjectState }).ctx.storage.getAlarm();
+      duringPoll = { alarm: alarmThen, rearmed: await this.ensureRunning() };
+      return null;
+    });
+    const started = Date.now();
+    expect(await runDurableObjectAlarm(hub())).toBe(true);
+    spy.mockRestore();
+    expect(duringPoll).toEqual({ alarm: null, rearmed: false });
+    // The loop re-armed itself one interval on, not "now".
+    expect(await alarm()).toBeGreaterThanOrEqual(started + readConfig(env).pollIntervalMs);
   });
 
   it("fans out through relays without losing or repeating a tick, even when a relay fails", async () => {
