@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // npm run bench [-- --sizes 100,1000 --ticks 10 ...]   (see bench/README.md)
 //
-// For each client count N: the Worker under `wrangler dev` (simulated source, 1 s polls) and a
-// single-process Node `ws` baseline, each with N real WebSocket clients in this process:
-// connect time, tick→receive latency, delivery, memory per client. Then direct RPC versus the
-// relay tree at the fan-out sizes. Prints markdown tables, writes bench/results/<ts>.json and
-// bench/results/latest.md. Reports numbers; asserts nothing about wall-clock.
+// For each client count N: the Worker on local workerd (simulated source, 1 s polls; storage per
+// --storage) and a single-process Node `ws` baseline, each with N real WebSocket clients in this
+// process: connect time, tick→receive latency, delivery, memory per client. Then direct RPC versus
+// the relay tree at the fan-out sizes, and disk vs tmpfs vs in-memory storage at the storage sizes.
+// Prints markdown tables, writes bench/results/<ts>.json and bench/results/latest.md. Reports
+// numbers; asserts nothing about wall-clock.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,7 +14,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
 import { installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
-import { buildWorker, startBaseline, startWorker } from "./lib/servers.mjs";
+import { buildWorker, probeMemoryStorage, serverOpenFileLimit, startBaseline, startMiniflare, startWorker } from "./lib/servers.mjs";
+import { createStoragePlanner, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
 
@@ -25,14 +27,19 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --ticks 10                 ticks measured per scenario (each tick reaches every client)
   --interval 1000            POLL_INTERVAL_MS for both servers
   --fanout-sizes 1000,5000   sizes for direct RPC vs relay tree ("none" to skip)
+  --storage auto             Durable Object storage of the Worker: disk (wrangler dev, --persist-to
+                             on disk), tmpfs (the same under /dev/shm: no disk fsync), memory
+                             (Miniflare, workerd's in-memory storage: no files), auto (tmpfs while
+                             ${FDS_PER_CLIENT} fds per client fit workerd's open-file limit, else memory)
+  --storage-sizes 1000       sizes for the Worker on disk vs tmpfs vs memory ("none" to skip)
   --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
   --concurrency 64           WebSocket handshakes in flight at once
   --servers worker,baseline  which servers to run
   --connect-timeout 300      seconds allowed to connect all clients of one size
   --tick-timeout 180         seconds allowed for the measured ticks to arrive
   --drain 20                 seconds to wait for a window's last frames after its last tick
-  --persist-root DIR         parent of the per-scenario --persist-to dirs (default: the run's tmp dir;
-                             /dev/shm shows what storage durability costs)
+  --persist-root DIR         parent of the disk storage's per-scenario --persist-to dirs (default:
+                             the run's tmp dir)
   --profile                  CPU-profile the Worker's isolate during each measurement window
                              (V8 sampling profiler via the inspector; summary in the JSON)
   --no-snapshot              run wrangler dev on src/ directly instead of one pre-built bundle
@@ -51,6 +58,8 @@ function parseArgs(argv) {
     ticks: "10",
     interval: "1000",
     "fanout-sizes": "1000,5000",
+    storage: "auto",
+    "storage-sizes": "1000",
     relays: "",
     concurrency: "64",
     servers: "worker,baseline",
@@ -96,6 +105,10 @@ function parseArgs(argv) {
     }
     opts[m[1]] = m[2] ?? argv[++i];
   }
+  if (![...STORAGE_MODES, "auto"].includes(opts.storage)) {
+    console.error(`--storage ${opts.storage}: expected auto, ${STORAGE_MODES.join(", ")}`);
+    process.exit(2);
+  }
   const list = (s) =>
     String(s)
       .split(",")
@@ -108,6 +121,8 @@ function parseArgs(argv) {
     ticks: Math.max(1, Number(opts.ticks)),
     intervalMs: Number(opts.interval),
     fanoutSizes: list(opts["fanout-sizes"]),
+    storage: opts.storage,
+    storageSizes: list(opts["storage-sizes"]),
     relays: list(opts.relays),
     concurrency: Math.max(1, Number(opts.concurrency)),
     servers: String(opts.servers).split(",").map((s) => s.trim()),
@@ -151,17 +166,29 @@ async function runScenario(args) {
   return { ...second, previousAttempts: [{ error: first.error, logFile: first.logFile }] };
 }
 
-async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) {
-  const label = `${kind}-${name}-${n}`.replace(/[^A-Za-z0-9_-]/g, "_");
-  log(`── ${kind} ${name}, N=${n} ──`);
+/** `storage` (Worker only): the planner's decision, see lib/storage.mjs. */
+async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = null, comparison, opts, ctx }) {
+  const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  log(`── ${kind} ${name}, N=${n}${storage ? `, ${storage.mode} storage` : ""} ──`);
   const result = { scenario: name, server: kind, n, vars, ok: false };
+  if (storage) {
+    result.storage = storage.mode;
+    result.storageRequested = storage.requested;
+    result.storageReason = storage.reason;
+    if (storage.fallbackFrom) result.storageFallbackFrom = storage.fallbackFrom;
+    if (storage.overLimit) result.storageOverFdLimit = true;
+  }
+  if (comparison) result.comparison = comparison;
   let server = null;
   let fleet = null;
   try {
+    const common = { root, workDir: ctx.workDir, label, vars, intervalMs: opts.intervalMs, build: ctx.build, log };
     server =
-      kind === "worker"
-        ? await startWorker({ root, workDir: ctx.workDir, persistRoot: ctx.persistRoot, label, vars, intervalMs: opts.intervalMs, build: ctx.build, logLevel: opts.logLevel, via: opts.via, localObservability: opts.localObservability, startTimeoutMs: 120_000, log })
-        : await startBaseline({ root, workDir: ctx.workDir, label, intervalMs: opts.intervalMs, startTimeoutMs: 30_000, log });
+      kind !== "worker"
+        ? await startBaseline({ root, workDir: ctx.workDir, label, intervalMs: opts.intervalMs, startTimeoutMs: 30_000, log })
+        : storage.mode === "memory"
+          ? await startMiniflare({ ...common, startTimeoutMs: 120_000 })
+          : await startWorker({ ...common, persistRoot: storage.persistRoot, logLevel: opts.logLevel, via: opts.via, localObservability: opts.localObservability, startTimeoutMs: 120_000 });
     result.logFile = server.logFile;
     result.serverVars = server.vars;
     if (server.via) result.via = server.via;
@@ -170,8 +197,8 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, opts, ctx }) 
     result.serverPids = server.pids();
     result.serverOpenFileLimit = server.openFiles();
     const fdLimit = Math.min(...result.serverOpenFileLimit.map(Number).filter(Number.isFinite));
-    if (kind === "worker" && fdLimit < n * 4 + 100) {
-      log(`  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * 4} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / 4)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`);
+    if (kind === "worker" && storage.mode !== "memory" && fdLimit < n * FDS_PER_CLIENT + 100) {
+      log(`  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`);
     }
 
     // ── connect ──
@@ -364,16 +391,10 @@ async function main() {
   }
   installCleanup();
   const machine = machineInfo();
-  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, 0);
+  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, ...opts.storageSizes, 0);
   const softFiles = Number(machine.openFiles?.soft);
   if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
     log(`WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`);
-  }
-  // The user workerd needs about 4 per client; wrangler is started with `ulimit -n` raised as far
-  // as the hard limit allows (any limit for root). Warn when that cannot be enough.
-  const hardFiles = machine.openFiles?.hard === "unlimited" ? Infinity : Number(machine.openFiles?.hard);
-  if (process.getuid?.() !== 0 && Number.isFinite(hardFiles) && hardFiles < maxN * 4 + 500) {
-    log(`WARNING: hard open-file limit ${hardFiles} < ~${maxN * 4} that workerd needs for ${maxN} clients; it may crash with "Too many open files".`);
   }
   const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-bench-${runId}-`));
@@ -403,24 +424,70 @@ async function main() {
     log(`bundle sha256 ${built.sha256.slice(0, 16)}…`);
   }
 
+  // Storage of the Worker's Durable Objects per scenario (lib/storage.mjs). Servers get the soft
+  // open-file limit raised to what serverOpenFileLimit() reports; ~4 per client on SQLite files.
+  const planner = createStoragePlanner({
+    runId,
+    fdLimit: serverOpenFileLimit(),
+    diskRoot: persistRoot,
+    probeMemory: () => probeMemoryStorage({ root, workDir, build: ctx.build, intervalMs: opts.intervalMs, log }),
+    log,
+  });
+  log(`storage ${opts.storage}: workerd may open ${planner.fdLimit} files, enough for ${planner.maxClientsOnFiles} clients on SQLite files (${FDS_PER_CLIENT} each)`);
+  const worker = opts.servers.includes("worker");
+  if (worker && opts.storage === "memory" && opts.sizes.length + opts.fanoutSizes.length > 0) {
+    const m = await planner.memoryState();
+    if (!m.ok) {
+      log(`--storage memory cannot run: ${m.reason}. Use --storage tmpfs or disk.`);
+      process.exit(2);
+    }
+  }
+
   const scenarios = [];
+  /** The Worker at N with the storage that --storage picks for N; a mode that cannot run is a skipped row. */
+  const runWorker = async ({ n, requested = opts.storage, ...rest }) => {
+    const storage = await planner.resolve(n, requested);
+    if (storage.unavailable) {
+      log(`── worker ${rest.name}, N=${n}, ${requested} storage: skipped (${storage.unavailable}) ──`);
+      return { scenario: rest.name, server: "worker", n, vars: rest.vars ?? {}, ok: false, skipped: true, storage: requested, storageRequested: requested, error: `not run: ${storage.unavailable}`, comparison: rest.comparison };
+    }
+    return runScenario({ server: "worker", n, storage, opts, ctx, ...rest });
+  };
   for (const n of opts.sizes) {
-    if (opts.servers.includes("worker")) scenarios.push(await runScenario({ name: "auto", server: "worker", n, opts, ctx }));
+    if (worker) scenarios.push(await runWorker({ name: "auto", n }));
     if (opts.servers.includes("baseline")) scenarios.push(await runScenario({ name: "baseline", server: "baseline", n, opts, ctx }));
   }
-  if (opts.servers.includes("worker")) {
+  if (worker) {
     for (const n of opts.fanoutSizes) {
       // Relay tree = the default auto sizing; run it here only if the main sizes did not.
-      if (!opts.sizes.includes(n)) scenarios.push(await runScenario({ name: "auto", server: "worker", n, opts, ctx }));
+      if (!opts.sizes.includes(n)) scenarios.push(await runWorker({ name: "auto", n }));
       // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that means 0 relays.
-      scenarios.push(await runScenario({ name: "direct", server: "worker", n, vars: { FANOUT_CHUNK: "100000" }, opts, ctx }));
+      scenarios.push(await runWorker({ name: "direct", n, vars: { FANOUT_CHUNK: "100000" } }));
       for (const k of opts.relays) {
-        scenarios.push(await runScenario({ name: `relays-${k}`, server: "worker", n, vars: { FANOUT_RELAYS: String(k) }, opts, ctx }));
+        scenarios.push(await runWorker({ name: `relays-${k}`, n, vars: { FANOUT_RELAYS: String(k) } }));
+      }
+    }
+    // Disk vs tmpfs vs memory with the relay tree's auto sizing; a main run at that size with that
+    // storage is reused, not run again.
+    for (const n of opts.storageSizes) {
+      for (const mode of STORAGE_MODES) {
+        const done = scenarios.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && s.storage === mode && !s.comparison && !s.skipped);
+        if (done) continue;
+        if (mode !== "memory" && !planner.fits(n)) {
+          scenarios.push({ scenario: "auto", server: "worker", n, vars: {}, ok: false, skipped: true, storage: mode, storageRequested: mode, comparison: "storage", error: `not run: ${planner.fdReason(n)}` });
+          continue;
+        }
+        const r = await runWorker({ name: "auto", n, requested: mode, comparison: "storage" });
+        // tmpfs that fell back to disk would only repeat the disk row.
+        if (r.storageFallbackFrom) r.comparisonNote = `tmpfs unavailable, ran on ${r.storage}`;
+        scenarios.push(r);
       }
     }
   }
 
   if (persistRoot !== workDir) rmSync(persistRoot, { recursive: true, force: true });
+  planner.cleanup();
+  meta.storage = planner.info();
   const finishedAt = new Date().toISOString();
   const report = { ...meta, finishedAt, durationS: Math.round((Date.now() - t0) / 1000), scenarios };
   const md = renderMarkdown(report);
@@ -431,8 +498,10 @@ async function main() {
   writeFileSync(path.join(opts.out, "latest.md"), md);
   console.log(md);
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, path.join(opts.out, "latest.md"))}`);
-  const failed = scenarios.filter((s) => !s.ok);
-  if (failed.length) log(`${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}`).join(", ")}`);
+  const failed = scenarios.filter((s) => !s.ok && !s.skipped);
+  if (failed.length) log(`${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}`).join(", ")}`);
+  const skipped = scenarios.filter((s) => s.skipped);
+  if (skipped.length) log(`${skipped.length} scenario(s) skipped: ${skipped.map((s) => `${s.server}/${s.scenario}/${s.n}/${s.storage}`).join(", ")}`);
   clearTimeout(watchdog);
   process.exitCode = failed.length ? 1 : 0;
 }

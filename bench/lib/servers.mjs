@@ -30,6 +30,27 @@ const HEALTH_TIMEOUT_MS = 120_000;
 /** The open-file limit asked for wrangler and its workerd processes. */
 const OPEN_FILES = 65_536;
 
+/** `sh -c` prefix that raises the soft open-file limit as far as allowed, then execs "$0" "$@". */
+const RAISE_LIMIT = `ulimit -n ${OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null`;
+
+/** Spawns `cmd args` in its own process group with the soft open-file limit raised. */
+function spawnRaisedLimit(cmd, args, opts) {
+  return spawnGroup("/bin/sh", ["-c", `${RAISE_LIMIT}; exec "$0" "$@"`, cmd, ...args], opts);
+}
+
+/**
+ * The soft open-file limit a server started by the bench gets (what RAISE_LIMIT reaches): the
+ * hard limit unless that is above OPEN_FILES.
+ */
+export function serverOpenFileLimit() {
+  try {
+    const out = execFileSync("/bin/sh", ["-c", `${RAISE_LIMIT}; ulimit -n`], { encoding: "utf8" }).trim();
+    return out === "unlimited" ? Infinity : Number(out);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Times the user workerd crashed and was restarted by wrangler, with the first cause logged. */
 function runtimeCrashes(logFile) {
   let text = "";
@@ -127,6 +148,17 @@ async function runtimePort(logFile, timeoutMs) {
   return null;
 }
 
+/** The vars every Worker scenario overrides (wrangler dev's --var, or the Miniflare bindings). */
+function benchVars(intervalMs, vars) {
+  return {
+    PRICE_SOURCES: "simulated",
+    POLL_INTERVAL_MS: String(intervalMs),
+    // A closed session buffers for CLIENT_TTL_S; keep that short so a slow close costs little.
+    CLIENT_TTL_S: "5",
+    ...vars,
+  };
+}
+
 /**
  * `wrangler dev` with the simulated source, on a free port and a fresh persist dir.
  * `vars` are extra --var NAME:VALUE pairs. With `build`, runs that pre-built bundle and config.
@@ -144,13 +176,7 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
   rmSync(persist, { recursive: true, force: true });
   mkdirSync(persist, { recursive: true });
   const logFile = path.join(workDir, `wrangler-${label}.log`);
-  const allVars = {
-    PRICE_SOURCES: "simulated",
-    POLL_INTERVAL_MS: String(intervalMs),
-    // A closed session buffers for CLIENT_TTL_S; keep that short so a slow close costs little.
-    CLIENT_TTL_S: "5",
-    ...vars,
-  };
+  const allVars = benchVars(intervalMs, vars);
   const args = [
     "dev",
     ...(build ? ["--no-bundle", "--config", build.config] : []),
@@ -169,7 +195,7 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
   ];
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
-  log(`starting wrangler dev on :${port} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults"}); log ${logFile}`);
+  log(`starting wrangler dev on :${port} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults"}); persist ${persist}; log ${logFile}`);
   // wrangler 4.124 records every local invocation in a trace store (SQLite, an fsync per write)
   // and a streaming tail unless X_LOCAL_OBSERVABILITY=false, whatever [observability] says:
   // a dev-tool cost that production does not have, so it is off unless asked for.
@@ -178,11 +204,7 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
   // the session object's SQLite database, -wal and -shm). At 5,000 clients that passes a
   // 20,000 limit and workerd dies ("accept: Too many open files"). Node cannot raise its own
   // limit, so wrangler is started through sh with the soft limit raised as far as allowed.
-  const proc = spawnGroup(
-    "/bin/sh",
-    ["-c", `ulimit -n ${OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`, wrangler, ...args],
-    { cwd: root, env, logFile },
-  );
+  const proc = spawnRaisedLimit(wrangler, args, { cwd: root, env, logFile });
   const proxyUrl = `http://127.0.0.1:${port}`;
   let targetPort = port;
   try {
@@ -240,6 +262,92 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
       rmSync(persist, { recursive: true, force: true });
     },
   };
+}
+
+/** workerd's answer when a SQLite-backed class runs on its in-memory (legacy KV) storage. */
+const NO_SQL_IN_MEMORY = /not backed by SQLite storage, so the SQL API is not available/;
+
+export class StorageUnsupportedError extends Error {}
+
+/**
+ * The pre-built bundle on Miniflare with Durable Object storage in memory (`--storage memory`,
+ * bench/lib/miniflare-server.mjs): one workerd, no wrangler proxy, no persist dir. Same server
+ * interface as startWorker. Throws StorageUnsupportedError when the Worker cannot run on that
+ * storage: workerd's `inMemory` is the legacy key-value storage, without the SQL API.
+ */
+export async function startMiniflare({ root, workDir, label, vars, intervalMs, build, startTimeoutMs, log }) {
+  if (!build) throw new StorageUnsupportedError("in-memory storage runs the pre-built bundle; --no-snapshot has none");
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const logFile = path.join(workDir, `miniflare-${label}.log`);
+  const tmp = path.join(workDir, `miniflare-tmp-${label}`);
+  const allVars = benchVars(intervalMs, vars);
+  const args = [path.join(root, "bench", "lib", "miniflare-server.mjs"), "--build", path.dirname(build.config), "--port", String(port), "--inspector-port", String(inspectorPort), "--tmp", tmp];
+  for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
+  log(`starting Miniflare (in-memory Durable Object storage) on :${port} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults"}); log ${logFile}`);
+  const proc = spawnRaisedLimit(process.execPath, args, { cwd: root, env: childEnv(root), logFile });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    const t0 = Date.now();
+    const status = await waitForHealth(baseUrl, proc, startTimeoutMs, "Miniflare");
+    if (status === 500 && NO_SQL_IN_MEMORY.test(readFileSync(logFile, "utf8"))) {
+      throw new StorageUnsupportedError(
+        "workerd's in-memory Durable Object storage (durableObjectStorage = inMemory) has no SQL API, and this Worker's classes are SQLite-backed (ctx.storage.sql): every request fails",
+      );
+    }
+    log(`Miniflare answered /health (${status}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    await killGroup(proc.pid);
+    rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  let exited = null;
+  proc.exited.then((e) => (exited = e));
+  let crashCache = null;
+  return {
+    kind: "worker",
+    exited: () => exited,
+    /** Miniflare logs and restarts a crashed workerd the way wrangler does. */
+    crashes() {
+      if (!crashCache || Date.now() - crashCache.at > 1000) crashCache = { at: Date.now(), ...runtimeCrashes(logFile) };
+      return crashCache;
+    },
+    openFiles() {
+      return this.pids().map((pid) => openFileLimit(pid));
+    },
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    via: "miniflare",
+    inspectorPort,
+    pid: proc.pid,
+    logFile,
+    vars: allVars,
+    /** The one workerd under Miniflare. */
+    pids: () => workerdProcesses(proc.pid).map((p) => p.pid),
+    sample() {
+      return sample(this.pids());
+    },
+    async health() {
+      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+      return res.json();
+    },
+    async stop() {
+      await killGroup(proc.pid);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether the Worker runs on in-memory storage at all: one short Miniflare start. */
+export async function probeMemoryStorage(args) {
+  try {
+    const server = await startMiniflare({ ...args, label: "memory-probe", vars: {}, startTimeoutMs: 60_000 });
+    await server.stop();
+    return { ok: true, reason: null };
+  } catch (error) {
+    return { ok: false, reason: String(error.message ?? error).split("\n")[0] };
+  }
 }
 
 export async function startBaseline({ root, workDir, label, intervalMs, startTimeoutMs, log }) {
