@@ -30,7 +30,9 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --storage auto             Durable Object storage of the Worker: disk (wrangler dev, --persist-to
                              on disk), tmpfs (the same under /dev/shm: no disk fsync), memory
                              (Miniflare, workerd's in-memory storage: no files), auto (tmpfs while
-                             ${FDS_PER_CLIENT} fds per client fit workerd's open-file limit, else memory)
+                             ${FDS_PER_CLIENT} fds per client fit workerd's open-file limit, else memory).
+                             memory cannot run this Worker (workerd's in-memory storage has no
+                             SQL API): it is probed once, refused, and auto then stays on tmpfs
   --storage-sizes 1000       sizes for the Worker on disk vs tmpfs vs memory ("none" to skip)
   --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
   --concurrency 64           WebSocket handshakes in flight at once
