@@ -6,6 +6,7 @@ import { FanoutRelay } from "../../src/relay/FanoutRelay";
 import worker from "../../src/index";
 import { readConfig } from "../../src/config";
 import { nextTick } from "../../src/hub/publish";
+import { hashClientId } from "../../src/relay/partition";
 import { connect } from "../support/feed";
 import { hub, publishTick, sleep } from "../support/hub";
 
@@ -147,6 +148,46 @@ describe("PriceHub", () => {
     for (const c of clients) {
       expect(c.prices().map((p) => p.seq).slice(1)).toEqual([t1.seq, t2.seq, t3.seq]);
     }
+    clients.forEach((c) => c.close());
+  });
+
+  it("routes each subscriber through its own relay, and an unsubscribed client leaves its relay", async () => {
+    await publishTick();
+    const ids = Array.from({ length: 9 }, (_, i) => `routed-client-${i}`);
+    const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
+    await Promise.all(clients.map((c) => c.waitForFrames(2)));
+    const config = { ...readConfig(env), fanoutRelays: 3 };
+    const relayOf = (id: string) => env.FANOUT_RELAY.idFromName(`relay-${hashClientId(id) % 3}`);
+
+    const batches: { relay: DurableObjectId; clientIds: string[] }[] = [];
+    const realRelay = FanoutRelay.prototype.relay;
+    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (this: FanoutRelay, event, clientIds) {
+      batches.push({ relay: idOf(this), clientIds: [...clientIds] });
+      return realRelay.call(this, event, clientIds);
+    });
+    const publishVia = () =>
+      runInDurableObject(hub(), (instance) => instance.publish({ USD: 70_000 + Math.random() * 1000 }, ["test"], {}, config));
+    const batchOf = (id: string) => batches.filter((b) => b.clientIds.includes(id));
+
+    await publishVia();
+    for (const id of ids) {
+      const found = batchOf(id);
+      expect(found).toHaveLength(1);
+      expect(found[0]!.relay.equals(relayOf(id))).toBe(true);
+    }
+
+    const leaving = ids[4]!;
+    await hub().unsubscribe(leaving);
+    batches.length = 0;
+    await publishVia();
+    expect(batchOf(leaving)).toHaveLength(0);
+    for (const id of ids.filter((i) => i !== leaving)) expect(batchOf(id)).toHaveLength(1);
+
+    await hub().subscribe(leaving);
+    batches.length = 0;
+    await publishVia();
+    expect(batchOf(leaving).map((b) => b.relay.equals(relayOf(leaving)))).toEqual([true]);
+    spy.mockRestore();
     clients.forEach((c) => c.close());
   });
 
