@@ -4,9 +4,11 @@
 // For each client count N: the Worker on local workerd (simulated source, 1 s polls; storage per
 // --storage) and a single-process Node `ws` baseline, each with N real WebSocket clients in this
 // process: connect time, tick→receive latency, delivery, memory per client. Then direct RPC versus
-// the relay tree at the fan-out sizes, and disk vs tmpfs vs in-memory storage at the storage sizes.
-// Prints markdown tables, writes bench/results/<ts>.json and bench/results/latest.md. Reports
-// numbers; asserts nothing about wall-clock.
+// the relay tree at the fan-out sizes, and disk vs tmpfs storage at the storage sizes. A Worker
+// size whose file descriptors cannot fit the open-file limit is not started: the largest size
+// that fits runs in its place (Worker and baseline), labelled as such. Prints markdown tables,
+// writes bench/results/<ts>.json and bench/results/latest.md. Reports numbers; asserts nothing
+// about wall-clock.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -14,8 +16,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
 import { installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
-import { buildWorker, probeMemoryStorage, serverOpenFileLimit, startBaseline, startMiniflare, startWorker } from "./lib/servers.mjs";
-import { createStoragePlanner, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
+import { buildWorker, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
+import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
 
@@ -28,12 +30,14 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --interval 1000            POLL_INTERVAL_MS for both servers
   --fanout-sizes 1000,5000   sizes for direct RPC vs relay tree ("none" to skip)
   --storage auto             Durable Object storage of the Worker: disk (wrangler dev, --persist-to
-                             on disk), tmpfs (the same under /dev/shm: no disk fsync), memory
-                             (Miniflare, workerd's in-memory storage: no files), auto (tmpfs while
-                             ${FDS_PER_CLIENT} fds per client fit workerd's open-file limit, else memory).
-                             memory cannot run this Worker (workerd's in-memory storage has no
-                             SQL API): it is probed once, refused, and auto then stays on tmpfs
-  --storage-sizes 1000       sizes for the Worker on disk vs tmpfs vs memory ("none" to skip)
+                             on disk), tmpfs (the same under /dev/shm: no disk fsync), auto (tmpfs
+                             when /dev/shm is a writable tmpfs, else disk with a warning)
+  --storage-sizes 1000       sizes for the Worker on disk vs tmpfs ("none" to skip)
+  --fd-limit N               pretend workerd's open-file limit is N (default: the real one, read
+                             once; only lower counts). A Worker size needing more than
+                             ${FDS_PER_CLIENT} per client + ${FD_MARGIN} is not started: the largest size that fits,
+                             rounded down to 100, runs in its place (Worker and baseline).
+                             BENCH_FD_LIMIT=1400 fits 200: a cheap way to exercise that
   --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
   --concurrency 64           WebSocket handshakes in flight at once
   --servers worker,baseline  which servers to run
@@ -62,6 +66,7 @@ function parseArgs(argv) {
     "fanout-sizes": "1000,5000",
     storage: "auto",
     "storage-sizes": "1000",
+    "fd-limit": "",
     relays: "",
     concurrency: "64",
     servers: "worker,baseline",
@@ -107,6 +112,10 @@ function parseArgs(argv) {
     }
     opts[m[1]] = m[2] ?? argv[++i];
   }
+  if (opts["fd-limit"] && !(Number(opts["fd-limit"]) > 0)) {
+    console.error(`--fd-limit ${opts["fd-limit"]}: expected a positive number`);
+    process.exit(2);
+  }
   if (![...STORAGE_MODES, "auto"].includes(opts.storage)) {
     console.error(`--storage ${opts.storage}: expected auto, ${STORAGE_MODES.join(", ")}`);
     process.exit(2);
@@ -125,6 +134,7 @@ function parseArgs(argv) {
     fanoutSizes: list(opts["fanout-sizes"]),
     storage: opts.storage,
     storageSizes: list(opts["storage-sizes"]),
+    fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
     relays: list(opts.relays),
     concurrency: Math.max(1, Number(opts.concurrency)),
     servers: String(opts.servers).split(",").map((s) => s.trim()),
@@ -168,8 +178,11 @@ async function runScenario(args) {
   return { ...second, previousAttempts: [{ error: first.error, logFile: first.logFile }] };
 }
 
-/** `storage` (Worker only): the planner's decision, see lib/storage.mjs. */
-async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = null, comparison, opts, ctx }) {
+/**
+ * `storage` (Worker only): the planner's decision, see lib/storage.mjs. `substituteFor`: the
+ * requested size this one stands in for (it did not fit the open-file limit).
+ */
+async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = null, comparison, substituteFor, opts, ctx }) {
   const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
   log(`── ${kind} ${name}, N=${n}${storage ? `, ${storage.mode} storage` : ""} ──`);
   const result = { scenario: name, server: kind, n, vars, ok: false };
@@ -178,19 +191,16 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
     result.storageRequested = storage.requested;
     result.storageReason = storage.reason;
     if (storage.fallbackFrom) result.storageFallbackFrom = storage.fallbackFrom;
-    if (storage.overLimit) result.storageOverFdLimit = true;
   }
   if (comparison) result.comparison = comparison;
+  if (substituteFor) result.substituteFor = [substituteFor];
   let server = null;
   let fleet = null;
   try {
-    const common = { root, workDir: ctx.workDir, label, vars, intervalMs: opts.intervalMs, build: ctx.build, log };
     server =
       kind !== "worker"
         ? await startBaseline({ root, workDir: ctx.workDir, label, intervalMs: opts.intervalMs, startTimeoutMs: 30_000, log })
-        : storage.mode === "memory"
-          ? await startMiniflare({ ...common, startTimeoutMs: 120_000 })
-          : await startWorker({ ...common, persistRoot: storage.persistRoot, logLevel: opts.logLevel, via: opts.via, localObservability: opts.localObservability, startTimeoutMs: 120_000 });
+        : await startWorker({ root, workDir: ctx.workDir, persistRoot: storage.persistRoot, label, vars, intervalMs: opts.intervalMs, build: ctx.build, logLevel: opts.logLevel, via: opts.via, localObservability: opts.localObservability, startTimeoutMs: 120_000, log });
     result.logFile = server.logFile;
     result.serverVars = server.vars;
     if (server.via) result.via = server.via;
@@ -199,7 +209,8 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
     result.serverPids = server.pids();
     result.serverOpenFileLimit = server.openFiles();
     const fdLimit = Math.min(...result.serverOpenFileLimit.map(Number).filter(Number.isFinite));
-    if (kind === "worker" && storage.mode !== "memory" && fdLimit < n * FDS_PER_CLIENT + 100) {
+    // The planner keeps sizes within the limit it read; this catches a server that got less.
+    if (kind === "worker" && fdLimit < n * FDS_PER_CLIENT + 100) {
       log(`  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`);
     }
 
@@ -426,63 +437,98 @@ async function main() {
     log(`bundle sha256 ${built.sha256.slice(0, 16)}…`);
   }
 
-  // Storage of the Worker's Durable Objects per scenario (lib/storage.mjs). Servers get the soft
-  // open-file limit raised to what serverOpenFileLimit() reports; ~4 per client on SQLite files.
-  const planner = createStoragePlanner({
-    runId,
-    fdLimit: serverOpenFileLimit(),
-    diskRoot: persistRoot,
-    probeMemory: () => probeMemoryStorage({ root, workDir, build: ctx.build, intervalMs: opts.intervalMs, log }),
-    log,
-  });
-  log(`storage ${opts.storage}: workerd may open ${planner.fdLimit} files, enough for ${planner.maxClientsOnFiles} clients on SQLite files (${FDS_PER_CLIENT} each)`);
+  // Storage of the Worker's Durable Objects per scenario, and the open-file budget of its workerd
+  // (lib/storage.mjs). The limits are read once; servers get the soft limit raised to the hard one.
   const worker = opts.servers.includes("worker");
-  if (worker && opts.storage === "memory" && opts.sizes.length + opts.fanoutSizes.length > 0) {
-    const m = await planner.memoryState();
-    if (!m.ok) {
-      log(`--storage memory cannot run: ${m.reason}. Use --storage tmpfs or disk.`);
-      process.exit(2);
-    }
-  }
+  const baseline = opts.servers.includes("baseline");
+  const limits = serverOpenFileLimit();
+  const fds = fdBudget({ limit: limits.server, hardLimit: limits.hard, override: opts.fdLimit });
+  if (opts.fdLimit && !fds.overridden) log(`--fd-limit ${opts.fdLimit} is not below the real limit (${limits.server}): ignored`);
+  const planner = createStoragePlanner({ runId, diskRoot: persistRoot, log });
+  log(
+    `storage ${opts.storage}; workerd may open ${fds.limit} files${fds.overridden ? ` (--fd-limit; really ${fds.realLimit})` : ` (hard limit ${limits.hard})`}: ` +
+      `up to ${fds.maxClients} clients at ${FDS_PER_CLIENT} each + ${FD_MARGIN}`,
+  );
 
   const scenarios = [];
-  /** The Worker at N with the storage that --storage picks for N; a mode that cannot run is a skipped row. */
-  const runWorker = async ({ n, requested = opts.storage, ...rest }) => {
-    const storage = await planner.resolve(n, requested);
-    if (storage.unavailable) {
-      log(`── worker ${rest.name}, N=${n}, ${requested} storage: skipped (${storage.unavailable}) ──`);
-      return { scenario: rest.name, server: "worker", n, vars: rest.vars ?? {}, ok: false, skipped: true, storage: requested, storageRequested: requested, error: `not run: ${storage.unavailable}`, comparison: rest.comparison };
-    }
-    return runScenario({ server: "worker", n, storage, opts, ctx, ...rest });
+  const sameVars = (a, b) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+  /** Records that run `r` also stands in for the requested size `forN`. */
+  const standsIn = (r, forN) => {
+    if (forN && forN !== r.n && !(r.substituteFor ?? []).includes(forN)) r.substituteFor = [...(r.substituteFor ?? []), forN];
+    return r;
   };
+  /**
+   * A Worker size whose file descriptors do not fit: recorded as not run, never started (workerd
+   * would die with "Too many open files" after connecting almost everyone, minutes later).
+   */
+  const notRun = ({ name, n, vars = {}, storage, comparison }) => {
+    const sub = fds.substitute(n);
+    const reason = fds.reason(n);
+    log(`── worker ${name}, N=${n}${storage ? `, ${storage} storage` : ""}: not run, ${reason}${sub ? `; ${sub} clients instead` : ""} ──`);
+    const r = { scenario: name, server: "worker", n, vars, ok: false, skipped: true, skipReason: "open-files", fdsNeeded: fds.need(n), fdLimit: fds.limit, substitutedBy: sub, error: `not run: ${reason}` };
+    if (storage) Object.assign(r, { storage, storageRequested: storage });
+    if (comparison) r.comparison = comparison;
+    scenarios.push(r);
+  };
+  /** Runs a scenario, unless the same one (server, name, size, vars, storage asked, comparison) already ran. */
+  const ensure = async ({ server, name, n, vars = {}, requested = opts.storage, comparison, forN }) => {
+    const done = scenarios.find(
+      (s) => !s.skipped && s.server === server && s.scenario === name && s.n === n && sameVars(s.vars, vars) && (server !== "worker" || s.storageRequested === requested) && s.comparison === comparison,
+    );
+    if (done) return standsIn(done, forN);
+    const storage = server === "worker" ? planner.resolve(requested) : null;
+    const r = await runScenario({ name, server, n, vars, storage, comparison, substituteFor: forN && forN !== n ? forN : undefined, opts, ctx });
+    scenarios.push(r);
+    return r;
+  };
+
   for (const n of opts.sizes) {
-    if (worker) scenarios.push(await runWorker({ name: "auto", n }));
-    if (opts.servers.includes("baseline")) scenarios.push(await runScenario({ name: "baseline", server: "baseline", n, opts, ctx }));
+    // Worker at n, or at the largest size that fits: then the baseline runs at both (like for like).
+    const e = worker ? fds.substitute(n) : n;
+    if (worker && e === n) await ensure({ server: "worker", name: "auto", n });
+    if (worker && e !== n) notRun({ name: "auto", n });
+    if (baseline) await ensure({ server: "baseline", name: "baseline", n });
+    if (worker && e && e !== n) {
+      await ensure({ server: "worker", name: "auto", n: e, forN: n });
+      if (baseline) await ensure({ server: "baseline", name: "baseline", n: e, forN: n });
+    }
   }
   if (worker) {
     for (const n of opts.fanoutSizes) {
-      // Relay tree = the default auto sizing; run it here only if the main sizes did not.
-      if (!opts.sizes.includes(n)) scenarios.push(await runWorker({ name: "auto", n }));
+      const e = fds.substitute(n);
       // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that means 0 relays.
-      scenarios.push(await runWorker({ name: "direct", n, vars: { FANOUT_CHUNK: "100000" } }));
-      for (const k of opts.relays) {
-        scenarios.push(await runWorker({ name: `relays-${k}`, n, vars: { FANOUT_RELAYS: String(k) } }));
+      const variants = [["direct", { FANOUT_CHUNK: "100000" }], ...opts.relays.map((k) => [`relays-${k}`, { FANOUT_RELAYS: String(k) }])];
+      if (e !== n) {
+        if (!scenarios.some((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && !s.comparison)) notRun({ name: "auto", n });
+        for (const [name, vars] of variants) notRun({ name, n, vars });
+        if (!e) continue;
       }
+      // Relay tree = the default auto sizing: the main sizes' run when they had this size.
+      await ensure({ server: "worker", name: "auto", n: e, forN: n });
+      for (const [name, vars] of variants) await ensure({ server: "worker", name, n: e, vars, forN: n });
     }
-    // Disk vs tmpfs vs memory with the relay tree's auto sizing; a main run at that size with that
-    // storage is reused, not run again.
+    // Disk vs tmpfs with the relay tree's auto sizing; a main run at that size on that storage
+    // is reused, not run again.
     for (const n of opts.storageSizes) {
+      const e = fds.substitute(n);
+      if (e !== n) {
+        for (const mode of STORAGE_MODES) notRun({ name: "auto", n, storage: mode, comparison: "storage" });
+        if (!e) continue;
+      }
       for (const mode of STORAGE_MODES) {
-        const done = scenarios.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && s.storage === mode && !s.comparison && !s.skipped);
-        if (done) continue;
-        if (mode !== "memory" && !planner.fits(n)) {
-          scenarios.push({ scenario: "auto", server: "worker", n, vars: {}, ok: false, skipped: true, storage: mode, storageRequested: mode, comparison: "storage", error: `not run: ${planner.fdReason(n)}` });
+        const done = scenarios.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === e && !s.skipped && !s.comparison && s.storage === mode);
+        if (done) {
+          standsIn(done, n);
           continue;
         }
-        const r = await runWorker({ name: "auto", n, requested: mode, comparison: "storage" });
-        // tmpfs that fell back to disk would only repeat the disk row.
-        if (r.storageFallbackFrom) r.comparisonNote = `tmpfs unavailable, ran on ${r.storage}`;
-        scenarios.push(r);
+        const t = mode === "tmpfs" ? planner.tmpfsState() : null;
+        if (t && !t.ok) {
+          // It would run on disk: the disk row already says that.
+          const r = { scenario: "auto", server: "worker", n: e, vars: {}, ok: false, skipped: true, skipReason: "tmpfs", storage: "tmpfs", storageRequested: "tmpfs", comparison: "storage", error: `not run: tmpfs unavailable (${t.reason})` };
+          scenarios.push(standsIn(r, n));
+          continue;
+        }
+        await ensure({ server: "worker", name: "auto", n: e, requested: mode, comparison: "storage", forN: n });
       }
     }
   }
@@ -490,6 +536,7 @@ async function main() {
   if (persistRoot !== workDir) rmSync(persistRoot, { recursive: true, force: true });
   planner.cleanup();
   meta.storage = planner.info();
+  meta.openFiles = fds.info();
   const finishedAt = new Date().toISOString();
   const report = { ...meta, finishedAt, durationS: Math.round((Date.now() - t0) / 1000), scenarios };
   const md = renderMarkdown(report);
@@ -503,7 +550,7 @@ async function main() {
   const failed = scenarios.filter((s) => !s.ok && !s.skipped);
   if (failed.length) log(`${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}`).join(", ")}`);
   const skipped = scenarios.filter((s) => s.skipped);
-  if (skipped.length) log(`${skipped.length} scenario(s) skipped: ${skipped.map((s) => `${s.server}/${s.scenario}/${s.n}/${s.storage}`).join(", ")}`);
+  if (skipped.length) log(`${skipped.length} scenario(s) not run: ${skipped.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}${s.substitutedBy ? ` (ran ${s.substitutedBy} instead)` : ""}`).join(", ")}`);
   clearTimeout(watchdog);
   process.exitCode = failed.length ? 1 : 0;
 }

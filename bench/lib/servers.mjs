@@ -39,15 +39,17 @@ function spawnRaisedLimit(cmd, args, opts) {
 }
 
 /**
- * The soft open-file limit a server started by the bench gets (what RAISE_LIMIT reaches): the
- * hard limit unless that is above OPEN_FILES.
+ * The open-file limits, read once per run: `hard` (`ulimit -Hn`, which only CAP_SYS_RESOURCE
+ * can raise) and `server`, the soft limit a server started by the bench gets (what RAISE_LIMIT
+ * reaches): the hard limit unless that is above OPEN_FILES.
  */
 export function serverOpenFileLimit() {
+  const num = (out) => (out === "unlimited" ? Infinity : Number(out));
   try {
-    const out = execFileSync("/bin/sh", ["-c", `${RAISE_LIMIT}; ulimit -n`], { encoding: "utf8" }).trim();
-    return out === "unlimited" ? Infinity : Number(out);
+    const [server, hard] = execFileSync("/bin/sh", ["-c", `${RAISE_LIMIT}; ulimit -n; ulimit -Hn`], { encoding: "utf8" }).trim().split(/\s+/);
+    return { server: num(server), hard: num(hard) };
   } catch {
-    return NaN;
+    return { server: NaN, hard: NaN };
   }
 }
 
@@ -148,7 +150,7 @@ async function runtimePort(logFile, timeoutMs) {
   return null;
 }
 
-/** The vars every Worker scenario overrides (wrangler dev's --var, or the Miniflare bindings). */
+/** The vars every Worker scenario overrides (wrangler dev's --var). */
 function benchVars(intervalMs, vars) {
   return {
     PRICE_SOURCES: "simulated",
@@ -262,92 +264,6 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
       rmSync(persist, { recursive: true, force: true });
     },
   };
-}
-
-/** workerd's answer when a SQLite-backed class runs on its in-memory (legacy KV) storage. */
-const NO_SQL_IN_MEMORY = /not backed by SQLite storage, so the SQL API is not available/;
-
-export class StorageUnsupportedError extends Error {}
-
-/**
- * The pre-built bundle on Miniflare with Durable Object storage in memory (`--storage memory`,
- * bench/lib/miniflare-server.mjs): one workerd, no wrangler proxy, no persist dir. Same server
- * interface as startWorker. Throws StorageUnsupportedError when the Worker cannot run on that
- * storage: workerd's `inMemory` is the legacy key-value storage, without the SQL API.
- */
-export async function startMiniflare({ root, workDir, label, vars, intervalMs, build, startTimeoutMs, log }) {
-  if (!build) throw new StorageUnsupportedError("in-memory storage runs the pre-built bundle; --no-snapshot has none");
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const logFile = path.join(workDir, `miniflare-${label}.log`);
-  const tmp = path.join(workDir, `miniflare-tmp-${label}`);
-  const allVars = benchVars(intervalMs, vars);
-  const args = [path.join(root, "bench", "lib", "miniflare-server.mjs"), "--build", path.dirname(build.config), "--port", String(port), "--inspector-port", String(inspectorPort), "--tmp", tmp];
-  for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
-  log(`starting Miniflare (in-memory Durable Object storage) on :${port} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults"}); log ${logFile}`);
-  const proc = spawnRaisedLimit(process.execPath, args, { cwd: root, env: childEnv(root), logFile });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  try {
-    const t0 = Date.now();
-    const status = await waitForHealth(baseUrl, proc, startTimeoutMs, "Miniflare");
-    if (status === 500 && NO_SQL_IN_MEMORY.test(readFileSync(logFile, "utf8"))) {
-      throw new StorageUnsupportedError(
-        "workerd's in-memory Durable Object storage (durableObjectStorage = inMemory) has no SQL API, and this Worker's classes are SQLite-backed (ctx.storage.sql): every request fails",
-      );
-    }
-    log(`Miniflare answered /health (${status}) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  } catch (error) {
-    await killGroup(proc.pid);
-    rmSync(tmp, { recursive: true, force: true });
-    throw error;
-  }
-  let exited = null;
-  proc.exited.then((e) => (exited = e));
-  let crashCache = null;
-  return {
-    kind: "worker",
-    exited: () => exited,
-    /** Miniflare logs and restarts a crashed workerd the way wrangler does. */
-    crashes() {
-      if (!crashCache || Date.now() - crashCache.at > 1000) crashCache = { at: Date.now(), ...runtimeCrashes(logFile) };
-      return crashCache;
-    },
-    openFiles() {
-      return this.pids().map((pid) => openFileLimit(pid));
-    },
-    baseUrl,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    port,
-    via: "miniflare",
-    inspectorPort,
-    pid: proc.pid,
-    logFile,
-    vars: allVars,
-    /** The one workerd under Miniflare. */
-    pids: () => workerdProcesses(proc.pid).map((p) => p.pid),
-    sample() {
-      return sample(this.pids());
-    },
-    async health() {
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-      return res.json();
-    },
-    async stop() {
-      await killGroup(proc.pid);
-      rmSync(tmp, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Whether the Worker runs on in-memory storage at all: one short Miniflare start. */
-export async function probeMemoryStorage(args) {
-  try {
-    const server = await startMiniflare({ ...args, label: "memory-probe", vars: {}, startTimeoutMs: 60_000 });
-    await server.stop();
-    return { ok: true, reason: null };
-  } catch (error) {
-    return { ok: false, reason: String(error.message ?? error).split("\n")[0] };
-  }
 }
 
 export async function startBaseline({ root, workDir, label, intervalMs, startTimeoutMs, log }) {
