@@ -18,6 +18,7 @@ export interface Env {
   MAX_REPLAY?: string;
   MAX_BUFFER?: string;
   MAX_DEVIATION_PCT?: string;
+  MAX_QUOTE_AGE_S?: string;
   MAX_SOCKETS_PER_CLIENT?: string;
   FANOUT_RELAYS?: string;
   FANOUT_CHUNK?: string;
@@ -39,6 +40,8 @@ export interface Config {
   maxReplay: number;
   maxBuffer: number;
   maxDeviationPct: number;
+  /** A quote its upstream dates older than this is not used; 0 turns the check off. */
+  maxQuoteAgeS: number;
   maxSocketsPerClient: number;
   /** 0 means "size automatically from the subscriber count". */
   fanoutRelays: number;
@@ -79,6 +82,7 @@ export function readConfig(env: Partial<Env>): Config {
     maxReplay: num(env.MAX_REPLAY, 1000, 1, 100_000),
     maxBuffer: num(env.MAX_BUFFER, 5000, 1, 1_000_000),
     maxDeviationPct: num(env.MAX_DEVIATION_PCT, 2, 0.01, 100),
+    maxQuoteAgeS: num(env.MAX_QUOTE_AGE_S, 120, 0, 86_400),
     maxSocketsPerClient: num(env.MAX_SOCKETS_PER_CLIENT, 5, 1, 1000),
     fanoutRelays: Math.floor(num(env.FANOUT_RELAYS, 0, 0, 256)),
     fanoutChunk: Math.floor(num(env.FANOUT_CHUNK, 500, 1, 10_000)),

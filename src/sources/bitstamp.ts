@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import type { Currency } from "../protocol";
 import { SourceError, toSourceError } from "./errors";
 import { getJson } from "./http";
-import { isRecord, parsePrice } from "./parse";
+import { isRecord, parsePrice, quoteClock, requireRecentQuote, type QuoteClock } from "./parse";
 import type { PriceSource, Quotes } from "./types";
 
 export const BITSTAMP_CURRENCIES = ["USD", "EUR", "GBP"] as const satisfies readonly Currency[];
@@ -12,13 +12,15 @@ export function bitstampUrl(config: Config, currency: Currency): string {
 }
 
 /** `{"last":"64950","timestamp":"1759312770",…}`; errors come as `{"status":"error","reason":…}`. */
-export function parseBitstampTicker(body: unknown): number {
+export function parseBitstampTicker(body: unknown, clock: QuoteClock): number {
   if (!isRecord(body)) throw new SourceError("parse", "bitstamp: body is not a JSON object");
   if (body.status === "error") {
     const reason = typeof body.reason === "string" ? body.reason : JSON.stringify(body.reason ?? "unknown");
     throw new SourceError("upstream", `bitstamp: ${reason}`);
   }
-  return parsePrice(body.last, "bitstamp last");
+  const price = parsePrice(body.last, "bitstamp last");
+  requireRecentQuote(body.timestamp, clock, "bitstamp timestamp");
+  return price;
 }
 
 /**
@@ -55,8 +57,9 @@ export const bitstamp: PriceSource = {
   isEnabled: () => true,
   async fetchQuotes(currencies, ctx) {
     const asked = currencies.filter((c) => (BITSTAMP_CURRENCIES as readonly Currency[]).includes(c));
+    const clock = quoteClock(ctx);
     const results = await Promise.allSettled(
-      asked.map(async (c) => parseBitstampTicker(await getJson(bitstampUrl(ctx.config, c), ctx))),
+      asked.map(async (c) => parseBitstampTicker(await getJson(bitstampUrl(ctx.config, c), ctx), clock)),
     );
     return combineBitstampResults(asked, results, ctx.signal);
   },

@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
 import { SourceError } from "./errors";
 import { getJson } from "./http";
-import { isRecord, parsePrice, requireRecord, requireSomeQuotes } from "./parse";
+import { isRecord, parsePrice, quoteClock, requireRecentQuote, requireRecord, requireSomeQuotes, type QuoteClock } from "./parse";
 import type { PriceSource, Quotes } from "./types";
 
 export function coindeskUrl(config: Config, currencies: readonly Currency[]): string {
@@ -15,10 +15,11 @@ export function coindeskHeaders(apiKey: string): Record<string, string> {
 }
 
 /**
- * `{"Data":{"BTC-USD":{"VALUE":96353.9,…}},"Err":{}}`. A non-empty `Err` next to usable `Data`
- * describes the instruments left out; with no usable `Data` it is the error.
+ * `{"Data":{"BTC-USD":{"VALUE":96353.9,"VALUE_LAST_UPDATE_TS":…}},"Err":{}}`. A non-empty `Err`
+ * next to usable `Data` describes the instruments left out; with no usable `Data` it is the error.
+ * An instrument whose last update is too old is left out too; when all are, that is the error.
  */
-export function parseCoindeskTick(body: unknown, currencies: readonly Currency[]): Quotes {
+export function parseCoindeskTick(body: unknown, currencies: readonly Currency[], clock: QuoteClock): Quotes {
   if (!isRecord(body)) throw new SourceError("parse", "coindesk: body is not a JSON object");
   const apiError = errMessage(body.Err);
   const data = body.Data;
@@ -27,12 +28,22 @@ export function parseCoindeskTick(body: unknown, currencies: readonly Currency[]
   }
   const instruments = requireRecord(body, "Data", "coindesk");
   const quotes: Quotes = {};
+  let stale: SourceError | null = null;
   for (const currency of currencies) {
     const instrument = instruments[`BTC-${currency}`];
     if (instrument === undefined) continue;
     if (!isRecord(instrument)) throw new SourceError("parse", `coindesk: BTC-${currency} is not an object`);
-    quotes[currency] = parsePrice(instrument.VALUE, `coindesk BTC-${currency}.VALUE`);
+    const price = parsePrice(instrument.VALUE, `coindesk BTC-${currency}.VALUE`);
+    try {
+      requireRecentQuote(instrument.VALUE_LAST_UPDATE_TS, clock, `coindesk BTC-${currency}`);
+    } catch (error) {
+      if (!(error instanceof SourceError) || error.kind !== "stale") throw error;
+      stale ??= error;
+      continue;
+    }
+    quotes[currency] = price;
   }
+  if (stale && Object.keys(quotes).length === 0) throw stale;
   return requireSomeQuotes(quotes, currencies, "coindesk");
 }
 
@@ -51,6 +62,6 @@ export const coindesk: PriceSource = {
     const key = ctx.config.coindeskApiKey;
     if (key === null) throw new SourceError("upstream", "coindesk: COINDESK_API_KEY is not set");
     const body = await getJson(coindeskUrl(ctx.config, currencies), ctx, coindeskHeaders(key));
-    return parseCoindeskTick(body, currencies);
+    return parseCoindeskTick(body, currencies, quoteClock(ctx));
   },
 };

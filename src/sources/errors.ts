@@ -1,5 +1,5 @@
-/** Why a source could not give a price. */
-export type SourceErrorKind = "http" | "timeout" | "network" | "parse" | "upstream" | "rate_limited";
+/** Why a source could not give a price. `stale`: the upstream answered, but dated its quote too long ago. */
+export type SourceErrorKind = "http" | "timeout" | "network" | "parse" | "upstream" | "rate_limited" | "stale";
 
 export interface SourceErrorDetails {
   status?: number;

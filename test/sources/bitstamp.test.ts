@@ -5,6 +5,9 @@ import tickerUsd from "../fixtures/sources/bitstamp-ticker-btcusd.json";
 import { installFakeUpstream, type FakeUpstreamController } from "../support/fake-upstream";
 import { testConfig } from "../support/poll-harness";
 
+/** A clock a few seconds after the fixture's own timestamp. */
+const atFixture = { nowMs: Number(tickerUsd.timestamp) * 1000 + 5_000, maxAgeMs: 120_000 };
+
 describe("bitstamp", () => {
   let fake: FakeUpstreamController | null = null;
   afterEach(() => {
@@ -17,19 +20,31 @@ describe("bitstamp", () => {
   });
 
   it("parses `last` from the real-shaped ticker", () => {
-    expect(parseBitstampTicker(tickerUsd)).toBe(64950);
+    expect(parseBitstampTicker(tickerUsd, atFixture)).toBe(64950);
   });
 
   it("turns an error body into an upstream error", () => {
-    expect(() => parseBitstampTicker({ status: "error", reason: "Unknown pair", code: "API0001" })).toThrow(
+    expect(() => parseBitstampTicker({ status: "error", reason: "Unknown pair", code: "API0001" }, atFixture)).toThrow(
       expect.objectContaining({ kind: "upstream", message: "bitstamp: Unknown pair" }),
     );
   });
 
   it.each([[undefined], ["0"], ["-5"], ["NaN"], [12]])("rejects last = %j unless it is a positive price", (last) => {
     const body = { ...tickerUsd, last };
-    if (last === 12) expect(parseBitstampTicker(body)).toBe(12);
-    else expect(() => parseBitstampTicker(body)).toThrow(expect.objectContaining({ kind: "parse" }));
+    if (last === 12) expect(parseBitstampTicker(body, atFixture)).toBe(12);
+    else expect(() => parseBitstampTicker(body, atFixture)).toThrow(expect.objectContaining({ kind: "parse" }));
+  });
+
+  it("refuses a ticker its own timestamp dates older than MAX_QUOTE_AGE_S, and one without a usable date", () => {
+    const later = { ...atFixture, nowMs: Number(tickerUsd.timestamp) * 1000 + 600_000 };
+    expect(() => parseBitstampTicker(tickerUsd, later)).toThrow(
+      expect.objectContaining({ kind: "stale", message: "bitstamp timestamp: the quote is 600 s old (max 120 s)" }),
+    );
+    expect(parseBitstampTicker(tickerUsd, { ...later, maxAgeMs: 0 })).toBe(64950); // check off
+    expect(parseBitstampTicker({ ...tickerUsd, timestamp: undefined }, later)).toBe(64950); // no date, no check
+    expect(() => parseBitstampTicker({ ...tickerUsd, timestamp: "soon" }, atFixture)).toThrow(
+      expect.objectContaining({ kind: "parse" }),
+    );
   });
 
   it("keeps the currencies that answered when others failed", () => {

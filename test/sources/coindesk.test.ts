@@ -6,6 +6,11 @@ import tick from "../fixtures/sources/coindesk-data-api-tick.json";
 import { installFakeUpstream, type FakeUpstreamController } from "../support/fake-upstream";
 import { testConfig } from "../support/poll-harness";
 
+const at = (unixSeconds: number, maxAgeS = 120) => ({ nowMs: unixSeconds * 1000 + 5_000, maxAgeMs: maxAgeS * 1000 });
+const usdUpdatedAt = tick.Data["BTC-USD"].VALUE_LAST_UPDATE_TS;
+/** Any clock will do for bodies that carry no dates. */
+const undated = at(0);
+
 describe("coindesk", () => {
   let fake: FakeUpstreamController | null = null;
   afterEach(() => {
@@ -27,30 +32,43 @@ describe("coindesk", () => {
   });
 
   it("parses VALUE from the full and the VALUE-group bodies", () => {
-    expect(parseCoindeskTick(tick, SUPPORTED_CURRENCIES)).toEqual({ USD: 96353.9044445288, EUR: 92014.2210341 });
-    expect(parseCoindeskTick(groupsValue, ["USD", "EUR"])).toEqual({ EUR: 70009.4455389552 });
+    expect(parseCoindeskTick(tick, SUPPORTED_CURRENCIES, at(usdUpdatedAt))).toEqual({ USD: 96353.9044445288, EUR: 92014.2210341 });
+    expect(parseCoindeskTick(groupsValue, ["USD", "EUR"], at(groupsValue.Data["BTC-EUR"].VALUE_LAST_UPDATE_TS))).toEqual({ EUR: 70009.4455389552 });
   });
 
   it("turns Err without usable Data into an upstream error", () => {
     const body = { Data: {}, Err: { type: 1, message: "You need a valid auth key or api key to access this endpoint" } };
-    expect(() => parseCoindeskTick(body, ["USD"])).toThrow(expect.objectContaining({ kind: "upstream" }));
+    expect(() => parseCoindeskTick(body, ["USD"], undated)).toThrow(expect.objectContaining({ kind: "upstream" }));
   });
 
   it("uses Data when Err only describes instruments left out", () => {
     const body = { Data: { "BTC-USD": { VALUE: 100 } }, Err: { type: 2, message: "BTC-XYZ not found" } };
-    expect(parseCoindeskTick(body, ["USD", "EUR"])).toEqual({ USD: 100 });
+    expect(parseCoindeskTick(body, ["USD", "EUR"], undated)).toEqual({ USD: 100 });
   });
 
   it.each([[0], [-1], ["NaN"], [null], [{}]])("rejects VALUE %j", (value) => {
-    expect(() => parseCoindeskTick({ Data: { "BTC-USD": { VALUE: value } }, Err: {} }, ["USD"])).toThrow(
+    expect(() => parseCoindeskTick({ Data: { "BTC-USD": { VALUE: value } }, Err: {} }, ["USD"], undated)).toThrow(
       expect.objectContaining({ kind: "parse" }),
     );
   });
 
+  it("leaves out an instrument whose last update is older than MAX_QUOTE_AGE_S, and fails when all are", () => {
+    const now = 1_800_000_000;
+    const body = {
+      Data: { "BTC-USD": { VALUE: 100, VALUE_LAST_UPDATE_TS: now - 1 }, "BTC-EUR": { VALUE: 90, VALUE_LAST_UPDATE_TS: now - 900 } },
+      Err: {},
+    };
+    expect(parseCoindeskTick(body, ["USD", "EUR"], at(now))).toEqual({ USD: 100 });
+    expect(() => parseCoindeskTick(body, ["EUR"], at(now))).toThrow(
+      expect.objectContaining({ kind: "stale", message: expect.stringMatching(/^coindesk BTC-EUR: the quote is 905 s old/) }),
+    );
+    expect(parseCoindeskTick(body, ["EUR"], at(now, 0))).toEqual({ EUR: 90 });
+  });
+
   it("rejects bodies of the wrong shape or without the asked instruments", () => {
-    expect(() => parseCoindeskTick(null, ["USD"])).toThrow(/not a JSON object/);
-    expect(() => parseCoindeskTick({ Err: {} }, ["USD"])).toThrow(/"Data" is missing/);
-    expect(() => parseCoindeskTick({ Data: {}, Err: {} }, ["USD"])).toThrow(/none of USD/);
+    expect(() => parseCoindeskTick(null, ["USD"], undated)).toThrow(/not a JSON object/);
+    expect(() => parseCoindeskTick({ Err: {} }, ["USD"], undated)).toThrow(/"Data" is missing/);
+    expect(() => parseCoindeskTick({ Data: {}, Err: {} }, ["USD"], undated)).toThrow(/none of USD/);
   });
 
   it("sends the key and gets 401 from the fake without it", async () => {

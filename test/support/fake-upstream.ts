@@ -24,7 +24,8 @@ export type FaultMode =
   | "nan"
   | "outlier10x"
   | "kraken_error" // HTTP 200 with the source's own error body (Kraken's `error` array, and the like)
-  | "401";
+  | "401"
+  | "frozen"; // HTTP 200, but the quote is dated FROZEN_FOR_S ago (only bitstamp and coindesk date theirs)
 
 export const FAULT_MODES: readonly FaultMode[] = [
   "ok",
@@ -40,7 +41,11 @@ export const FAULT_MODES: readonly FaultMode[] = [
   "outlier10x",
   "kraken_error",
   "401",
+  "frozen",
 ];
+
+/** How far back a "frozen" upstream dates its quote. */
+export const FROZEN_FOR_S = 600;
 
 export interface FakeUpstreamState {
   /** BTC in USD; other currencies follow through fxPerUsd. */
@@ -51,6 +56,8 @@ export interface FakeUpstreamState {
   modes: Record<UpstreamName, FaultMode>;
   retryAfterS: number;
   requests: Record<UpstreamName, number>;
+  /** The upstreams' clock, for the dates they put on quotes (tests pass their fake clock). */
+  now: () => number;
 }
 
 export interface FakeUpstreamInit {
@@ -58,6 +65,7 @@ export interface FakeUpstreamInit {
   offsetPct?: Partial<Record<UpstreamName, number>>;
   modes?: Partial<Record<UpstreamName, FaultMode>>;
   retryAfterS?: number;
+  now?: () => number;
 }
 
 export const FAKE_FX_PER_USD: Record<string, number> = {
@@ -85,7 +93,13 @@ export function createFakeUpstreamState(init: FakeUpstreamInit = {}): FakeUpstre
     modes: { ...perSource<FaultMode>("ok"), ...init.modes },
     retryAfterS: init.retryAfterS ?? 30,
     requests: perSource(0),
+    now: init.now ?? (() => Date.now()),
   };
+}
+
+/** The unix time (s) a source puts on its quote: now, or FROZEN_FOR_S ago when it is frozen. */
+function quotedAt(state: FakeUpstreamState, source: UpstreamName): number {
+  return Math.floor(state.now() / 1000) - (state.modes[source] === "frozen" ? FROZEN_FOR_S : 0);
 }
 
 export function isUpstreamName(value: string): value is UpstreamName {
@@ -256,7 +270,7 @@ function bitstampAnswer(state: FakeUpstreamState, path: string): Response {
   if (!match) return json({ status: "error", reason: "Not found", code: "API0001" }, 404);
   const last = decimal(fakeQuote(state, "bitstamp", match[1]!.toUpperCase()), 0);
   return json({
-    timestamp: String(Math.floor(Date.now() / 1000)),
+    timestamp: String(quotedAt(state, "bitstamp")),
     open: last,
     high: last,
     low: last,
@@ -289,7 +303,7 @@ function coindeskAnswer(state: FakeUpstreamState, path: string, url: URL, author
       INSTRUMENT: instrument,
       VALUE: Number.isNaN(value) ? "NaN" : value,
       VALUE_FLAG: "UP",
-      VALUE_LAST_UPDATE_TS: Math.floor(Date.now() / 1000),
+      VALUE_LAST_UPDATE_TS: quotedAt(state, "coindesk"),
     };
   }
   if (Object.keys(data).length === 0) return json({ Data: {}, Err: { type: 4, message: "no instrument found" } }, 404);
