@@ -32,7 +32,10 @@ export async function deliverToSessions(
       stubs.batch(clientIds).map((stub, i) =>
         Promise.race([stub.receive(event), deadline]).then(
           (result) => count(clientIds[i]!, result),
-          () => void report.failed++,
+          () => {
+            report.failed++;
+            stubs.forget(clientIds[i]!);
+          },
         ),
       ),
     );

@@ -25,6 +25,11 @@ export class SessionStubs {
     return out;
   }
 
+  /** A call through this stub threw: the next tick builds a fresh one (a stub can break with its call). */
+  forget(clientId: string): void {
+    this.stubs.delete(clientId);
+  }
+
   clear(): void {
     this.stubs.clear();
   }

@@ -7,9 +7,10 @@ import { SessionStubs } from "../../src/relay/session-stubs";
 const event: HubEvent = { kind: "status", status: { type: "status", state: "live" } };
 
 /** Stand-in sessions: each id answers as told, so the report can be checked exactly. */
-function fakeStubs(behaviour: Record<string, () => Promise<ReceiveResult>>): SessionStubs {
+function fakeStubs(behaviour: Record<string, () => Promise<ReceiveResult>>, forgotten: string[] = []): SessionStubs {
   return {
     batch: (ids: readonly string[]) => ids.map((id) => ({ receive: () => behaviour[id]!() })),
+    forget: (id: string) => forgotten.push(id),
   } as unknown as SessionStubs;
 }
 
@@ -30,6 +31,15 @@ describe("SessionStubs", () => {
     expect(b4).not.toBe(b1); // b was forgotten when it left the batch
   });
 
+  it("builds a fresh stub for a client whose stub was forgotten", () => {
+    const stubs = new SessionStubs(env.CLIENT_SESSION);
+    const [first] = stubs.batch(["a"]);
+    stubs.forget("a");
+    const [second] = stubs.batch(["a"]);
+    expect(second).not.toBe(first);
+    expect(stubs.batch(["a"])[0]).toBe(second);
+  });
+
   it("points each stub at the client's own object", () => {
     const [stub] = new SessionStubs(env.CLIENT_SESSION).batch(["some-client"]);
     expect(stub!.id.equals(env.CLIENT_SESSION.idFromName("some-client"))).toBe(true);
@@ -38,6 +48,7 @@ describe("SessionStubs", () => {
 
 describe("deliverToSessions", () => {
   it("counts delivered, gone, failed and silent sessions, waiting no longer than the deadline", async () => {
+    const forgotten: string[] = [];
     const stubs = fakeStubs({
       live: async () => ({ subscribed: true }),
       expired: async () => ({ subscribed: false }),
@@ -45,9 +56,11 @@ describe("deliverToSessions", () => {
         throw new Error("session broken");
       },
       silent: () => new Promise<ReceiveResult>(() => {}),
-    });
+    }, forgotten);
     const report = await deliverToSessions(stubs, event, ["live", "expired", "broken", "silent", "live"], 50);
     expect(report).toEqual({ delivered: 2, failed: 2, gone: ["expired"] });
+    // A stub whose call threw may be broken: it is rebuilt next tick. A silent one is kept.
+    expect(forgotten).toEqual(["broken"]);
   });
 
   it("reports nothing for an empty batch", async () => {
