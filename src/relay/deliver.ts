@@ -9,7 +9,7 @@ const TIMED_OUT = Symbol("timed out");
 /**
  * Sends one event to many client sessions concurrently. One slow or failing session
  * never delays the others beyond the timeout, and never stops them. The whole batch
- * shares one deadline: a timer per session per tick is measurable at thousands of clients.
+ * shares one deadline timer rather than arming one per session per tick.
  */
 export async function deliverToSessions(
   stubs: SessionStubs,
