@@ -33,6 +33,12 @@ interface SessionState extends DeliveryMark {
   status: StatusMessage;
   /** Ticks the offline buffer had to drop (bounded by MAX_BUFFER). */
   bufferGap: SeqRange | null;
+  /**
+   * On the hub's subscriber list. The hub keeps a client until its session is purged, so a
+   * reconnect of a known client skips the hub: a reconnect storm does not queue on one object.
+   * Absent in sessions stored before this field existed, which therefore subscribe once more.
+   */
+  onHub?: boolean;
 }
 
 type SeqRange = { fromSeq: number; toSeq: number };
@@ -165,16 +171,16 @@ export class ClientSession extends DurableObject<Env> {
     const previous = this.session;
     // Only a known client can have a purge pending; a new one skips the storage round.
     if (previous) await this.ctx.storage.deleteAlarm();
-    const hub = await this.hub.subscribe(clientId);
+    const joined = previous?.onHub ? null : await this.hub.subscribe(clientId);
 
     const state: SessionState = previous ?? {
       clientId,
-      deliveredSeq: hub.latest?.seq ?? 0,
-      lastTick: hub.latest,
+      deliveredSeq: joined?.latest?.seq ?? 0,
+      lastTick: joined?.latest ?? null,
       offlineFromSeq: null,
       offlineFromMs: null,
       currencies,
-      status: hub.status,
+      status: joined?.status ?? { type: "status", state: "live" },
       bufferGap: null,
     };
     send(ws, {
@@ -182,7 +188,7 @@ export class ClientSession extends DurableObject<Env> {
       client_id: clientId,
       currencies,
       resumed: previous !== null,
-      interval_ms: hub.intervalMs,
+      interval_ms: joined?.intervalMs ?? config.pollIntervalMs,
     });
 
     const plan = planReplay(query, previous);
@@ -209,6 +215,7 @@ export class ClientSession extends DurableObject<Env> {
       offlineFromSeq: null,
       offlineFromMs: null,
       bufferGap: null,
+      onHub: true,
     };
     const attachment = attachmentOf(ws);
     if (attachment) ws.serializeAttachment({ ...attachment, ready: true });
@@ -344,7 +351,11 @@ export class ClientSession extends DurableObject<Env> {
     await this.serially(async () => {
       if (this.openSockets().length > 0) return;
       const state = this.session;
-      if (state) await this.hub.unsubscribe(state.clientId);
+      if (state) {
+        // Recorded first: if a reconnect wins the race below, it knows to subscribe again.
+        this.session = { ...state, onHub: false };
+        await this.hub.unsubscribe(state.clientId);
+      }
       if (this.openSockets().length > 0) return; // a reconnect won the race: it subscribes again
       await this.ctx.storage.deleteAll();
       this.cached = null;

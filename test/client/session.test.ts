@@ -376,6 +376,63 @@ describe("expiry", () => {
     again.close();
   });
 
+  it("a known client reconnects without asking the hub; only a new one subscribes", async () => {
+    await publishTick();
+    const spy = vi.spyOn(PriceHub.prototype, "subscribe");
+    const asked = () => spy.mock.calls.filter(([id]) => id === "known-client").length;
+    try {
+      const first = await connect("client_id=known-client");
+      await first.waitForFrames(2);
+      expect(asked()).toBe(1);
+      await closeAndSettle(first);
+      const missed = await publishTick();
+
+      const again = await connect("client_id=known-client");
+      await again.waitFor("replay_end");
+      expect(again.frames[0]).toMatchObject({ type: "welcome", resumed: true, interval_ms: expect.any(Number) });
+      expect(again.prices().map((p) => p.seq)).toEqual([missed.seq]);
+      expect(asked()).toBe(1);
+      const live = await publishTick();
+      await again.waitForSeq(live.seq);
+      again.close();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("a reconnect that races the purge gets back on the hub's list and stays live", async () => {
+    await publishTick();
+    const client = await connect("client_id=race-purge");
+    await client.waitForFrames(2);
+    await closeAndSettle(client);
+
+    // Hold the purge inside its unsubscribe call while the client comes back.
+    let entered!: () => void;
+    const inUnsubscribe = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const realUnsubscribe = PriceHub.prototype.unsubscribe;
+    const spy = vi.spyOn(PriceHub.prototype, "unsubscribe").mockImplementation(async function (this: PriceHub, id) {
+      entered();
+      await gate;
+      return realUnsubscribe.call(this, id);
+    });
+    try {
+      const purge = runDurableObjectAlarm(sessionStub("race-purge"));
+      await inUnsubscribe;
+      const again = await connect("client_id=race-purge");
+      release();
+      expect(await purge).toBe(true);
+      await again.waitFor("welcome");
+      const t = await publishTick();
+      await again.waitForSeq(t.seq);
+      expect(again.frames[0]).toMatchObject({ resumed: true });
+      again.close();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("a reconnect before the deadline cancels the purge", async () => {
     await publishTick();
     const client = await connect("client_id=come-back");
