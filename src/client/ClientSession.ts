@@ -171,24 +171,13 @@ export class ClientSession extends DurableObject<Env> {
     const previous = this.session;
     // Only a known client can have a purge pending; a new one skips the storage round.
     if (previous) await this.ctx.storage.deleteAlarm();
-    const joined = previous?.onHub ? null : await this.hub.subscribe(clientId);
-
-    const state: SessionState = previous ?? {
-      clientId,
-      deliveredSeq: joined?.latest?.seq ?? 0,
-      lastTick: joined?.latest ?? null,
-      offlineFromSeq: null,
-      offlineFromMs: null,
-      currencies,
-      status: joined?.status ?? { type: "status", state: "live" },
-      bufferGap: null,
-    };
+    const state = previous?.onHub ? previous : await this.join(clientId, currencies, previous);
     send(ws, {
       type: "welcome",
       client_id: clientId,
       currencies,
       resumed: previous !== null,
-      interval_ms: joined?.intervalMs ?? config.pollIntervalMs,
+      interval_ms: config.pollIntervalMs,
     });
 
     const plan = planReplay(query, previous);
@@ -221,6 +210,23 @@ export class ClientSession extends DurableObject<Env> {
     if (attachment) ws.serializeAttachment({ ...attachment, ready: true });
     // The socket may have closed while its replay was awaited; then the client is offline again.
     if (this.openSockets().length === 0) await this.goOffline(attachment?.currencies ?? currencies);
+  }
+
+  /** Puts the client on the hub's list; a new client starts from the hub's latest tick and status. */
+  private async join(clientId: string, currencies: Currency[], previous: SessionState | null): Promise<SessionState> {
+    const hub = await this.hub.subscribe(clientId);
+    return (
+      previous ?? {
+        clientId,
+        deliveredSeq: hub.latest?.seq ?? 0,
+        lastTick: hub.latest,
+        offlineFromSeq: null,
+        offlineFromMs: null,
+        currencies,
+        status: hub.status,
+        bufferGap: null,
+      }
+    );
   }
 
   private async replayPage(plan: Exclude<ReturnType<typeof planReplay>, { source: "none" }>, config: Config): Promise<TickPage> {

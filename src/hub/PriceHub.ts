@@ -28,7 +28,6 @@ interface HubState {
 export interface SubscribeResult {
   latest: Tick | null;
   status: StatusMessage;
-  intervalMs: number;
 }
 
 /**
@@ -202,7 +201,7 @@ export class PriceHub extends DurableObject<Env> {
       Date.now(),
     );
     await this.ensureRunning();
-    return { latest: this.history.latest(), status: this.status(), intervalMs: this.config.pollIntervalMs };
+    return { latest: this.history.latest(), status: this.status() };
   }
 
   unsubscribe(clientId: string): void {
