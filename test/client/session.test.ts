@@ -23,6 +23,13 @@ async function closeAndSettle(client: FeedClient, stillOpen = 0) {
   throw new Error(`session ${clientId} never saw the close`);
 }
 
+/** A client that connected, got its welcome and snapshot, and has left: its session is offline. */
+async function visitAndLeave(query: string): Promise<void> {
+  const client = await connect(query);
+  await client.waitForFrames(2);
+  await closeAndSettle(client);
+}
+
 describe("a live socket", () => {
   it("gets welcome, the latest price at once, then each new price", async () => {
     const first = await publishTick();
@@ -176,9 +183,7 @@ describe("a connection the hub cannot serve", () => {
 describe("reconnecting", () => {
   it("replays exactly the ticks missed while offline, then goes live", async () => {
     await publishTick();
-    const first = await connect("client_id=resume-1&currencies=USD");
-    await first.waitForFrames(2);
-    await closeAndSettle(first);
+    await visitAndLeave("client_id=resume-1&currencies=USD");
     const missed = [await publishTick(), await publishTick(), await publishTick()];
 
     const again = await connect("client_id=resume-1");
@@ -196,9 +201,7 @@ describe("reconnecting", () => {
 
   it("sends replay_end 0 and the snapshot when nothing was missed", async () => {
     const latest = await publishTick();
-    const first = await connect("client_id=resume-empty");
-    await first.waitForFrames(2);
-    await closeAndSettle(first);
+    await visitAndLeave("client_id=resume-empty");
     const again = await connect("client_id=resume-empty");
     await again.waitForFrames(3);
     expect(again.frames.slice(1)).toEqual([
@@ -260,9 +263,7 @@ describe("reconnecting", () => {
 
   it("neither loses nor repeats a tick that arrives during the replay", async () => {
     await publishTick();
-    const first = await connect("client_id=mid-replay");
-    await first.waitForFrames(2);
-    await closeAndSettle(first);
+    await visitAndLeave("client_id=mid-replay");
     const missed = [await publishTick(), await publishTick()];
     const [again, during] = await Promise.all([connect("client_id=mid-replay"), publishTick()]);
     const after = await publishTick();
@@ -275,9 +276,7 @@ describe("reconnecting", () => {
 
   it("loses nothing when the object is evicted in the middle of a replay", async () => {
     await publishTick();
-    const first = await connect("client_id=evict-replay");
-    await first.waitForFrames(2);
-    await closeAndSettle(first);
+    await visitAndLeave("client_id=evict-replay");
     const missed = [await publishTick(), await publishTick(), await publishTick()];
     const again = await connect("client_id=evict-replay");
     await evictDurableObject(sessionStub("evict-replay"), { webSockets: "hibernate" });
@@ -299,9 +298,7 @@ describe("reconnecting", () => {
 
   it("survives eviction between the ticks it buffers", async () => {
     await publishTick();
-    const first = await connect("client_id=evict-buffer");
-    await first.waitForFrames(2);
-    await closeAndSettle(first);
+    await visitAndLeave("client_id=evict-buffer");
     const t1 = await publishTick();
     await evictDurableObject(sessionStub("evict-buffer"));
     const t2 = await publishTick();
@@ -347,9 +344,7 @@ describe("bounds", () => {
 describe("expiry", () => {
   it("purges the session and unsubscribes it when the client stays away", async () => {
     await publishTick();
-    const client = await connect("client_id=expire-me");
-    await client.waitForFrames(2);
-    await closeAndSettle(client);
+    await visitAndLeave("client_id=expire-me");
     await publishTick();
     const stub = sessionStub("expire-me");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
@@ -402,9 +397,7 @@ describe("expiry", () => {
 
   it("a reconnect that races the purge gets back on the hub's list and stays live", async () => {
     await publishTick();
-    const client = await connect("client_id=race-purge");
-    await client.waitForFrames(2);
-    await closeAndSettle(client);
+    await visitAndLeave("client_id=race-purge");
 
     // Hold the purge inside its unsubscribe call while the client comes back.
     let entered!: () => void;
@@ -435,9 +428,7 @@ describe("expiry", () => {
 
   it("a reconnect before the deadline cancels the purge", async () => {
     await publishTick();
-    const client = await connect("client_id=come-back");
-    await client.waitForFrames(2);
-    await closeAndSettle(client);
+    await visitAndLeave("client_id=come-back");
     const stub = sessionStub("come-back");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
     const again = await connect("client_id=come-back");

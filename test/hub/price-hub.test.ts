@@ -13,6 +13,20 @@ import { hub, publishTick, sleep } from "../support/hub";
 /** The object's id, for fault injection aimed at one instance of a class. */
 const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
 
+/** `count` live clients, and a publish that fans a moved USD price out through three relays. */
+async function clientsBehindThreeRelays(prefix: string, count: number) {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
+  await Promise.all(clients.map((c) => c.waitForFrames(2)));
+  const config = { ...readConfig(env), fanoutRelays: 3 };
+  const publishViaRelays = () =>
+    runInDurableObject(hub(), (instance) => {
+      const usd = 80_000 + Math.random() * 1000;
+      return instance.publish({ USD: Math.round(usd * 100) / 100 }, ["test"], {}, config);
+    });
+  return { ids, clients, publishViaRelays };
+}
+
 describe("nextTick (publish only on change)", () => {
   const prev = { seq: 4, tsMs: 1, prices: { USD: 100, EUR: 90 }, changed: ["USD" as const], sources: ["a"] };
 
@@ -119,15 +133,7 @@ describe("PriceHub", () => {
 
   it("fans out through relays without losing or repeating a tick, even when a relay fails", async () => {
     await publishTick();
-    const ids = Array.from({ length: 12 }, (_, i) => `relay-client-${i}`);
-    const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
-    await Promise.all(clients.map((c) => c.waitForFrames(2)));
-    const config = { ...readConfig(env), fanoutRelays: 3 };
-    const publishVia = () =>
-      runInDurableObject(hub(), (instance) => {
-        const usd = 80_000 + Math.random() * 1000;
-        return instance.publish({ USD: Math.round(usd * 100) / 100 }, ["test"], {}, config);
-      });
+    const { clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("relay-client", 12);
 
     const t1 = (await publishVia())!;
     // Relay 1 breaks for one tick: its clients catch up on the next one.
@@ -153,10 +159,7 @@ describe("PriceHub", () => {
 
   it("routes each subscriber through its own relay, and an unsubscribed client leaves its relay", async () => {
     await publishTick();
-    const ids = Array.from({ length: 9 }, (_, i) => `routed-client-${i}`);
-    const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
-    await Promise.all(clients.map((c) => c.waitForFrames(2)));
-    const config = { ...readConfig(env), fanoutRelays: 3 };
+    const { ids, clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("routed-client", 9);
     const relayOf = (id: string) => env.FANOUT_RELAY.idFromName(`relay-${hashClientId(id) % 3}`);
 
     const batches: { relay: DurableObjectId; clientIds: string[] }[] = [];
@@ -165,8 +168,6 @@ describe("PriceHub", () => {
       batches.push({ relay: idOf(this), clientIds: [...clientIds] });
       return realRelay.call(this, event, clientIds);
     });
-    const publishVia = () =>
-      runInDurableObject(hub(), (instance) => instance.publish({ USD: 70_000 + Math.random() * 1000 }, ["test"], {}, config));
     const batchOf = (id: string) => batches.filter((b) => b.clientIds.includes(id));
 
     await publishVia();
