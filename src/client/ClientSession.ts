@@ -39,6 +39,8 @@ interface SessionState extends DeliveryMark {
    * Absent in sessions stored before this field existed, which therefore subscribe once more.
    */
   onHub?: boolean;
+  /** The hub history's epoch this session's seq numbers belong to (absent in sessions stored before it existed). */
+  epoch?: string;
 }
 
 type SeqRange = { fromSeq: number; toSeq: number };
@@ -171,13 +173,14 @@ export class ClientSession extends DurableObject<Env> {
     const previous = this.session;
     // Only a known client can have a purge pending; a new one skips the storage round.
     if (previous) await this.ctx.storage.deleteAlarm();
-    const state = previous?.onHub ? previous : await this.join(clientId, currencies, previous);
+    const state = previous?.onHub && previous.epoch ? previous : await this.join(clientId, currencies, previous);
     send(ws, {
       type: "welcome",
       client_id: clientId,
       currencies,
       resumed: previous !== null,
       interval_ms: config.pollIntervalMs,
+      epoch: state.epoch!,
     });
 
     const plan = planReplay(query, previous);
@@ -205,6 +208,7 @@ export class ClientSession extends DurableObject<Env> {
       offlineFromMs: null,
       bufferGap: null,
       onHub: true,
+      epoch: state.epoch,
     };
     const attachment = attachmentOf(ws);
     if (attachment) ws.serializeAttachment({ ...attachment, ready: true });
@@ -215,8 +219,9 @@ export class ClientSession extends DurableObject<Env> {
   /** Puts the client on the hub's list; a new client starts from the hub's latest tick and status. */
   private async join(clientId: string, currencies: Currency[], previous: SessionState | null): Promise<SessionState> {
     const hub = await this.hub.subscribe(clientId);
+    if (previous) return { ...previous, epoch: hub.epoch };
     return (
-      previous ?? {
+      {
         clientId,
         deliveredSeq: hub.latest?.seq ?? 0,
         lastTick: hub.latest,
@@ -225,6 +230,7 @@ export class ClientSession extends DurableObject<Env> {
         currencies,
         status: hub.status,
         bufferGap: null,
+        epoch: hub.epoch,
       }
     );
   }

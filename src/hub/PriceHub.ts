@@ -14,6 +14,12 @@ import type { Quotes } from "../sources/types";
 
 export const HUB_NAME = "global";
 
+/** 96 random bits, URL-safe. */
+function newEpoch(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
 /** What the hub remembers between polls, besides its history and subscribers. */
 interface HubState {
   lastSeq: number;
@@ -28,6 +34,7 @@ interface HubState {
 export interface SubscribeResult {
   latest: Tick | null;
   status: StatusMessage;
+  epoch: string;
 }
 
 /**
@@ -47,6 +54,7 @@ export class PriceHub extends DurableObject<Env> {
     this.history = new TickTable(this.sql, "ticks");
     this.sessions = new SessionStubs(env.CLIENT_SESSION);
     this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
+    if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", newEpoch());
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
   }
@@ -201,7 +209,7 @@ export class PriceHub extends DurableObject<Env> {
       Date.now(),
     );
     await this.ensureRunning();
-    return { latest: this.history.latest(), status: this.status() };
+    return { latest: this.history.latest(), status: this.status(), epoch: this.epoch() };
   }
 
   unsubscribe(clientId: string): void {
@@ -214,6 +222,11 @@ export class PriceHub extends DurableObject<Env> {
 
   latest(): Tick | null {
     return this.history.latest();
+  }
+
+  /** Made once, when the hub's storage is created: seq numbers are only comparable within one epoch. */
+  epoch(): string {
+    return this.ctx.storage.kv.get<string>("epoch")!;
   }
 
   ticksAfter(afterSeq: number, limit: number): TickPage {

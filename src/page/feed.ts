@@ -5,7 +5,7 @@
  */
 import type { ClientMessage, ServerMessage } from "../protocol";
 import { backoffDelay } from "./backoff";
-import { parseServerFrame } from "./frames";
+import { parseServerFrame } from "../protocol";
 
 export interface FeedHandlers {
   /** The URL for the next attempt (built fresh each time, so it carries the latest last_seq). */

@@ -232,6 +232,9 @@ function applyFrame(state: ViewState, msg: ServerMessage, nowMs: number): ViewSt
         connection: state.connection === "stale" ? "live" : state.connection,
         staleSince: null,
       };
+    case "reset":
+      // seq numbers restart with the new epoch: the next price starts the count again.
+      return { ...state, lastSeq: null };
     case "error":
       return { ...state, error: { code: msg.code, message: msg.message } };
   }

@@ -3,3 +3,4 @@ export * from "./messages";
 export * from "./query";
 export * from "./result";
 export * from "./tick";
+export * from "./server-frames";

@@ -10,6 +10,8 @@ export type ServerMessage =
       currencies: Currency[];
       resumed: boolean;
       interval_ms: number;
+      /** The hub history's id: `seq` numbers are only comparable within one epoch. */
+      epoch: string;
     }
   | {
       type: "price";
@@ -25,7 +27,21 @@ export type ServerMessage =
   | { type: "subscribed"; currencies: Currency[] }
   | { type: "status"; state: "stale"; since: number }
   | { type: "status"; state: "live" }
+  | { type: "status"; state: "disputed"; since: number; disputes: Dispute[] }
+  /**
+   * The client resumed with an epoch that is not the server's (its history was wiped or belongs to
+   * another deployment): no replay by seq happened, seq numbering restarts from this epoch, and the
+   * latest price follows.
+   */
+  | { type: "reset"; epoch: string; previous_epoch: string; message: string }
   | { type: "error"; code: ErrorCode; message: string };
+
+/** A currency left unpublished because its sources disagree and no tie-break applies. */
+export interface Dispute {
+  currency: Currency;
+  /** What each disagreeing source said. */
+  quotes: Record<string, number>;
+}
 
 export type PriceMessage = Extract<ServerMessage, { type: "price" }>;
 export type StatusMessage = Extract<ServerMessage, { type: "status" }>;

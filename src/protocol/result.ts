@@ -5,6 +5,7 @@ export type ErrorCode =
   | "unsupported_currency"
   | "invalid_start_timedate"
   | "invalid_last_seq"
+  | "invalid_epoch"
   | "invalid_parameter"
   | "upgrade_required"
   | "not_found"

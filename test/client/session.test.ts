@@ -35,7 +35,14 @@ describe("a live socket", () => {
     const first = await publishTick();
     const client = await connect("client_id=live-1&currencies=usd,EUR,usd");
     const [welcome, snapshot] = await client.waitForFrames(2);
-    expect(welcome).toEqual({ type: "welcome", client_id: "live-1", currencies: ["USD", "EUR"], resumed: false, interval_ms: 3_600_000 });
+    expect(welcome).toEqual({
+      type: "welcome",
+      client_id: "live-1",
+      currencies: ["USD", "EUR"],
+      resumed: false,
+      interval_ms: 3_600_000,
+      epoch: await hub().epoch(),
+    });
     expect(snapshot).toMatchObject({ type: "price", seq: first.seq, replayed: false, sources: ["test"] });
     expect(Object.keys((snapshot as { prices: object }).prices)).toEqual(["USD", "EUR"]);
 

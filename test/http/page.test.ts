@@ -16,7 +16,8 @@ import {
   type ChartPoint,
 } from "../../src/page/chart-scale";
 import { formatAgo, formatAxisValue, formatClock, formatPercent, formatPrice, formatSignedPrice, missedText, retryText } from "../../src/page/format";
-import { parseHistory, parsePriceSnapshot, parseServerFrame } from "../../src/page/frames";
+import { parseHistory, parsePriceSnapshot } from "../../src/page/frames";
+import { parseServerFrame } from "../../src/protocol";
 import { initialState, reduce, subscriptionDiff, type ViewState } from "../../src/page/state";
 import type { ServerMessage } from "../../src/protocol";
 
@@ -332,6 +333,7 @@ describe("page: view state", () => {
     currencies,
     resumed,
     interval_ms: 5000,
+    epoch: "e1",
   });
   const run = (s: ViewState, ...msgs: ServerMessage[]) =>
     msgs.reduce((acc, msg) => reduce(acc, { type: "frame", msg, nowMs: T0 + 60_000 }), s);

@@ -8,7 +8,7 @@ describe("parsePricefeedQuery", () => {
   it("defaults to USD and no client id", () => {
     expect(parse("")).toEqual({
       ok: true,
-      value: { clientId: null, currencies: ["USD"], currenciesGiven: false, startTimedate: null, lastSeq: null },
+      value: { clientId: null, currencies: ["USD"], currenciesGiven: false, startTimedate: null, lastSeq: null, epoch: null },
     });
   });
 
@@ -30,6 +30,9 @@ describe("parsePricefeedQuery", () => {
     [`start_timedate=${NOW / 1000 + 61}`, "invalid_start_timedate"],
     ["last_seq=-1", "invalid_last_seq"],
     ["last_seq=1e3", "invalid_last_seq"],
+    ["last_seq=3&epoch=a.b", "invalid_epoch"],
+    [`last_seq=3&epoch=${"e".repeat(65)}`, "invalid_epoch"],
+    ["epoch=a&epoch=b", "invalid_parameter"],
   ])("rejects %s with %s and names the value", (query, code) => {
     const r = parse(query);
     expect(r.ok).toBe(false);
@@ -37,6 +40,11 @@ describe("parsePricefeedQuery", () => {
       expect(r.error.code).toBe(code);
       expect(r.error.message.length).toBeGreaterThan(10);
     }
+  });
+
+  it("carries the epoch a last_seq belongs to", () => {
+    const r = parse("last_seq=7&epoch=Ab3_-x");
+    expect(r.ok && r.value).toMatchObject({ lastSeq: 7, epoch: "Ab3_-x" });
   });
 
   it("accepts a start_timedate up to 60 s ahead (clock skew) and zero", () => {
