@@ -1,7 +1,6 @@
-import type { Env } from "../config";
 import { parseHistoryQuery, parsePriceQuery, pickPrices } from "../protocol";
-import { hubStub } from "./hub";
-import { errorResponse, json } from "./responses";
+import { hubStub } from "../stubs";
+import { errorResponse, json } from "../shared/responses";
 
 const MAX_HISTORY_POINTS = 20_000;
 

@@ -1,47 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config, type Env } from "../config";
+import { readConfig, type Config } from "../config";
+import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
 import type { Currency, StatusMessage, Tick } from "../protocol";
 import { deliverToSessions, mergeReports } from "../relay/deliver";
-import type { DeliveryReport, HubEvent } from "../relay/events";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
+import { randomId } from "../shared/random-id";
+import type { Quotes } from "../sources/types";
+import { TickTable, type TickPage } from "../storage/tick-table";
+import { relayStub } from "../stubs";
 import { buildHealth, type HubHealth } from "./health";
-import { TickTable, type TickPage } from "./history";
+import type { HubState } from "./hub-state";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
 import { isStale, nextTick } from "./publish";
-import type { Quotes } from "../sources/types";
-
-export const HUB_NAME = "global";
-
-/** 96 random bits, URL-safe. */
-function newEpoch(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
-}
-
-/** What the hub remembers between polls, besides its history and subscribers. */
-interface HubState {
-  lastSeq: number;
-  lastPollAtMs: number | null;
-  lastFreshAtMs: number | null;
-  staleSinceMs: number | null;
-  suspect: Currency[];
-  lastFanout: (DeliveryReport & { seq: number; relays: number; durationMs: number }) | null;
-  startedAtMs: number;
-}
-
-export interface SubscribeResult {
-  latest: Tick | null;
-  status: StatusMessage;
-  epoch: string;
-}
 
 /**
  * The one object that polls upstream, keeps the price history and fans each new price out.
  * Its alarm loop runs every POLL_INTERVAL_MS; the cron trigger only re-arms it if it ever stopped.
  */
-export class PriceHub extends DurableObject<Env> {
+export class PriceHub extends DurableObject<Env> implements HubApi {
   private readonly history: TickTable;
   private readonly sql: SqlStorage;
   private readonly sessions: SessionStubs;
@@ -52,9 +30,9 @@ export class PriceHub extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.history = new TickTable(this.sql, "ticks");
-    this.sessions = new SessionStubs(env.CLIENT_SESSION);
+    this.sessions = new SessionStubs(env);
     this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
-    if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", newEpoch());
+    if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", randomId(12));
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
   }
@@ -175,7 +153,7 @@ export class PriceHub extends DurableObject<Env> {
         groups.map((group, i) =>
           group.length === 0
             ? Promise.resolve({ delivered: 0, failed: 0, gone: [] })
-            : this.env.FANOUT_RELAY.get(this.env.FANOUT_RELAY.idFromName(`relay-${i}`)).relay(event, group),
+            : relayStub(this.env, i).relay(event, group),
         ),
       );
       report = mergeReports(
@@ -262,4 +240,3 @@ export class PriceHub extends DurableObject<Env> {
   }
 }
 
-export type { HubState };

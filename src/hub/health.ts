@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { Currency, Tick } from "../protocol";
-import type { HubState } from "./PriceHub";
+import type { HubState } from "./hub-state";
 import { sourceHealthReport, type PollerState, type SourceHealth } from "./poller";
 import { isStale } from "./publish";
 

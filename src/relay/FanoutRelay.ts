@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../config";
+import type { DeliveryReport, HubEvent, RelayApi } from "../contracts";
 import { deliverToSessions } from "./deliver";
-import type { DeliveryReport, HubEvent } from "./events";
 import { SessionStubs } from "./session-stubs";
 
 /**
@@ -9,8 +8,8 @@ import { SessionStubs } from "./session-stubs";
  * so no single object makes more than a chunk of calls per tick. It keeps no durable state
  * (the hub owns the subscriber list and decides which relay serves whom), only stubs.
  */
-export class FanoutRelay extends DurableObject<Env> {
-  private readonly sessions = new SessionStubs(this.env.CLIENT_SESSION);
+export class FanoutRelay extends DurableObject<Env> implements RelayApi {
+  private readonly sessions = new SessionStubs(this.env);
 
   async relay(event: HubEvent, clientIds: string[]): Promise<DeliveryReport> {
     return deliverToSessions(this.sessions, event, clientIds);

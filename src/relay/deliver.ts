@@ -1,4 +1,4 @@
-import type { DeliveryReport, HubEvent, ReceiveResult } from "./events";
+import type { DeliveryReport, HubEvent, ReceiveResult } from "../contracts";
 import type { SessionStubs } from "./session-stubs";
 
 /** A session that does not answer within this time is counted failed; it catches up from history on the next tick. */

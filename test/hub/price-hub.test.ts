@@ -1,6 +1,6 @@
 import { createExecutionContext, createScheduledController, env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { ClientSession } from "../../src/client/ClientSession";
+import { ClientSession } from "../../src/session/ClientSession";
 import { PriceHub } from "../../src/hub/PriceHub";
 import { FanoutRelay } from "../../src/relay/FanoutRelay";
 import worker from "../../src/index";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { deliverToSessions } from "../../src/relay/deliver";
-import type { HubEvent, ReceiveResult } from "../../src/relay/events";
+import type { HubEvent, ReceiveResult } from "../../src/contracts";
 import { SessionStubs } from "../../src/relay/session-stubs";
 
 const event: HubEvent = { kind: "status", status: { type: "status", state: "live" } };
@@ -16,7 +16,7 @@ function fakeStubs(behaviour: Record<string, () => Promise<ReceiveResult>>, forg
 
 describe("SessionStubs", () => {
   it("hands out the same stub for a client on every tick and forgets clients that left", () => {
-    const stubs = new SessionStubs(env.CLIENT_SESSION);
+    const stubs = new SessionStubs(env);
     const [a1, b1] = stubs.batch(["a", "b"]);
     const [b2, a2, c2] = stubs.batch(["b", "a", "c"]);
     expect(a2).toBe(a1);
@@ -32,7 +32,7 @@ describe("SessionStubs", () => {
   });
 
   it("builds a fresh stub for a client whose stub was forgotten", () => {
-    const stubs = new SessionStubs(env.CLIENT_SESSION);
+    const stubs = new SessionStubs(env);
     const [first] = stubs.batch(["a"]);
     stubs.forget("a");
     const [second] = stubs.batch(["a"]);
@@ -41,7 +41,7 @@ describe("SessionStubs", () => {
   });
 
   it("points each stub at the client's own object", () => {
-    const [stub] = new SessionStubs(env.CLIENT_SESSION).batch(["some-client"]);
+    const [stub] = new SessionStubs(env).batch(["some-client"]);
     expect(stub!.id.equals(env.CLIENT_SESSION.idFromName("some-client"))).toBe(true);
   });
 });

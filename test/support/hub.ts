@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import type { Currency } from "../../src/protocol";
+import { hubStub } from "../../src/stubs";
 
-export const hub = () => env.PRICE_HUB.get(env.PRICE_HUB.idFromName("global"));
+export const hub = () => hubStub(env);
 export const sessionStub = (clientId: string) => env.CLIENT_SESSION.get(env.CLIENT_SESSION.idFromName(clientId));
 
 let usd = 90_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planReplay } from "../../src/client/replay";
+import { planReplay } from "../../src/session/replay";
 
 const none = { lastSeq: null, startTimedate: null };
 const online = { deliveredSeq: 40, offlineFromSeq: null, offlineFromMs: null };

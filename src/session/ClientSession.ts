@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config, type Env } from "../config";
-import { HUB_NAME, type PriceHub } from "../hub/PriceHub";
-import { TickTable, type TickPage } from "../hub/history";
+import { readConfig, type Config } from "../config";
+import { TickTable, type TickPage } from "../storage/tick-table";
 import {
   applySubscription,
   errorMessage,
@@ -17,8 +16,9 @@ import {
   type StatusMessage,
   type Tick,
 } from "../protocol";
-import type { HubEvent, ReceiveResult } from "../relay/events";
-import { errorResponse } from "../http/responses";
+import type { HubApi, HubEvent, ReceiveResult, SessionApi } from "../contracts";
+import { hubApi } from "../stubs";
+import { errorResponse } from "../shared/responses";
 import { log } from "../shared/log";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
 import { planReplay, type DeliveryMark } from "./replay";
@@ -54,7 +54,7 @@ const mergeGap = (known: SeqRange | null, more: SeqRange): SeqRange => ({
  * One object per client_id: holds its sockets (hibernation API), buffers the ticks it misses
  * while offline and replays them on reconnect, and forgets the client CLIENT_TTL_S after it left.
  */
-export class ClientSession extends DurableObject<Env> {
+export class ClientSession extends DurableObject<Env> implements SessionApi {
   private readonly buffer: TickTable;
   /** Ticks, replays and status changes are handled one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -104,8 +104,8 @@ export class ClientSession extends DurableObject<Env> {
     return state;
   }
 
-  private get hub(): DurableObjectStub<PriceHub> {
-    return this.env.PRICE_HUB.get(this.env.PRICE_HUB.idFromName(HUB_NAME));
+  private get hub(): DurableObjectStub<HubApi> {
+    return hubApi(this.env);
   }
 
   private serially<T>(task: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { PriceHub } from "../../src/hub/PriceHub";
-import { TickTable } from "../../src/hub/history";
+import { TickTable } from "../../src/storage/tick-table";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
 
