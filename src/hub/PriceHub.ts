@@ -12,6 +12,7 @@ import { TickTable, type TickPage } from "../storage/tick-table";
 import { relayStub } from "../stubs";
 import { buildHealth, type HubHealth } from "./health";
 import type { HubState } from "./hub-state";
+import { SubscriberTable } from "./subscribers";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
 import { isStale, nextTick } from "./publish";
 
@@ -21,17 +22,16 @@ import { isStale, nextTick } from "./publish";
  */
 export class PriceHub extends DurableObject<Env> implements HubApi {
   private readonly history: TickTable;
-  private readonly sql: SqlStorage;
   private readonly sessions: SessionStubs;
+  private readonly subscribers: SubscriberTable;
   /** True while alarm() runs: getAlarm() is null then, which must not read as "the loop stopped". */
   private polling = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.history = new TickTable(this.sql, "ticks");
+    this.history = new TickTable(ctx.storage.sql, "ticks");
     this.sessions = new SessionStubs(env);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
+    this.subscribers = new SubscriberTable(ctx.storage.sql, ctx.storage.kv);
     if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", randomId(12));
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
@@ -131,21 +131,21 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       log("feed_status", { state: statusChange.state });
       await this.fanout({ kind: "status", status: statusChange }, config);
     }
-    if (tick) await this.fanout({ kind: "tick", tick }, config);
+    if (tick) await this.fanout({ kind: "tick", tick, epoch: this.epoch() }, config);
     return tick;
   }
 
   private async fanout(event: HubEvent, config: Config): Promise<void> {
     const started = Date.now();
-    const ids = this.sql
-      .exec<{ client_id: string }>("SELECT client_id FROM subscribers")
-      .toArray()
-      .map((r) => r.client_id);
+    const generation = this.subscribers.generation;
+    const ids = this.subscribers.ids();
     if (ids.length === 0) return;
     const relays = relayCount(ids.length, config.fanoutRelays, config.fanoutChunk);
     let report: DeliveryReport;
     if (relays === 0) {
-      report = await deliverToSessions(this.sessions, event, ids);
+      report = await deliverToSessions(this.sessions, event, ids, {
+        backlog: (afterSeq) => this.history.after(afterSeq, config.maxBuffer),
+      });
     } else {
       this.sessions.clear(); // the relays hold the stubs now
       const groups = partitionSubscribers(ids, relays);
@@ -162,7 +162,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
         ),
       );
     }
-    for (const id of report.gone) this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", id);
+    this.subscribers.removeGone(report.gone, generation);
     if (report.failed > 0) log("fanout_failures", { failed: report.failed, of: ids.length });
     if (event.kind === "tick") {
       this.state = {
@@ -181,21 +181,17 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   }
 
   async subscribe(clientId: string): Promise<SubscribeResult> {
-    this.sql.exec(
-      "INSERT OR IGNORE INTO subscribers (client_id, since_ms) VALUES (?, ?)",
-      clientId,
-      Date.now(),
-    );
+    this.subscribers.add(clientId, Date.now());
     await this.ensureRunning();
     return { latest: this.history.latest(), status: this.status(), epoch: this.epoch() };
   }
 
   unsubscribe(clientId: string): void {
-    this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", clientId);
+    this.subscribers.remove(clientId);
   }
 
   subscriberCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscribers").one().n;
+    return this.subscribers.count();
   }
 
   latest(): Tick | null {

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../config";
 import type { DeliveryReport, HubEvent, RelayApi } from "../contracts";
+import { hubApi } from "../stubs";
 import { deliverToSessions } from "./deliver";
 import { SessionStubs } from "./session-stubs";
 
@@ -12,6 +14,9 @@ export class FanoutRelay extends DurableObject<Env> implements RelayApi {
   private readonly sessions = new SessionStubs(this.env);
 
   async relay(event: HubEvent, clientIds: string[]): Promise<DeliveryReport> {
-    return deliverToSessions(this.sessions, event, clientIds);
+    const { maxBuffer } = readConfig(this.env);
+    return deliverToSessions(this.sessions, event, clientIds, {
+      backlog: (afterSeq) => hubApi(this.env).ticksAfter(afterSeq, maxBuffer),
+    });
   }
 }

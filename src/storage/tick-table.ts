@@ -1,10 +1,23 @@
 import type { Currency, Tick } from "../protocol";
 
-/** A page of ticks for a replay; `dropped` counts the oldest ticks left out by the limit. */
+/** A range of seq numbers, both ends included. */
+export interface SeqRange {
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** A page of ticks for a replay. */
 export interface TickPage {
   ticks: Tick[];
   /** Set when ticks in the asked range are missing: dropped by the limit or no longer kept. */
-  gap: { fromSeq: number; toSeq: number } | null;
+  gap: SeqRange | null;
+}
+
+/** The part of a page after `afterSeq`: what a session that has everything up to `afterSeq` is missing. */
+export function pageAfter(page: TickPage, afterSeq: number): TickPage {
+  const ticks = page.ticks.filter((t) => t.seq > afterSeq);
+  const gap = page.gap && page.gap.toSeq > afterSeq ? { fromSeq: Math.max(page.gap.fromSeq, afterSeq + 1), toSeq: page.gap.toSeq } : null;
+  return { ticks, gap };
 }
 
 interface TickRow extends Record<string, SqlStorageValue> {
@@ -141,7 +154,7 @@ export class TickTable {
   }
 
   /** Drops the oldest rows beyond `keep`; returns the seq range dropped, if any. */
-  trimTo(keep: number): { fromSeq: number; toSeq: number } | null {
+  trimTo(keep: number): SeqRange | null {
     const excess = this.count() - keep;
     if (excess <= 0) return null;
     const range = this.sql

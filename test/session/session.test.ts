@@ -1,9 +1,11 @@
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { PriceHub } from "../../src/hub/PriceHub";
 import { TickTable } from "../../src/storage/tick-table";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { readConfig } from "../../src/config";
+import type { SessionRecord } from "../../src/session/session-state";
 
 const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
 
@@ -21,6 +23,22 @@ async function closeAndSettle(client: FeedClient, stillOpen = 0) {
     await sleep(10);
   }
   throw new Error(`session ${clientId} never saw the close`);
+}
+
+/**
+ * Runs the session's alarm as if CLIENT_TTL_S had passed since the client left: its departure is
+ * moved back by the TTL first (the runtime's clock cannot be moved in the pool).
+ */
+async function expire(clientId: string): Promise<boolean> {
+  const stub = sessionStub(clientId);
+  await runInDurableObject(stub, (instance, state) => {
+    const record = state.storage.kv.get<SessionRecord>("session");
+    if (record?.link.state !== "offline") return;
+    const moved = { ...record, link: { ...record.link, sinceMs: record.link.sinceMs - readConfig(env).clientTtlS * 1000 } };
+    state.storage.kv.put("session", moved);
+    (instance as unknown as { cached: unknown }).cached = undefined;
+  });
+  return runDurableObjectAlarm(stub);
 }
 
 /** A client that connected, got its welcome and snapshot, and has left: its session is offline. */
@@ -206,14 +224,14 @@ describe("reconnecting", () => {
     again.close();
   });
 
-  it("sends replay_end 0 and the snapshot when nothing was missed", async () => {
+  it("sends replay_end 0 and the snapshot when nothing was missed (replayed: the client may hold it)", async () => {
     const latest = await publishTick();
     await visitAndLeave("client_id=resume-empty");
     const again = await connect("client_id=resume-empty");
     await again.waitForFrames(3);
     expect(again.frames.slice(1)).toEqual([
       { type: "replay_end", count: 0 },
-      expect.objectContaining({ type: "price", seq: latest.seq, replayed: false }),
+      expect.objectContaining({ type: "price", seq: latest.seq, replayed: true }),
     ]);
     again.close();
   });
@@ -355,7 +373,10 @@ describe("expiry", () => {
     await publishTick();
     const stub = sessionStub("expire-me");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    // An alarm before the TTL is over purges nothing.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.kv.get("session"))).toBeDefined();
+    expect(await expire("expire-me")).toBe(true);
 
     const left = await runInDurableObject(stub, (_i, state) => ({
       kv: [...state.storage.kv.list()].length,
@@ -418,7 +439,7 @@ describe("expiry", () => {
       return realUnsubscribe.call(this, id);
     });
     try {
-      const purge = runDurableObjectAlarm(sessionStub("race-purge"));
+      const purge = expire("race-purge");
       await inUnsubscribe;
       const again = await connect("client_id=race-purge");
       release();
@@ -433,15 +454,20 @@ describe("expiry", () => {
     }
   });
 
-  it("a reconnect before the deadline cancels the purge", async () => {
+  it("a reconnect before the deadline cancels the purge; while connected the alarm only renews its lease", async () => {
     await publishTick();
     await visitAndLeave("client_id=come-back");
     const stub = sessionStub("come-back");
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    const alarmAt = () => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    const purgeAt = await alarmAt();
+    expect(purgeAt).not.toBeNull();
+    await sleep(5);
     const again = await connect("client_id=come-back");
     await again.waitFor("replay_end");
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
-    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    const lease = await alarmAt();
+    expect(lease).toBeGreaterThan(purgeAt!);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarmAt()).toBeGreaterThanOrEqual(lease!);
     const before = again.frames.length;
     const t = await publishTick();
     await again.waitForFrames(before + 1);
