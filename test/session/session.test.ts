@@ -1,52 +1,12 @@
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { PriceHub } from "../../src/hub/PriceHub";
 import { TickTable } from "../../src/storage/tick-table";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
-import { readConfig } from "../../src/config";
-import type { SessionRecord } from "../../src/session/session-state";
+import { closeAndSettle, expire, visitAndLeave } from "../support/session";
 
 const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
-
-/** Closes the socket and waits until its session has seen the close (and gone offline). */
-async function closeAndSettle(client: FeedClient, stillOpen = 0) {
-  const welcome = client.frames[0];
-  if (welcome?.type !== "welcome") throw new Error("no welcome yet");
-  const clientId = welcome.client_id;
-  client.close();
-  for (let i = 0; i < 200; i++) {
-    const open = await runInDurableObject(sessionStub(clientId), (_i, state) =>
-      state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
-    );
-    if (open === stillOpen) return sleep(20);
-    await sleep(10);
-  }
-  throw new Error(`session ${clientId} never saw the close`);
-}
-
-/**
- * Runs the session's alarm as if CLIENT_TTL_S had passed since the client left: its departure is
- * moved back by the TTL first (the runtime's clock cannot be moved in the pool).
- */
-async function expire(clientId: string): Promise<boolean> {
-  const stub = sessionStub(clientId);
-  await runInDurableObject(stub, (instance, state) => {
-    const record = state.storage.kv.get<SessionRecord>("session");
-    if (record?.link.state !== "offline") return;
-    const moved = { ...record, link: { ...record.link, sinceMs: record.link.sinceMs - readConfig(env).clientTtlS * 1000 } };
-    state.storage.kv.put("session", moved);
-    (instance as unknown as { cached: unknown }).cached = undefined;
-  });
-  return runDurableObjectAlarm(stub);
-}
-
-/** A client that connected, got its welcome and snapshot, and has left: its session is offline. */
-async function visitAndLeave(query: string): Promise<void> {
-  const client = await connect(query);
-  await client.waitForFrames(2);
-  await closeAndSettle(client);
-}
 
 describe("a live socket", () => {
   it("gets welcome, the latest price at once, then each new price", async () => {
@@ -299,25 +259,31 @@ describe("reconnecting", () => {
     again.close();
   });
 
-  it("loses nothing when the object is evicted in the middle of a replay", async () => {
-    await publishTick();
+  it("loses nothing when the object is hibernated in the middle of a replay: the eviction waits for it", async () => {
+    const start = await publishTick();
     await visitAndLeave("client_id=evict-replay");
     const missed = [await publishTick(), await publishTick(), await publishTick()];
-    const again = await connect("client_id=evict-replay");
-    await evictDurableObject(sessionStub("evict-replay"), { webSockets: "hibernate" });
-    const live = await publishTick();
-
-    // Either the replay finished before the eviction, or the socket was cut and a resume
-    // with the last seq it holds fetches the rest: both ways every tick arrives exactly once.
-    const cut = await Promise.race([again.waitForSeq(live.seq).then(() => false), again.waitForClose().then(() => true)]);
-    let received = again.prices().map((p) => p.seq);
-    if (cut) {
-      const resumed = await connect(`client_id=evict-replay&last_seq=${received.at(-1) ?? 0}`);
-      await resumed.waitForSeq(live.seq);
-      received = [...received, ...resumed.prices().map((p) => p.seq)];
-      resumed.close();
+    // last_seq before the buffer: the replay comes from the hub, held there until the eviction is asked for.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const real = PriceHub.prototype.ticksAfter;
+    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (this: PriceHub, afterSeq: number, limit: number) {
+      await gate;
+      return real.call(this, afterSeq, limit);
+    } as unknown as typeof real);
+    let again: FeedClient;
+    try {
+      again = await connect(`client_id=evict-replay&last_seq=${start.seq - 1}`);
+      await again.waitFor("welcome");
+      setTimeout(release, 50);
+      await evictDurableObject(sessionStub("evict-replay"), { webSockets: "hibernate" });
+    } finally {
+      spy.mockRestore();
     }
-    expect(received).toEqual([...missed, live].map((t) => t.seq));
+    const live = await publishTick();
+    await again.waitForSeq(live.seq);
+    expect(again.closed).toBeNull();
+    expect(seqs(again)).toEqual([start, ...missed, live].map((t) => t.seq));
     again.close();
   });
 
