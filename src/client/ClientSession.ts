@@ -195,7 +195,8 @@ export class ClientSession extends DurableObject<Env> {
       send(ws, { type: "replay_end", count: replayed });
     }
     if (replayed === 0 && state.lastTick) send(ws, priceMessage(state.lastTick, currencies, false));
-    if (state.status.state === "stale") send(ws, state.status);
+    // A stale or disputed feed says so right after the snapshot; live goes without saying.
+    if (state.status.state !== "live") send(ws, state.status);
 
     // Re-read: a subscribe frame may have changed the currencies while the replay was awaited.
     const current = this.session ?? state;

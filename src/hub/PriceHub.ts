@@ -1,15 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config, type Env } from "../config";
-import type { Currency, StatusMessage, Tick } from "../protocol";
+import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
 import { deliverToSessions, mergeReports } from "../relay/deliver";
 import type { DeliveryReport, HubEvent } from "../relay/events";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
+import { quotedBy } from "../sources/registry";
+import { feedStatus, nextCondition, statusKey, type FeedCondition } from "./feed-status";
 import { buildHealth, type HubHealth } from "./health";
 import { TickTable, type TickPage } from "./history";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
-import { isStale, nextTick } from "./publish";
+import { nextTick } from "./publish";
+import { configuredSourceKind, needsNewHistory, sourceKindOf, type SourceKind } from "./source-kind";
 import type { Quotes } from "../sources/types";
 
 export const HUB_NAME = "global";
@@ -21,15 +24,19 @@ function newEpoch(): string {
 }
 
 /** What the hub remembers between polls, besides its history and subscribers. */
-interface HubState {
+interface HubState extends FeedCondition {
   lastSeq: number;
   lastPollAtMs: number | null;
-  lastFreshAtMs: number | null;
-  staleSinceMs: number | null;
-  suspect: Currency[];
   lastFanout: (DeliveryReport & { seq: number; relays: number; durationMs: number }) | null;
   startedAtMs: number;
 }
+
+/** Fields a state stored by an older version lacks take these values. */
+const ADDED_SINCE_STORED: Pick<HubState, "lastHeardAtMs" | "disputes" | "disputedSinceMs"> = {
+  lastHeardAtMs: null,
+  disputes: [],
+  disputedSinceMs: null,
+};
 
 export interface SubscribeResult {
   latest: Tick | null;
@@ -55,6 +62,7 @@ export class PriceHub extends DurableObject<Env> {
     this.sessions = new SessionStubs(env.CLIENT_SESSION);
     this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
     if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", newEpoch());
+    this.startHistoryFor(this.config);
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
   }
@@ -65,13 +73,15 @@ export class PriceHub extends DurableObject<Env> {
 
   private get state(): HubState {
     const stored = this.ctx.storage.kv.get<HubState>("hub");
-    if (stored) return stored;
+    if (stored) return { ...ADDED_SINCE_STORED, ...stored };
     const initial: HubState = {
       lastSeq: 0,
       lastPollAtMs: null,
       lastFreshAtMs: null,
+      lastHeardAtMs: null,
       staleSinceMs: null,
-      suspect: [],
+      disputes: [],
+      disputedSinceMs: null,
       lastFanout: null,
       startedAtMs: Date.now(),
     };
@@ -100,14 +110,24 @@ export class PriceHub extends DurableObject<Env> {
 
   /** One turn of the loop: poll the sources, then publish what they said. */
   async pollAndPublish(config: Config = this.config): Promise<Tick | null> {
+    this.startHistoryFor(config);
     const poller = this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState();
-    const outcome = await pollOnce(poller, {
+    const outcome = await pollOnce(
+      poller,
+      {
+        config,
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+        now: Date.now,
+        log: (event: Record<string, unknown>) => log("source_event", event),
+      },
+      this.history.latest()?.prices ?? {},
+    );
+    return this.publish(
+      outcome.prices,
+      outcome.sources,
+      { poller: outcome.state, disputes: outcome.disputes, currencySources: outcome.sourcesByCurrency },
       config,
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
-      now: Date.now,
-      log: (event: Record<string, unknown>) => log("source_event", event),
-    });
-    return this.publish(outcome.prices, outcome.sources, { poller: outcome.state, suspect: outcome.suspect }, config);
+    );
   }
 
   /**
@@ -117,13 +137,16 @@ export class PriceHub extends DurableObject<Env> {
   async publish(
     prices: Quotes,
     sources: string[],
-    extras: { poller?: PollerState; suspect?: Currency[] } = {},
+    extras: { poller?: PollerState; disputes?: Dispute[]; currencySources?: Partial<Record<Currency, string[]>> } = {},
     config: Config = this.config,
   ): Promise<Tick | null> {
+    this.startHistoryFor(config);
     const now = Date.now();
     const state = this.state;
     const fresh = Object.keys(prices).length > 0;
-    const tick = fresh ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now) : null;
+    const tick = fresh
+      ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now, extras.currencySources)
+      : null;
 
     // One synchronous block: the seq, the tick and the poller state commit together or not at all.
     this.ctx.storage.transactionSync(() => {
@@ -132,28 +155,17 @@ export class PriceHub extends DurableObject<Env> {
       this.history.deleteOlderThan(now - config.historyRetentionS * 1000);
     });
 
-    const lastFreshAtMs = fresh ? now : (state.lastFreshAtMs ?? state.startedAtMs);
-    const stale = isStale(lastFreshAtMs, now, config.pollIntervalMs);
-    const statusChange: StatusMessage | null =
-      stale && state.staleSinceMs === null
-        ? { type: "status", state: "stale", since: Math.floor(lastFreshAtMs / 1000) }
-        : !stale && state.staleSinceMs !== null
-          ? { type: "status", state: "live" }
-          : null;
-    this.state = {
-      ...state,
-      lastSeq: tick ? tick.seq : state.lastSeq,
-      lastPollAtMs: now,
-      lastFreshAtMs,
-      staleSinceMs: stale ? (state.staleSinceMs ?? lastFreshAtMs) : null,
-      suspect: extras.suspect ?? [],
-    };
+    const quoted = quotedBy(config);
+    const condition = nextCondition(state, { prices, disputes: extras.disputes ?? [] }, now, config.pollIntervalMs, (c) => quoted[c] > 0);
+    const status = feedStatus(condition);
+    const statusChange = statusKey(status) !== statusKey(feedStatus(state)) ? status : null;
+    this.state = { ...state, ...condition, lastSeq: tick ? tick.seq : state.lastSeq, lastPollAtMs: now };
 
     if (statusChange) {
-      log("feed_status", { state: statusChange.state });
+      log("feed_status", { ...statusChange });
       await this.fanout({ kind: "status", status: statusChange }, config);
     }
-    if (tick) await this.fanout({ kind: "tick", tick }, config);
+    if (tick) await this.fanout({ kind: "tick", tick, epoch: this.epoch() }, config);
     return tick;
   }
 
@@ -224,9 +236,36 @@ export class PriceHub extends DurableObject<Env> {
     return this.history.latest();
   }
 
-  /** Made once, when the hub's storage is created: seq numbers are only comparable within one epoch. */
+  /**
+   * Made when the hub's storage is created, and again when it starts a new history (the source kind
+   * changed): ticks are only comparable within one epoch. seq goes on across epochs, never reused.
+   */
   epoch(): string {
     return this.ctx.storage.kv.get<string>("epoch")!;
+  }
+
+  /**
+   * Simulated and real prices never share a history: when the configured sources are of another kind
+   * than the ones that made the history, its ticks go and a new epoch starts.
+   */
+  private startHistoryFor(config: Config): void {
+    const kv = this.ctx.storage.kv;
+    const configured = configuredSourceKind(config);
+    const stored = kv.get<SourceKind>("source_kind");
+    if (configured === null || stored === configured) return;
+    // A history from before the kind was recorded: its latest tick names its sources.
+    const recorded = stored ?? sourceKindOf(this.history.latest()?.sources ?? []);
+    const restart = needsNewHistory(recorded, configured);
+    this.ctx.storage.transactionSync(() => {
+      if (restart) {
+        this.history.clear();
+        kv.put("epoch", newEpoch());
+        kv.delete("poller");
+        this.state = { ...this.state, disputes: [], disputedSinceMs: null };
+      }
+      kv.put("source_kind", configured);
+    });
+    if (restart) log("history_restarted", { from: recorded, to: configured, epoch: this.epoch() });
   }
 
   ticksAfter(afterSeq: number, limit: number): TickPage {
@@ -242,10 +281,7 @@ export class PriceHub extends DurableObject<Env> {
   }
 
   status(): StatusMessage {
-    const { staleSinceMs } = this.state;
-    return staleSinceMs === null
-      ? { type: "status", state: "live" }
-      : { type: "status", state: "stale", since: Math.floor(staleSinceMs / 1000) };
+    return feedStatus(this.state);
   }
 
   async health(): Promise<HubHealth> {

@@ -35,14 +35,25 @@ describe("nextTick (publish only on change)", () => {
     expect(nextTick(prev, { USD: 100 }, ["a"], 5, 2)).toBeNull();
   });
 
-  it("publishes the changed currencies and keeps the others' last price", () => {
+  it("publishes the changed currencies and keeps the others' last price and sources", () => {
     expect(nextTick(prev, { EUR: 91 }, ["kraken", "coinbase"], 5, 2)).toEqual({
       seq: 5,
       tsMs: 2,
       prices: { USD: 100, EUR: 91 },
       changed: ["EUR"],
       sources: ["coinbase", "kraken"],
+      currencySources: { USD: ["a"] },
     });
+  });
+
+  it("names a currency's sources only where they differ from the tick's", () => {
+    const tick = nextTick(null, { USD: 100, JPY: 15_000 }, ["bitstamp", "kraken"], 1, 2, { USD: ["kraken", "bitstamp"], JPY: ["kraken"] });
+    expect(tick).toMatchObject({ sources: ["bitstamp", "kraken"], currencySources: { JPY: ["kraken"] } });
+    const same = nextTick(null, { USD: 100 }, ["kraken"], 1, 2, { USD: ["kraken"] });
+    expect(same).not.toHaveProperty("currencySources");
+    // Carried over: JPY keeps the sources it came from; USD now has what the tick has.
+    expect(nextTick(tick, { USD: 101 }, ["bitstamp", "kraken"], 2, 3)?.currencySources).toEqual({ JPY: ["kraken"] });
+    expect(nextTick(tick, { JPY: 15_001 }, ["coinbase", "kraken"], 2, 3)?.currencySources).toEqual({ USD: ["bitstamp", "kraken"] });
   });
 
   it("publishes the first tick whatever it says", () => {
