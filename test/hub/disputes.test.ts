@@ -3,14 +3,14 @@
  * Coinbase stops answering, then Kraken prints ten times the market on every pair for five polls.
  * Each poll goes through the real parsers and aggregation, then through the hub to a client's socket.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { initialPollerState, pollOnce, type PollerState } from "../../src/hub/poller";
 import type { Currency, Dispute, Tick } from "../../src/protocol";
 import sequence from "../fixtures/sources/kraken-spike-sequence.json";
 import { connect, type FeedClient } from "../support/feed";
-import { hub } from "../support/hub";
+import { hub, settledHub } from "../support/hub";
 import { fakeClock, pollHarness, testConfig } from "../support/poll-harness";
 
 type RecordedPoll = (typeof sequence.polls)[number];
@@ -46,11 +46,8 @@ function serveRecorded(current: () => RecordedPoll): () => void {
 describe("one venue spikes while another is down (recorded sequence)", () => {
   let restore = () => {};
   afterEach(() => restore());
-  // The hub's first alarm polls on its own; let it run (against no upstream) before the sequence starts.
-  beforeAll(async () => {
-    await hub().latest();
-    await runDurableObjectAlarm(hub());
-  });
+  // The hub's first alarm polls on its own; let it finish (against no upstream) before the sequence starts.
+  beforeAll(() => settledHub());
 
   it("publishes the venue near the last price, holds back what it cannot confirm, and tells every client", async () => {
     const polls = sequence.polls;
