@@ -173,6 +173,13 @@ describe("the hub's disputed status", () => {
     await publish({ EUR: 80_001 }, [usd(900_000)]);
     await publish({ EUR: 80_002 }, [usd(900_100)]); // other values, same state
     await publish({ EUR: 80_003 }, [usd(900_200), { currency: "GBP", quotes: { kraken: 700_000 } }]);
+    // A known client opening another socket meanwhile is told from its session's own record, not the hub.
+    const again = await connect("client_id=dispute-counter&currencies=USD");
+    await again.waitForFrames(3);
+    expect(again.frames.slice(0, 3).map((f) => f.type)).toEqual(["welcome", "price", "status"]);
+    expect(again.frames[1]).toMatchObject({ replayed: false });
+    expect(again.frames[2]).toMatchObject({ state: "disputed", disputes: [{ currency: "USD" }, { currency: "GBP" }] });
+    again.close();
     await publish({ USD: 90_005, EUR: 80_004, GBP: 70_000 }, []);
     await client.waitForSeq((await hub().latest())!.seq);
     // USD came from all of the tick's sources: its frames carry no per-currency list.

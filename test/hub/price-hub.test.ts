@@ -5,10 +5,11 @@ import { PriceHub } from "../../src/hub/PriceHub";
 import { FanoutRelay } from "../../src/relay/FanoutRelay";
 import worker from "../../src/index";
 import { readConfig } from "../../src/config";
+import { TickTable } from "../../src/hub/history";
 import { nextTick } from "../../src/hub/publish";
 import { hashClientId } from "../../src/relay/partition";
 import { connect } from "../support/feed";
-import { hub, publishTick, sleep } from "../support/hub";
+import { hub, publishTick, sessionStub, sleep } from "../support/hub";
 
 /** The object's id, for fault injection aimed at one instance of a class. */
 const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
@@ -58,6 +59,21 @@ describe("nextTick (publish only on change)", () => {
 
   it("publishes the first tick whatever it says", () => {
     expect(nextTick(null, { USD: 1 }, ["a"], 1, 2)?.changed).toEqual(["USD"]);
+  });
+});
+
+describe("TickTable", () => {
+  it("adds the per-currency sources column to a table stored before it existed, keeping its rows", async () => {
+    await runInDurableObject(sessionStub("old-buffer"), (_i, state) => {
+      state.storage.sql.exec(
+        "CREATE TABLE buffer (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)",
+      );
+      state.storage.sql.exec("INSERT INTO buffer VALUES (1, 1, '{\"USD\":1}', '[\"USD\"]', '[\"a\"]')");
+      const table = new TickTable(state.storage.sql, "buffer");
+      const newer = { seq: 2, tsMs: 2, prices: { USD: 1, JPY: 150 }, changed: ["JPY" as const], sources: ["a"], currencySources: { JPY: ["b"] } };
+      table.insert(newer);
+      expect(table.after(0, 10).ticks).toEqual([{ seq: 1, tsMs: 1, prices: { USD: 1 }, changed: ["USD"], sources: ["a"] }, newer]);
+    });
   });
 });
 
