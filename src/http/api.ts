@@ -1,4 +1,4 @@
-import { parseHistoryQuery, parsePriceQuery, pickPrices } from "../protocol";
+import { parseHistoryQuery, parsePriceQuery, pickCurrencySources, pickPrices } from "../protocol";
 import { hubStub } from "../stubs";
 import { errorResponse, json } from "../shared/responses";
 
@@ -10,12 +10,14 @@ export async function handlePrice(request: Request, env: Env): Promise<Response>
   const hub = hubStub(env);
   const [tick, status] = await Promise.all([hub.latest(), hub.status()]);
   if (!tick) return errorResponse(404, { code: "no_price_yet", message: "no price has been published yet" });
+  const bySource = pickCurrencySources(tick, query.value.currencies);
   return json({
     seq: tick.seq,
     ts: Math.floor(tick.tsMs / 1000),
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, query.value.currencies),
     sources: tick.sources,
+    ...(bySource ? { sources_by_currency: bySource } : {}),
     status: status.state,
   });
 }

@@ -1,20 +1,30 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
 import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
-import type { Currency, StatusMessage, Tick } from "../protocol";
+import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
 import { deliverToSessions, mergeReports } from "../relay/deliver";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
 import { randomId } from "../shared/random-id";
+import { quotedBy } from "../sources/registry";
 import type { Quotes } from "../sources/types";
 import { TickTable, type TickPage } from "../storage/tick-table";
 import { relayStub } from "../stubs";
+import { feedStatus, nextCondition, statusKey } from "./feed-status";
 import { buildHealth, type HubHealth } from "./health";
 import type { HubState } from "./hub-state";
 import { SubscriberTable } from "./subscribers";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
-import { isStale, nextTick } from "./publish";
+import { nextTick } from "./publish";
+import { configuredSourceKind, needsNewHistory, sourceKindOf, type SourceKind } from "./source-kind";
+
+/** Fields a state stored by an older version lacks take these values. */
+const ADDED_SINCE_STORED: Pick<HubState, "lastHeardAtMs" | "disputes" | "disputedSinceMs"> = {
+  lastHeardAtMs: null,
+  disputes: [],
+  disputedSinceMs: null,
+};
 
 /**
  * The one object that polls upstream, keeps the price history and fans each new price out.
@@ -33,6 +43,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     this.sessions = new SessionStubs(env);
     this.subscribers = new SubscriberTable(ctx.storage.sql, ctx.storage.kv);
     if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", randomId(12));
+    this.startHistoryFor(this.config);
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
   }
@@ -43,13 +54,15 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
 
   private get state(): HubState {
     const stored = this.ctx.storage.kv.get<HubState>("hub");
-    if (stored) return stored;
+    if (stored) return { ...ADDED_SINCE_STORED, ...stored };
     const initial: HubState = {
       lastSeq: 0,
       lastPollAtMs: null,
       lastFreshAtMs: null,
+      lastHeardAtMs: null,
       staleSinceMs: null,
-      suspect: [],
+      disputes: [],
+      disputedSinceMs: null,
       lastFanout: null,
       startedAtMs: Date.now(),
     };
@@ -78,14 +91,24 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
 
   /** One turn of the loop: poll the sources, then publish what they said. */
   async pollAndPublish(config: Config = this.config): Promise<Tick | null> {
+    this.startHistoryFor(config);
     const poller = this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState();
-    const outcome = await pollOnce(poller, {
+    const outcome = await pollOnce(
+      poller,
+      {
+        config,
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+        now: Date.now,
+        log: (event: Record<string, unknown>) => log("source_event", event),
+      },
+      this.history.latest()?.prices ?? {},
+    );
+    return this.publish(
+      outcome.prices,
+      outcome.sources,
+      { poller: outcome.state, disputes: outcome.disputes, currencySources: outcome.sourcesByCurrency },
       config,
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
-      now: Date.now,
-      log: (event: Record<string, unknown>) => log("source_event", event),
-    });
-    return this.publish(outcome.prices, outcome.sources, { poller: outcome.state, suspect: outcome.suspect }, config);
+    );
   }
 
   /**
@@ -95,13 +118,16 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   async publish(
     prices: Quotes,
     sources: string[],
-    extras: { poller?: PollerState; suspect?: Currency[] } = {},
+    extras: { poller?: PollerState; disputes?: Dispute[]; currencySources?: Partial<Record<Currency, string[]>> } = {},
     config: Config = this.config,
   ): Promise<Tick | null> {
+    this.startHistoryFor(config);
     const now = Date.now();
     const state = this.state;
     const fresh = Object.keys(prices).length > 0;
-    const tick = fresh ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now) : null;
+    const tick = fresh
+      ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now, extras.currencySources)
+      : null;
 
     // One synchronous block: the seq, the tick and the poller state commit together or not at all.
     this.ctx.storage.transactionSync(() => {
@@ -110,25 +136,14 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       this.history.deleteOlderThan(now - config.historyRetentionS * 1000);
     });
 
-    const lastFreshAtMs = fresh ? now : (state.lastFreshAtMs ?? state.startedAtMs);
-    const stale = isStale(lastFreshAtMs, now, config.pollIntervalMs);
-    const statusChange: StatusMessage | null =
-      stale && state.staleSinceMs === null
-        ? { type: "status", state: "stale", since: Math.floor(lastFreshAtMs / 1000) }
-        : !stale && state.staleSinceMs !== null
-          ? { type: "status", state: "live" }
-          : null;
-    this.state = {
-      ...state,
-      lastSeq: tick ? tick.seq : state.lastSeq,
-      lastPollAtMs: now,
-      lastFreshAtMs,
-      staleSinceMs: stale ? (state.staleSinceMs ?? lastFreshAtMs) : null,
-      suspect: extras.suspect ?? [],
-    };
+    const quoted = quotedBy(config);
+    const condition = nextCondition(state, { prices, disputes: extras.disputes ?? [] }, now, config.pollIntervalMs, (c) => quoted[c] > 0);
+    const status = feedStatus(condition);
+    const statusChange = statusKey(status) !== statusKey(feedStatus(state)) ? status : null;
+    this.state = { ...state, ...condition, lastSeq: tick ? tick.seq : state.lastSeq, lastPollAtMs: now };
 
     if (statusChange) {
-      log("feed_status", { state: statusChange.state });
+      log("feed_status", { ...statusChange });
       await this.fanout({ kind: "status", status: statusChange }, config);
     }
     if (tick) await this.fanout({ kind: "tick", tick, epoch: this.epoch() }, config);
@@ -198,9 +213,36 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     return this.history.latest();
   }
 
-  /** Made once, when the hub's storage is created: seq numbers are only comparable within one epoch. */
+  /**
+   * Made when the hub's storage is created, and again when it starts a new history (the source kind
+   * changed): ticks are only comparable within one epoch. seq goes on across epochs, never reused.
+   */
   epoch(): string {
     return this.ctx.storage.kv.get<string>("epoch")!;
+  }
+
+  /**
+   * Simulated and real prices never share a history: when the configured sources are of another kind
+   * than the ones that made the history, its ticks go and a new epoch starts.
+   */
+  private startHistoryFor(config: Config): void {
+    const kv = this.ctx.storage.kv;
+    const configured = configuredSourceKind(config);
+    const stored = kv.get<SourceKind>("source_kind");
+    if (configured === null || stored === configured) return;
+    // A history from before the kind was recorded: its latest tick names its sources.
+    const recorded = stored ?? sourceKindOf(this.history.latest()?.sources ?? []);
+    const restart = needsNewHistory(recorded, configured);
+    this.ctx.storage.transactionSync(() => {
+      if (restart) {
+        this.history.clear();
+        kv.put("epoch", randomId(12));
+        kv.delete("poller");
+        this.state = { ...this.state, disputes: [], disputedSinceMs: null };
+      }
+      kv.put("source_kind", configured);
+    });
+    if (restart) log("history_restarted", { from: recorded, to: configured, epoch: this.epoch() });
   }
 
   ticksAfter(afterSeq: number, limit: number): TickPage {
@@ -216,10 +258,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   }
 
   status(): StatusMessage {
-    const { staleSinceMs } = this.state;
-    return staleSinceMs === null
-      ? { type: "status", state: "live" }
-      : { type: "status", state: "stale", since: Math.floor(staleSinceMs / 1000) };
+    return feedStatus(this.state);
   }
 
   async health(): Promise<HubHealth> {

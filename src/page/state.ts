@@ -7,6 +7,7 @@ import {
   SUPPORTED_CURRENCIES,
   type ClientMessage,
   type Currency,
+  type Dispute,
   type ServerMessage,
 } from "../protocol";
 import { mergeSeries, trimSeries, type ChartPoint } from "./chart-scale";
@@ -29,6 +30,8 @@ export interface CurrencyView {
   replayed: boolean;
   /** The value came from GET /api/price, not from the socket. */
   fromSnapshot: boolean;
+  /** Set only when this currency's price came from other sources than the tick's (e.g. one exchange). */
+  sources: string[] | null;
 }
 
 export interface TickRow {
@@ -60,6 +63,8 @@ export interface ViewState {
   lastSeq: number | null;
   sources: string[];
   staleSince: number | null;
+  /** Currencies the feed holds back because their sources disagree, from the last status frame. */
+  disputed: { sinceMs: number; disputes: Dispute[] } | null;
   /** A replay was asked for and replay_end has not arrived yet. */
   replaying: boolean;
   /** Replayed frames received in the current replay. */
@@ -109,6 +114,7 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
     lastSeq: saved.lastSeq ?? null,
     sources: [],
     staleSince: null,
+    disputed: null,
     replaying: false,
     replayReceived: 0,
     missed: null,
@@ -161,6 +167,7 @@ function applyPrice(state: ViewState, msg: Extract<ServerMessage, { type: "price
       time: msg.time,
       replayed: msg.replayed,
       fromSnapshot: false,
+      sources: msg.sources_by_currency?.[c] ?? null,
     };
     if (Number.isFinite(t)) {
       series[c] = trimSeries(
@@ -201,6 +208,8 @@ function applyFrame(state: ViewState, msg: ServerMessage, nowMs: number): ViewSt
         attempt: 0,
         retryAt: null,
         staleSince: null,
+        // The server follows the snapshot with the feed's status when it is not live.
+        disputed: null,
         error: null,
       };
     case "price":
@@ -219,19 +228,24 @@ function applyFrame(state: ViewState, msg: ServerMessage, nowMs: number): ViewSt
     }
     case "subscribed":
       return { ...state, confirmed: sortCurrencies(msg.currencies) };
-    case "status":
+    case "status": {
+      // One state at a time: stale (no quotes at all), disputed (some currencies held back) or live.
+      const since = (s: number) => (s > 0 ? (s < 1e12 ? s * 1000 : s) : nowMs);
       if (msg.state === "stale") {
         return {
           ...state,
           connection: state.connection === "live" || state.connection === "stale" ? "stale" : state.connection,
-          staleSince: msg.since > 0 ? (msg.since < 1e12 ? msg.since * 1000 : msg.since) : nowMs,
+          staleSince: since(msg.since),
+          disputed: null,
         };
       }
       return {
         ...state,
         connection: state.connection === "stale" ? "live" : state.connection,
         staleSince: null,
+        disputed: msg.state === "disputed" ? { sinceMs: since(msg.since), disputes: msg.disputes } : null,
       };
+    }
     case "reset":
       // seq numbers restart with the new epoch: the next price starts the count again.
       return { ...state, lastSeq: null };
@@ -263,6 +277,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         replaying: false,
         replayReceived: 0,
         staleSince: null,
+        disputed: null,
       };
     case "select": {
       const wanted = sortCurrencies(event.currencies);
@@ -294,6 +309,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
           time: event.snapshot.time,
           replayed: false,
           fromSnapshot: true,
+          sources: null,
         };
         changed = true;
       }
@@ -317,4 +333,9 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     case "dismiss_error":
       return { ...state, error: null };
   }
+}
+
+/** The disputes about currencies the user watches; the others are none of this page's business. */
+export function watchedDisputes(state: ViewState): Dispute[] {
+  return state.disputed?.disputes.filter((d) => state.wanted.includes(d.currency)) ?? [];
 }

@@ -26,6 +26,7 @@ interface TickRow extends Record<string, SqlStorageValue> {
   prices: string;
   changed: string;
   sources: string;
+  currency_sources: string | null;
 }
 
 const rowToTick = (row: TickRow): Tick => ({
@@ -34,6 +35,7 @@ const rowToTick = (row: TickRow): Tick => ({
   prices: JSON.parse(row.prices),
   changed: JSON.parse(row.changed),
   sources: JSON.parse(row.sources),
+  ...(row.currency_sources ? { currencySources: JSON.parse(row.currency_sources) } : {}),
 });
 
 /**
@@ -54,8 +56,13 @@ export class TickTable {
       this.storageSql.exec(
         `CREATE TABLE IF NOT EXISTS ${this.table} (
            seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
-           prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)`,
+           prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL, currency_sources TEXT)`,
       );
+      // Tables created before per-currency sources existed get the column.
+      const columns = this.storageSql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", this.table).toArray();
+      if (!columns.some((c) => c.name === "currency_sources")) {
+        this.storageSql.exec(`ALTER TABLE ${this.table} ADD COLUMN currency_sources TEXT`);
+      }
       this.storageSql.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_ts ON ${this.table}(ts_ms)`);
       this.created = true;
     }
@@ -69,12 +76,13 @@ export class TickTable {
 
   insert(tick: Tick): void {
     this.sql.exec(
-      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources, currency_sources) VALUES (?, ?, ?, ?, ?, ?)`,
       tick.seq,
       tick.tsMs,
       JSON.stringify(tick.prices),
       JSON.stringify(tick.changed),
       JSON.stringify(tick.sources),
+      tick.currencySources ? JSON.stringify(tick.currencySources) : null,
     );
   }
 

@@ -15,10 +15,21 @@ import {
   trimSeries,
   type ChartPoint,
 } from "../../src/page/chart-scale";
-import { formatAgo, formatAxisValue, formatClock, formatPercent, formatPrice, formatSignedPrice, missedText, retryText } from "../../src/page/format";
+import {
+  disputeDetail,
+  disputeTitle,
+  formatAgo,
+  formatAxisValue,
+  formatClock,
+  formatPercent,
+  formatPrice,
+  formatSignedPrice,
+  missedText,
+  retryText,
+} from "../../src/page/format";
 import { parseHistory, parsePriceSnapshot } from "../../src/page/frames";
 import { parseServerFrame } from "../../src/protocol";
-import { initialState, reduce, subscriptionDiff, type ViewState } from "../../src/page/state";
+import { initialState, reduce, subscriptionDiff, watchedDisputes, type ViewState } from "../../src/page/state";
 import type { ServerMessage } from "../../src/protocol";
 
 const BASE = "https://btc.example.com";
@@ -177,6 +188,15 @@ describe("page: format", () => {
     expect(formatAxisValue(15_700_000, 50_000)).toBe("15.70M");
     expect(formatAxisValue(950, 10)).toBe("950");
   });
+
+  it("says which prices are held back and what the sources said", () => {
+    const usd = { currency: "USD" as const, quotes: { bitstamp: 97_100, kraken: 971_000 } };
+    const jpy = { currency: "JPY" as const, quotes: { kraken: 1_512_180_000 } };
+    expect(disputeTitle([usd])).toBe("No new USD price: the sources disagree");
+    expect(disputeTitle([jpy])).toBe("No new JPY price: a lone source moved away from the last price");
+    expect(disputeTitle([usd, jpy])).toBe("No new USD, JPY prices: the sources disagree");
+    expect(disputeDetail([usd, jpy], "en-US")).toBe("USD: bitstamp $97,100.00, kraken $971,000.00 · JPY: kraken ¥1,512,180,000");
+  });
 });
 
 describe("page: backoff", () => {
@@ -291,6 +311,24 @@ describe("page: frames and API bodies", () => {
     });
   });
 
+  it("parses a disputed status and per-currency sources, dropping what it does not know", () => {
+    expect(
+      parseServerFrame(
+        JSON.stringify({
+          type: "status",
+          state: "disputed",
+          since: 1764014405,
+          disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000, bad: "x" } }, { currency: "XXX", quotes: {} }, "junk"],
+        }),
+      ),
+    ).toEqual({ type: "status", state: "disputed", since: 1764014405, disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000 } }] });
+    const frame = (bySource: unknown) =>
+      parseServerFrame(JSON.stringify({ type: "price", seq: 1, ts: 1, prices: { USD: 1, JPY: 150 }, sources: ["a", "b"], sources_by_currency: bySource }));
+    expect(frame({ JPY: ["b"], XXX: ["a"] })).toMatchObject({ sources_by_currency: { JPY: ["b"] } });
+    expect(frame({ XXX: ["a"] })).not.toHaveProperty("sources_by_currency");
+    expect(frame(undefined)).not.toHaveProperty("sources_by_currency");
+  });
+
   it("reads /api/history and /api/price bodies", () => {
     const h = parseHistory({
       currency: "USD",
@@ -399,6 +437,33 @@ describe("page: view state", () => {
     expect(s.connection).toBe("live");
     s = run(s, { type: "status", state: "stale", since: 0 }, price(2, { USD: 101 }));
     expect(s.connection).toBe("live");
+  });
+
+  it("shows disputes about the watched currencies until live, stale or a new connection", () => {
+    const jpy = { currency: "JPY" as const, quotes: { kraken: 1_512_180_000 } };
+    const usd = { currency: "USD" as const, quotes: { bitstamp: 97_100, kraken: 971_000 } };
+    const disputed: ServerMessage = { type: "status", state: "disputed", since: Math.floor(T0 / 1000), disputes: [usd, jpy] };
+    let s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), price(1, { USD: 100 }), disputed);
+    expect(s.connection).toBe("live");
+    expect(s.disputed).toEqual({ sinceMs: T0, disputes: [usd, jpy] });
+    expect(watchedDisputes(s)).toEqual([usd]);
+    s = run(s, { type: "status", state: "live" });
+    expect(s.disputed).toBeNull();
+    // Sources answering again after an outage: disputed replaces stale.
+    s = run(s, { type: "status", state: "stale", since: 1 }, disputed);
+    expect(s.connection).toBe("live");
+    expect(s.staleSince).toBeNull();
+    s = run(s, { type: "status", state: "stale", since: 1 });
+    expect(s.disputed).toBeNull();
+    s = run(s, disputed, welcome(["USD", "EUR"], true));
+    expect(s.disputed).toBeNull();
+  });
+
+  it("keeps a currency's own sources from the price frame", () => {
+    const frame: ServerMessage = { ...(price(1, { USD: 100, EUR: 90 }) as Extract<ServerMessage, { type: "price" }>), sources_by_currency: { EUR: ["kraken"] } };
+    const s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), frame);
+    expect(s.prices.EUR?.sources).toEqual(["kraken"]);
+    expect(s.prices.USD?.sources).toBeNull();
   });
 
   it("changes the selection and computes subscribe/unsubscribe frames", () => {
