@@ -8,10 +8,11 @@ import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
 import { randomId } from "../shared/random-id";
 import type { Quotes } from "../sources/types";
-import { TickTable, type TickPage } from "../storage/tick-table";
+import { TickTable, type PricePage, type TickPage } from "../storage/tick-table";
 import { relayStub } from "../stubs";
 import { buildHealth, type HubHealth } from "./health";
 import type { HubState } from "./hub-state";
+import { ReadCounter } from "./read-counter";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
 import { isStale, nextTick } from "./publish";
 
@@ -23,6 +24,8 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   private readonly history: TickTable;
   private readonly sql: SqlStorage;
   private readonly sessions: SessionStubs;
+  /** Calls the HTTP side made (each one an edge-cache miss), shown in /health. */
+  private readonly httpReads = new ReadCounter();
   /** True while alarm() runs: getAlarm() is null then, which must not read as "the loop stopped". */
   private polling = false;
 
@@ -215,8 +218,16 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     return this.history.since(sinceMs, limit);
   }
 
-  priceHistory(currency: Currency, fromMs: number, toMs: number, limit: number): Tick[] {
-    return this.history.pricesBetween(currency, fromMs, toMs, limit);
+  /** For GET /api/history (through the edge cache): one page, as JSON text built by SQLite. */
+  historyPage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage {
+    this.httpReads.count("history");
+    return this.history.pricePage(currency, fromMs, toMs, afterSeq, limit);
+  }
+
+  /** For GET /api/price (through the edge cache): the latest tick and the feed's state in one call. */
+  snapshot(): { latest: Tick | null; status: StatusMessage } {
+    this.httpReads.count("price");
+    return { latest: this.history.latest(), status: this.status() };
   }
 
   status(): StatusMessage {
@@ -227,6 +238,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   }
 
   async health(): Promise<HubHealth> {
+    this.httpReads.count("health");
     const config = this.config;
     return buildHealth({
       config,
@@ -235,6 +247,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       latest: this.history.latest(),
       subscribers: this.subscriberCount(),
       alarmAtMs: await this.ctx.storage.getAlarm(),
+      httpReads: this.httpReads.report(),
       nowMs: Date.now(),
     });
   }

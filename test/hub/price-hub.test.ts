@@ -70,8 +70,8 @@ describe("PriceHub", () => {
 
   it("serves history by time for one currency", async () => {
     const t = await publishTick();
-    const points = await hub().priceHistory("GBP", t.tsMs - 1, t.tsMs + 1, 100);
-    expect(points.at(-1)).toMatchObject({ seq: t.seq, prices: { GBP: t.prices.GBP } });
+    const page = await hub().historyPage("GBP", t.tsMs - 1, t.tsMs + 1, 0, 100);
+    expect(JSON.parse(page.points).at(-1)).toMatchObject({ seq: t.seq, price: t.prices.GBP });
   });
 
   it("drops history older than HISTORY_RETENTION_S", async () => {
