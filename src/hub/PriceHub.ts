@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
 import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
 import type { Currency, StatusMessage, Tick } from "../protocol";
-import { deliverToSessions, mergeReports } from "../relay/deliver";
+import { deliverThroughRelays, deliverToSessions } from "../relay/deliver";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
@@ -152,18 +152,12 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     } else {
       this.sessions.clear(); // the relays hold the stubs now
       const groups = partitionSubscribers(ids, relays);
-      const reports = await Promise.allSettled(
-        groups.map((group, i) =>
-          group.length === 0
-            ? Promise.resolve({ delivered: 0, failed: 0, gone: [] })
-            : relayStub(this.env, i).relay(event, group),
-        ),
+      const sent = await deliverThroughRelays(
+        groups.map((group, i) => ({ size: group.length, send: () => relayStub(this.env, i).relay(event, group) })),
+        config.relayTimeoutMs,
       );
-      report = mergeReports(
-        reports.map((r, i) =>
-          r.status === "fulfilled" ? r.value : { delivered: 0, failed: groups[i]!.length, gone: [] },
-        ),
-      );
+      report = sent.report;
+      if (sent.failedRelays.length > 0) log("relays_failed", { relays: sent.failedRelays, of: relays });
     }
     for (const id of report.gone) this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", id);
     if (report.failed > 0) log("fanout_failures", { failed: report.failed, of: ids.length });
