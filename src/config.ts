@@ -36,6 +36,12 @@ export interface Config {
 
 export const DEFAULT_PRICE_SOURCES = "coindesk,coinbase,kraken,bitstamp";
 
+/**
+ * One CoinDesk call (all currencies) per 30 s: 31 days × 86,400 s / 30 s = 89,280 calls a month,
+ * inside a quota of 100,000 a month with about 10 % left for retries and restarts (README
+ * "When upstreams fail" says the assumption behind that quota).
+ */
+export const DEFAULT_COINDESK_MIN_INTERVAL_MS = 30_000;
 
 function num(raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw.trim() === "") return fallback;
@@ -70,7 +76,7 @@ export function readConfig(env: ConfigVars): Config {
     relayTimeoutMs: num(env.RELAY_TIMEOUT_MS, 12_000, 100, 120_000),
     coindeskApiKey: env.COINDESK_API_KEY?.trim() || null,
     coindeskApiUrl: url(env.COINDESK_API_URL, "https://data-api.coindesk.com"),
-    coindeskMinIntervalMs: num(env.COINDESK_MIN_INTERVAL_MS, 0, 0, 3_600_000),
+    coindeskMinIntervalMs: num(env.COINDESK_MIN_INTERVAL_MS, DEFAULT_COINDESK_MIN_INTERVAL_MS, 0, 3_600_000),
     coinbaseApiUrl: url(env.COINBASE_API_URL, "https://api.coinbase.com"),
     krakenApiUrl: url(env.KRAKEN_API_URL, "https://api.kraken.com"),
     bitstampApiUrl: url(env.BITSTAMP_API_URL, "https://www.bitstamp.net"),
