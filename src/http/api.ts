@@ -9,6 +9,7 @@ import {
   parsePriceQuery,
   pickPrices,
   type Currency,
+  type HistoryBody,
   type HistoryQuery,
   type PriceBody,
   type StatusMessage,
@@ -44,7 +45,7 @@ function cached(request: Request, env: Env, ctx: ExecutionContext, key: string, 
  * The HTTP response for a cached answer. A 200 may be kept by browsers and proxies for what is
  * left of its edge lifetime and revalidated with its ETag (304); anything else is not stored.
  */
-export function answerResponse(request: Request, answer: CachedAnswer, body: string, etag: string, nowMs = Date.now()): Response {
+function answerResponse(request: Request, answer: CachedAnswer, body: string, etag: string, nowMs = Date.now()): Response {
   const ok = answer.status === 200;
   const headers: Record<string, string> = {
     ...CORS_HEADERS,
@@ -81,7 +82,7 @@ export const handlePrice: Handler = async (request, env, ctx) => {
   return answerResponse(request, answer, JSON.stringify(body), priceEtag(answer.etag, query.value.currencies));
 };
 
-export function priceEtag(snapshotEtag: string, currencies: readonly Currency[]): string {
+function priceEtag(snapshotEtag: string, currencies: readonly Currency[]): string {
   return `${snapshotEtag.slice(0, -1)}.${currencies.join("-")}"`;
 }
 
@@ -100,8 +101,9 @@ async function historyAnswer(env: Env, q: HistoryQuery): Promise<Answer> {
   const toMs = q.toS === null ? Number.MAX_SAFE_INTEGER : q.toS * 1000 + 999;
   const page = await hubStub(env).historyPage(q.currency, q.fromS * 1000, toMs, q.afterSeq ?? 0, q.limit);
   const next = page.more ? `/api/history?${historyQueryString({ ...q, afterSeq: page.lastSeq })}` : null;
-  const head = JSON.stringify({ currency: q.currency, from: q.fromS, to: toS, limit: q.limit }).slice(0, -1);
-  return { body: `${head},"points":${page.points},"next":${JSON.stringify(next)}}`, status: 200 };
+  const head: Omit<HistoryBody, "points" | "next"> = { currency: q.currency, from: q.fromS, to: toS, limit: q.limit };
+  // HistoryBody, written around the page's JSON text instead of parsing and re-serialising it.
+  return { body: `${JSON.stringify(head).slice(0, -1)},"points":${page.points},"next":${JSON.stringify(next)}}`, status: 200 };
 }
 
 export const handleHealth: Handler = async (request, env, ctx) => {

@@ -31,9 +31,8 @@ describe("rate limits per client IP", () => {
       const ip = `198.51.100.${path.length}`;
       const from = () => fetchWorker(path, { headers: { "CF-Connecting-IP": ip } });
       const statuses = await withinOneLimiterWindow(async () => {
-        const seen: number[] = [];
-        for (let i = 0; i < 121; i++) seen.push((await from()).status);
-        return seen;
+        const first = await Promise.all(Array.from({ length: 120 }, async () => (await from()).status));
+        return [...first, (await from()).status];
       });
       expect(statuses.slice(0, 120).filter((s) => s === 429)).toEqual([]);
       expect(statuses[120]).toBe(429);
@@ -43,7 +42,7 @@ describe("rate limits per client IP", () => {
       await reset();
       expect((await from()).status).not.toBe(429);
     }
-  });
+  }, 30_000);
 });
 
 /**
