@@ -175,11 +175,12 @@ function benchVars(intervalMs, vars) {
  * the proxy reports "Network connection lost" and wrangler dev exits. via = "proxy" goes through
  * wrangler's port like a browser would.
  */
-export async function startWorker({ root, workDir, persistRoot, label, vars, intervalMs, build, logLevel = "debug", via = "runtime", localObservability = false, startTimeoutMs, log }) {
+export async function startWorker({ root, workDir, persistRoot, label, vars, intervalMs, build, logLevel = "debug", via = "runtime", localObservability = false, startTimeoutMs, keepPersist = false, log }) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const persist = path.join(persistRoot ?? workDir, `persist-${label}`);
-  rmSync(persist, { recursive: true, force: true });
+  // keepPersist: a restart on the state an earlier run left (the drill's "deploy").
+  if (!keepPersist) rmSync(persist, { recursive: true, force: true });
   mkdirSync(persist, { recursive: true });
   const logFile = path.join(workDir, `wrangler-${label}.log`);
   const allVars = benchVars(intervalMs, vars);
@@ -266,9 +267,10 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
     healthResponse() {
       return getFrom(`${baseUrl}/health`, healthAddresses.take());
     },
-    async stop() {
+    /** Stops wrangler dev; `keepPersist` leaves its state for a restart on it. */
+    async stop({ keepPersist = false } = {}) {
       await killGroup(proc.pid);
-      rmSync(persist, { recursive: true, force: true });
+      if (!keepPersist) rmSync(persist, { recursive: true, force: true });
     },
   };
 }

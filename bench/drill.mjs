@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+// npm run drill [-- --clients 200 ...]: the restart drill.
+//
+// What a deploy does to every client, on this machine: wrangler dev (simulated source) with N
+// clients, each its own client_id, half of them resuming plainly and half with last_seq (+ epoch);
+// the server is stopped and started again on the same --persist-to folder, and every client
+// (but the ghosts, which never come back) reconnects at once. Prints, per kind of client: ticks
+// lost without a gap frame, ticks sent twice (and whether every repeat was marked replayed), ticks
+// reported in gap frames, the time from the server being ready until every client is live again
+// (its replay_end), where that time went, and the hub's subscriber count once CLIENT_TTL_S has
+// passed (the ghosts purged). Not part of npm test: it reports, it asserts nothing about time.
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { AddressPool, summarize } from "./lib/fleet.mjs";
+import { getFrom, HealthAddresses } from "./lib/http.mjs";
+import { installCleanup, killAllGroupsSync, sleep } from "./lib/procs.mjs";
+import { startProfile } from "./lib/profile.mjs";
+import { buildWorker, startWorker } from "./lib/servers.mjs";
+import { createStoragePlanner } from "./lib/storage.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+const HELP = `npm run drill -- [options]
+  --clients 200        clients (each its own client_id); half resume plainly, half with last_seq
+  --ghosts 0.1         share of clients that never come back after the restart
+  --interval 1000      POLL_INTERVAL_MS
+  --ttl 20             CLIENT_TTL_S (the drill waits this long, plus a margin, for the ghosts' purge)
+  --settle 4           seconds of live ticks before the restart
+  --down 2             seconds the server stays down
+  --after 4            seconds of live ticks after the reconnect, before counting
+  --storage auto       disk | tmpfs | auto (tmpfs when /dev/shm is writable; see bench/README.md)
+  --profile            CPU-profile the Worker's isolate during the reconnect storm`;
+
+function parseArgs(argv) {
+  const opts = { clients: 200, ghosts: 0.1, interval: 1000, ttl: 20, settle: 4, down: 2, after: 4, storage: "auto", profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    }
+    if (arg === "--profile") {
+      opts.profile = true;
+      continue;
+    }
+    const key = arg.replace(/^--/, "");
+    if (!(key in opts) || argv[i + 1] === undefined) {
+      console.error(`unknown or incomplete option ${arg}\n${HELP}`);
+      process.exit(2);
+    }
+    const value = argv[++i];
+    opts[key] = key === "storage" ? value : Number(value);
+  }
+  return opts;
+}
+
+const log = (msg) => console.error(`[drill ${new Date().toISOString().slice(11, 23)}] ${msg}`);
+
+/** One client: every frame of every connection, and how it resumes. */
+class DrillClient {
+  constructor(index, runId, kind) {
+    this.clientId = `drill-${runId}-${index}`;
+    this.kind = kind; // "plain" | "last_seq" | "ghost"
+    this.connections = [];
+  }
+
+  get current() {
+    return this.connections.at(-1);
+  }
+
+  get prices() {
+    return this.connections.flatMap((c) => c.prices);
+  }
+
+  get lastSeen() {
+    return this.prices.reduce((max, p) => Math.max(max, p.seq), 0);
+  }
+
+  get epoch() {
+    return this.connections.findLast((c) => c.welcome)?.welcome.epoch ?? null;
+  }
+
+  /** Opens a socket; resolves when its replay ended (or, on a first connect, its first price came). */
+  open(baseUrl, address, query) {
+    const connection = { prices: [], gaps: [], welcome: null, startedAt: Date.now(), openedAt: null, welcomeAt: null, liveAt: null, closed: false, error: null };
+    this.connections.push(connection);
+    const params = new URLSearchParams({ client_id: this.clientId, ...query });
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/pricefeed?${params}`, { localAddress: address, perMessageDeflate: false });
+      connection.ws = ws;
+      const done = () => resolve(connection);
+      ws.on("open", () => (connection.openedAt = Date.now()));
+      ws.on("unexpected-response", (_req, res) => {
+        connection.error = `http_${res.statusCode}`;
+        done();
+      });
+      ws.on("error", (err) => {
+        connection.error ??= String(err.code ?? err.message);
+        done();
+      });
+      ws.on("close", () => {
+        connection.closed = true;
+        done();
+      });
+      ws.on("message", (data) => {
+        const msg = JSON.parse(data.toString());
+        const now = Date.now();
+        if (msg.type === "welcome") {
+          connection.welcome = msg;
+          connection.welcomeAt = now;
+        } else if (msg.type === "price") {
+          connection.prices.push({ seq: msg.seq, replayed: msg.replayed });
+          if (!msg.replayed && !connection.welcome?.resumed && connection.liveAt === null) {
+            connection.liveAt = now;
+            done();
+          }
+        } else if (msg.type === "replay_end") {
+          connection.liveAt ??= now;
+          done();
+        } else if (msg.type === "gap") {
+          connection.gaps.push([msg.from_seq, msg.to_seq]);
+        }
+      });
+    });
+  }
+}
+
+/** The seqs in which USD changed (the only ones a USD socket is sent), from the paged history. */
+async function usdChanges(baseUrl, addresses, fromS) {
+  const changed = [];
+  let last = null;
+  let url = `${baseUrl}/api/history?currency=USD&from=${fromS}&limit=2000`;
+  while (url) {
+    const res = await getFrom(url, addresses.take());
+    if (res.status !== 200) throw new Error(`history: ${res.status} ${res.body}`);
+    const body = JSON.parse(res.body);
+    for (const point of body.points) {
+      if (point.price !== last) changed.push(point.seq);
+      last = point.price;
+    }
+    url = body.next ? `${baseUrl}${body.next}` : null;
+  }
+  return changed;
+}
+
+/** Lost (neither received nor in a gap), repeated, and gap-reported ticks of one client. */
+function account(client, expected) {
+  const first = client.connections[0].prices[0]?.seq;
+  const got = new Map();
+  let unmarkedRepeats = 0;
+  for (const p of client.prices) {
+    if (got.has(p.seq) && !p.replayed) unmarkedRepeats++;
+    got.set(p.seq, (got.get(p.seq) ?? 0) + 1);
+  }
+  const gaps = client.connections.flatMap((c) => c.gaps);
+  const inGap = (seq) => gaps.some(([from, to]) => from <= seq && seq <= to);
+  const last = client.lastSeen;
+  const due = expected.filter((seq) => first !== undefined && seq > first && seq <= last);
+  return {
+    lost: due.filter((seq) => !got.has(seq) && !inGap(seq)).length,
+    repeated: [...got.values()].reduce((n, count) => n + count - 1, 0),
+    unmarkedRepeats,
+    gapReported: due.filter((seq) => !got.has(seq) && inGap(seq)).length,
+  };
+}
+
+async function connectAll(clients, baseUrl, addresses, queryOf) {
+  return Promise.all(clients.map((c) => c.open(baseUrl, addresses.take(), queryOf(c))));
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const runId = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-drill-${runId}-`));
+  const planner = createStoragePlanner({ runId, diskRoot: workDir, log });
+  installCleanup(() => planner.cleanup());
+  const storage = planner.resolve(opts.storage);
+  log(`storage: ${storage.mode} (${storage.reason}); work dir ${workDir}`);
+  const build = buildWorker({ root, outDir: path.join(workDir, "build"), log });
+  const vars = { CLIENT_TTL_S: String(opts.ttl) };
+  const start = () =>
+    startWorker({ root, workDir, persistRoot: storage.persistRoot, label: "drill", vars, intervalMs: opts.interval, build, startTimeoutMs: 120_000, keepPersist: true, log });
+
+  const ghosts = Math.round(opts.clients * opts.ghosts);
+  const clients = Array.from({ length: opts.clients }, (_, i) =>
+    new DrillClient(i, runId, i < ghosts ? "ghost" : (i - ghosts) % 2 === 0 ? "plain" : "last_seq"),
+  );
+  const addresses = new AddressPool(1);
+  const healthAddresses = new HealthAddresses();
+
+  let server = await start();
+  const startedAtS = Math.floor(Date.now() / 1000) - 5;
+  log(`connecting ${opts.clients} clients`);
+  await connectAll(clients, server.baseUrl, addresses, () => ({ currencies: "USD" }));
+  const notConnected = clients.filter((c) => !c.current.welcome).length;
+  if (notConnected > 0) throw new Error(`${notConnected} clients could not connect the first time`);
+  log(`all connected; ${opts.settle} s of live ticks`);
+  await sleep(opts.settle * 1000);
+
+  log("restart: stopping wrangler dev (no close event reaches the objects), same persist folder");
+  const stoppedAt = Date.now();
+  await server.stop({ keepPersist: true });
+  await sleep(opts.down * 1000);
+  server = await start();
+  const readyAt = Date.now();
+  log(`server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ${opts.clients - ghosts} clients reconnect at once`);
+
+  const profile = opts.profile ? await startProfile(server.inspectorPort) : null;
+  const returning = clients.filter((c) => c.kind !== "ghost");
+  await connectAll(returning, server.baseUrl, addresses, (c) =>
+    c.kind === "plain" ? {} : { last_seq: String(c.lastSeen), epoch: c.epoch ?? "" },
+  );
+  const profileSummary = profile ? await profile.stop(path.join(workDir, "reconnect.cpuprofile")) : null;
+  const conns = returning.map((c) => c.current);
+  const failed = conns.filter((c) => c.liveAt === null);
+  const since = (key) => conns.filter((c) => c[key] !== null).map((c) => c[key] - readyAt);
+  const phases = {
+    handshake: summarize(conns.filter((c) => c.openedAt).map((c) => c.openedAt - c.startedAt)),
+    welcomeAfterOpen: summarize(conns.filter((c) => c.welcomeAt && c.openedAt).map((c) => c.welcomeAt - c.openedAt)),
+    replayAfterWelcome: summarize(conns.filter((c) => c.liveAt && c.welcomeAt).map((c) => c.liveAt - c.welcomeAt)),
+    liveFromReady: summarize(since("liveAt")),
+  };
+  log(`every client live again ${phases.liveFromReady.max} ms after the server was ready (${failed.length} failed)`);
+
+  await sleep(opts.after * 1000);
+  const expected = await usdChanges(server.baseUrl, healthAddresses, startedAtS);
+  const byKind = {};
+  for (const kind of ["plain", "last_seq"]) {
+    const rows = clients.filter((c) => c.kind === kind).map((c) => account(c, expected));
+    byKind[kind] = {
+      clients: rows.length,
+      lost: rows.reduce((n, r) => n + r.lost, 0),
+      repeated: rows.reduce((n, r) => n + r.repeated, 0),
+      unmarkedRepeats: rows.reduce((n, r) => n + r.unmarkedRepeats, 0),
+      gapReported: rows.reduce((n, r) => n + r.gapReported, 0),
+    };
+  }
+
+  const waitS = opts.ttl + 5;
+  log(`waiting ${waitS} s (CLIENT_TTL_S + 5) for the ghosts' purge`);
+  await sleep(waitS * 1000);
+  const health = JSON.parse((await getFrom(`${server.baseUrl}/health`, healthAddresses.take())).body);
+  for (const c of returning) c.current.ws?.close(1000, "drill done");
+  await sleep(500);
+  await server.stop();
+  planner.cleanup();
+  rmSync(workDir, { recursive: true, force: true });
+
+  const ms = (s) => `${s.p50} / ${s.p99} / ${s.max}`;
+  console.log(`\n## Restart drill (${new Date().toISOString()}, ${opts.clients} clients, ${storage.mode} storage, ${opts.interval} ms interval)\n`);
+  console.log("| clients | resume with | lost (no gap) | sent again | repeats not marked replayed | reported in gaps |");
+  console.log("|---:|---|---:|---:|---:|---:|");
+  for (const [kind, r] of Object.entries(byKind)) {
+    console.log(`| ${r.clients} | ${kind === "plain" ? "plain reconnect" : "last_seq + epoch"} | ${r.lost} | ${r.repeated} | ${r.unmarkedRepeats} | ${r.gapReported} |`);
+  }
+  console.log(`| ${ghosts} | never come back (ghosts) | – | – | – | – |`);
+  console.log("\n| reconnect storm (ms, p50 / p99 / max) | |");
+  console.log("|---|---:|");
+  console.log(`| server stopped → ready again | ${readyAt - stoppedAt} |`);
+  console.log(`| ready → every client live again (replay_end) | ${ms(phases.liveFromReady)} |`);
+  console.log(`| handshake (request → 101) | ${ms(phases.handshake)} |`);
+  console.log(`| 101 → welcome (session wakes, reads its record) | ${ms(phases.welcomeAfterOpen)} |`);
+  console.log(`| welcome → replay_end (the replay) | ${ms(phases.replayAfterWelcome)} |`);
+  console.log(`| clients that did not get live again | ${failed.length} |`);
+  console.log(`\nHub subscribers ${waitS} s after the reconnect: ${health.subscribers} (expected ${opts.clients - ghosts}: the ${ghosts} ghosts purged).`);
+  if (profileSummary) {
+    console.log(`\nCPU during the reconnect storm (the Worker's isolate): busy ${profileSummary.busyMs} ms of ${profileSummary.wallMs} ms, GC ${profileSummary.gcMs} ms; inclusive:`);
+    for (const f of profileSummary.topInclusive.slice(0, 15)) console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.pct).padStart(5)} %  ${f.fn}`);
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error) => {
+    console.error(error);
+    killAllGroupsSync();
+    process.exit(1);
+  });
