@@ -7,7 +7,7 @@ import {
   historyQueryString,
   parseHistoryQuery,
   parsePriceQuery,
-  pickCurrencySources,
+  priceFields,
   pickPrices,
   type Currency,
   type HistoryBody,
@@ -71,16 +71,7 @@ export const handlePrice: Handler = async (request, env, ctx) => {
   const snapshot = JSON.parse(answer.body) as { latest: Tick | null; status: StatusMessage };
   const tick = snapshot.latest;
   if (!tick) return errorResponse(404, { code: "no_price_yet", message: "no price has been published yet" });
-  const bySource = pickCurrencySources(tick, query.value.currencies);
-  const body: PriceBody = {
-    seq: tick.seq,
-    ts: Math.floor(tick.tsMs / 1000),
-    time: new Date(tick.tsMs).toISOString(),
-    prices: pickPrices(tick.prices, query.value.currencies),
-    sources: tick.sources,
-    ...(bySource ? { sources_by_currency: bySource } : {}),
-    status: snapshot.status.state,
-  };
+  const body: PriceBody = { ...priceFields(tick, query.value.currencies), status: snapshot.status.state };
   // The body follows from the snapshot and the currency set: so does its ETag.
   return answerResponse(request, answer, JSON.stringify(body), priceEtag(answer.etag, query.value.currencies));
 };

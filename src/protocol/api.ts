@@ -1,19 +1,9 @@
 /** The bodies of the read-only HTTP API (`/api/price`, `/api/history`), shared by the Worker, the page and tests. */
 import type { Currency } from "./currencies";
-import type { StatusMessage } from "./messages";
+import type { PriceFields, StatusMessage } from "./messages";
 
-/** `GET /api/price`: the latest tick, in the asked currencies. */
-export interface PriceBody {
-  seq: number;
-  /** Unix seconds. */
-  ts: number;
-  time: string;
-  prices: Partial<Record<Currency, number>>;
-  sources: string[];
-  /** Only for currencies that came from other sources than `sources` (see the price frame). */
-  sources_by_currency?: Partial<Record<Currency, string[]>>;
-  status: StatusMessage["state"];
-}
+/** `GET /api/price`: the latest tick in the asked currencies (the fields of a price frame) and the feed's state. */
+export type PriceBody = PriceFields & { status: StatusMessage["state"] };
 
 export interface HistoryPoint {
   seq: number;

@@ -62,22 +62,23 @@ export type ClientMessage =
 
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 
-export function priceMessage(
-  tick: Tick,
-  currencies: readonly Currency[],
-  replayed: boolean,
-): PriceMessage {
+/** A tick as clients see it, in their currencies: a price frame and GET /api/price share these fields. */
+export type PriceFields = Omit<PriceMessage, "type" | "replayed">;
+
+export function priceFields(tick: Tick, currencies: readonly Currency[]): PriceFields {
   const bySource = pickCurrencySources(tick, currencies);
   return {
-    type: "price",
     seq: tick.seq,
     ts: Math.floor(tick.tsMs / 1000),
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, currencies),
     sources: tick.sources,
     ...(bySource ? { sources_by_currency: bySource } : {}),
-    replayed,
   };
+}
+
+export function priceMessage(tick: Tick, currencies: readonly Currency[], replayed: boolean): PriceMessage {
+  return { type: "price", ...priceFields(tick, currencies), replayed };
 }
 
 export function errorMessage(code: ErrorCode, message: string): ServerMessage {
