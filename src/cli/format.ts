@@ -1,6 +1,6 @@
 /** The lines `pricefeed` prints: pure, so that tests can read them without a terminal. */
 import type { Currency } from "../protocol";
-import type { ConnectionState, FeedStatus, GapRange, PriceTick, ResetInfo, StateDetail, WelcomeInfo } from "../sdk";
+import type { ConnectionState, DownReason, FeedStatus, GapRange, PriceTick, ResetInfo, StateDetail, WelcomeInfo } from "../sdk";
 
 export interface Style {
   up(s: string): string;
@@ -75,6 +75,14 @@ export function resetLine(reset: ResetInfo, style: Style): string {
   return style.warn(`! reset: ${reset.message || "the server's history changed"} (epoch ${reset.previousEpoch || "?"} → ${reset.epoch}); seq numbers restart`);
 }
 
+const WHY: Record<DownReason, string> = {
+  closed: "connection closed",
+  connect_timeout: "no welcome from the server in time",
+  heartbeat_timeout: "connection dead (no pong)",
+  refused: "could not open a socket",
+  stopped: "stopped",
+};
+
 export function stateLine(state: ConnectionState, detail: StateDetail, url: string, nowMs: number, style: Style): string {
   switch (state) {
     case "connecting":
@@ -83,7 +91,7 @@ export function stateLine(state: ConnectionState, detail: StateDetail, url: stri
       return style.info(
         detail.retryAt === null
           ? `· reconnecting (attempt ${detail.attempt + 1})`
-          : `· connection lost; retrying in ${Math.max(0, (detail.retryAt - nowMs) / 1000).toFixed(1)} s (attempt ${detail.attempt + 1})`,
+          : `· ${WHY[detail.reason ?? "closed"]}; retrying in ${Math.max(0, (detail.retryAt - nowMs) / 1000).toFixed(1)} s`,
       );
     case "open":
       return style.info("· open");

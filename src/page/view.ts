@@ -2,7 +2,7 @@
  * Renders a ViewState into the static skeleton of index.html. Elements are created once
  * and updated in place; text goes through textContent only (CSP / Trusted Types clean).
  */
-import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
 import { summarize, timeDomain } from "./chart-scale";
 import { createChart, type ChartHandle } from "./chart";
 import {
@@ -43,6 +43,7 @@ const STATUS_TEXT: Record<ViewState["connection"], string> = {
   connecting: "Connecting…",
   live: "Live",
   stale: "Stale",
+  disputed: "Disputed",
   reconnecting: "Reconnecting",
   closed: "Closed",
 };
@@ -92,6 +93,7 @@ function createCard(currency: Currency, onFocus: () => void): Card {
   const ago = el("span", { class: "card-ago" });
   const seq = el("span", { class: "card-seq" });
   const badge = el("span", { class: "badge badge-replayed", text: "replayed", attrs: { "data-testid": `replayed-${currency}` } });
+  const disputed = el("span", { class: "badge badge-disputed", text: "disputed", attrs: { "data-testid": `disputed-${currency}` } });
   const chartBtn = el("button", {
     class: "card-chart-btn",
     text: "Chart",
@@ -101,12 +103,25 @@ function createCard(currency: Currency, onFocus: () => void): Card {
   const root = el(
     "article",
     { class: "card", attrs: { "data-currency": currency, "data-testid": `card-${currency}`, "aria-label": `BTC in ${CURRENCY_NAMES[currency]}` } },
-    el("header", { class: "card-head" }, el("span", { class: "card-ccy", text: `BTC / ${currency}` }), badge, chartBtn),
+    el("header", { class: "card-head" }, el("span", { class: "card-ccy", text: `BTC / ${currency}` }), badge, disputed, chartBtn),
     price,
     change,
     el("p", { class: "card-when" }, time, el("span", { class: "sep", text: " · ", attrs: { "aria-hidden": "true" } }), ago, seq),
   );
   return { root, chartBtn, price, change, arrow, changeText, time, ago, seq, lastSeq: null };
+}
+
+function disputedCurrencies(state: ViewState): Currency[] {
+  return state.status?.state === "disputed" ? state.status.disputes.map((d) => d.currency) : [];
+}
+
+/** "sources disagree on USD (kraken $97,000.00 vs coinbase $99,000.00)". */
+function disputeText(disputes: readonly Dispute[]): string {
+  if (disputes.length === 0) return "sources disagree";
+  const each = disputes.map(
+    (d) => `${d.currency} (${Object.entries(d.quotes).map(([source, value]) => `${source} ${formatPrice(value, d.currency)}`).join(" vs ")})`,
+  );
+  return `sources disagree on ${each.join(", ")}`;
 }
 
 export interface View {
@@ -178,8 +193,10 @@ export function createView(actions: ViewActions): View {
     let detail = "";
     if (state.connection === "reconnecting") {
       detail = state.retryAt !== null ? `${retryText(state.retryAt, nowMs)} (attempt ${state.attempt + 1})` : "";
-    } else if (state.connection === "stale") {
-      detail = state.staleSince !== null ? `no fresh price since ${formatClock(state.staleSince)}` : "no fresh price";
+    } else if (state.status?.state === "stale" && state.connection === "stale") {
+      detail = state.status.since > 0 ? `no fresh price since ${formatClock(state.status.since * 1000)}` : "no fresh price";
+    } else if (state.status?.state === "disputed" && state.connection === "disputed") {
+      detail = disputeText(state.status.disputes);
     } else if (state.connection === "live") {
       detail = state.replaying ? "replaying missed prices…" : "";
     } else if (state.connection === "closed") {
@@ -192,17 +209,20 @@ export function createView(actions: ViewActions): View {
   }
 
   function renderNotices(state: ViewState) {
-    if (state.missed && (state.missed.count > 0 || state.missed.gaps.length > 0)) {
+    if (state.missed && (state.missed.count > 0 || state.missed.gaps.length > 0 || state.missed.reset)) {
       missed.hidden = false;
       missed.dataset.count = String(state.missed.count);
-      setText(missedTextEl, state.missed.count > 0 ? missedText(state.missed.count) : "Some prices could not be replayed");
-      const gaps = state.missed.gaps.map((g) => `#${g.fromSeq}–#${g.toSeq}`).join(", ");
       setText(
-        missedDetail,
-        state.missed.count > 0
-          ? `They are marked “replayed” below${gaps ? `; not available any more: ${gaps}` : ""}.`
-          : `not available any more: ${gaps}.`,
+        missedTextEl,
+        state.missed.count > 0 ? missedText(state.missed.count) : state.missed.reset ? "The feed's history was reset" : "Some prices could not be replayed",
       );
+      const gaps = state.missed.gaps.map((g) => (g.fromSeq === g.toSeq ? `#${g.fromSeq}` : `#${g.fromSeq}–#${g.toSeq}`)).join(", ");
+      const parts = [
+        state.missed.count > 0 ? "They are marked “replayed” below" : "",
+        gaps ? `not available any more: ${gaps}` : "",
+        state.missed.reset ? "prices from before the reset cannot be replayed" : "",
+      ].filter(Boolean);
+      setText(missedDetail, `${parts.join("; ")}.`);
     } else {
       missed.hidden = true;
       delete missed.dataset.count;
@@ -233,6 +253,7 @@ export function createView(actions: ViewActions): View {
       const dir = direction(v?.change ?? null);
       card.root.dataset.dir = dir;
       card.root.dataset.replayed = String(Boolean(v?.replayed));
+      card.root.dataset.disputed = String(state.connection === "disputed" && disputedCurrencies(state).includes(c));
       card.root.dataset.focus = String(state.focus === c);
       card.chartBtn.setAttribute("aria-pressed", String(state.focus === c));
       if (!v) {

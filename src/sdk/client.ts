@@ -24,8 +24,8 @@ import {
   type ResumePoint,
 } from "./storage";
 import { subscriptionDiff } from "./subscription";
-import { DEFAULT_TIMING, Transport, type DownReason, type WebSocketConstructor } from "./transport";
-import type { ConnectionState, FeedStatus, PriceFeedEvents, StateDetail } from "./types";
+import { DEFAULT_TIMING, Transport, type WebSocketConstructor } from "./transport";
+import type { ConnectionState, DownReason, FeedStatus, PriceFeedEvents, StateDetail } from "./types";
 import { feedUrl } from "./url";
 
 export interface PriceFeedOptions {
@@ -89,7 +89,7 @@ export class PriceFeedClient {
   /** A subscribe/unsubscribe frame awaits its `subscribed`: one at a time. */
   private inFlight = false;
   private connection: ConnectionState = "closed";
-  private detail: StateDetail = { attempt: 0, retryAt: null };
+  private detail: StateDetail = { attempt: 0, retryAt: null, reason: null };
   private openedSinceStart = false;
   private lastStatus: FeedStatus | null = null;
   private dropped = 0;
@@ -167,7 +167,7 @@ export class PriceFeedClient {
   /** Closes the feed; `start()` resumes it where it stopped. */
   close(): void {
     this.transport.stop();
-    this.setState("closed", { attempt: 0, retryAt: null });
+    this.setState("closed", { attempt: 0, retryAt: null, reason: "stopped" });
   }
 
   /** Skips the wait of a pending reconnect. */
@@ -237,14 +237,14 @@ export class PriceFeedClient {
     this.ledger = connecting(this.ledger);
     this.confirmed = null;
     this.inFlight = false;
-    this.setState(this.openedSinceStart || attempt > 0 ? "reconnecting" : "connecting", { attempt, retryAt: null });
+    this.setState(this.openedSinceStart || attempt > 0 ? "reconnecting" : "connecting", { attempt, retryAt: null, reason: null });
   }
 
   private onDown(info: { reason: DownReason; retryAt: number | null; attempt: number }): void {
     this.confirmed = null;
     this.inFlight = false;
-    if (info.retryAt === null) this.setState("closed", { attempt: 0, retryAt: null });
-    else this.setState("reconnecting", { attempt: info.attempt, retryAt: info.retryAt });
+    if (info.retryAt === null) this.setState("closed", { attempt: 0, retryAt: null, reason: info.reason });
+    else this.setState("reconnecting", { attempt: info.attempt, retryAt: info.retryAt, reason: info.reason });
   }
 
   private onText(text: string): void {
@@ -266,7 +266,7 @@ export class PriceFeedClient {
           intervalMs: msg.interval_ms,
           epoch: msg.epoch,
         });
-        this.setState("open", { attempt: 0, retryAt: null });
+        this.setState("open", { attempt: 0, retryAt: null, reason: null });
         this.applyLedger(msg);
         this.events.emit("subscribed", [...msg.currencies]);
         this.reconcile();
@@ -330,7 +330,8 @@ export class PriceFeedClient {
   }
 
   private setState(state: ConnectionState, detail: StateDetail): void {
-    if (state === this.connection && detail.attempt === this.detail.attempt && detail.retryAt === this.detail.retryAt) return;
+    const same = state === this.connection && detail.attempt === this.detail.attempt && detail.retryAt === this.detail.retryAt;
+    if (same && detail.reason === this.detail.reason) return;
     this.connection = state;
     this.detail = detail;
     this.events.emit("state", state, { ...detail });

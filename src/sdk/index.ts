@@ -9,6 +9,7 @@
 export { PriceFeedClient, type PriceFeedOptions } from "./client";
 export type {
   ConnectionState,
+  DownReason,
   FeedStatus,
   GapRange,
   PriceFeedEvents,

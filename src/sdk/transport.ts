@@ -6,6 +6,7 @@
  */
 import { backoffDelay, type BackoffOptions } from "./backoff";
 import type { Clock } from "./clock";
+import type { DownReason } from "./types";
 
 /** The part of the WebSocket API the transport uses (browsers, Node ≥ 22, the `ws` package). */
 export interface WebSocketLike {
@@ -43,7 +44,6 @@ export const DEFAULT_TIMING: TransportTiming = {
   backoff: { baseMs: 500, maxMs: 30_000 },
 };
 
-export type DownReason = "closed" | "connect_timeout" | "heartbeat_timeout" | "refused" | "stopped";
 
 export interface TransportHandlers {
   /** The URL for this attempt, built fresh (it carries the latest last_seq). */

@@ -35,7 +35,16 @@ export interface StateDetail {
   attempt: number;
   /** When the next attempt starts (ms since the epoch); null unless reconnecting and waiting. */
   retryAt: number | null;
+  /** Why the last connection or attempt ended; null while connecting or open. */
+  reason: DownReason | null;
 }
+
+/**
+ * closed: the socket closed (refused, dropped, server restart); connect_timeout: no welcome in
+ * time; heartbeat_timeout: no frame, not even `pong`, after a `ping`; refused: the WebSocket
+ * constructor threw; stopped: `close()` was called.
+ */
+export type DownReason = "closed" | "connect_timeout" | "heartbeat_timeout" | "refused" | "stopped";
 
 /** The server's greeting on each connection. */
 export interface WelcomeInfo {

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import WebSocket from "ws";
+import { PriceFeedClient } from "btc-pricefeed/client";
 import { scenarios } from "./scenarios.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -222,38 +222,25 @@ async function startWrangler(upstream, port, persistDir) {
 // ---- a feed watcher -------------------------------------------------------------------------
 
 /**
- * A Node WebSocket client on /pricefeed that keeps the latest tick: how the tests learn that
- * the hub published a price without polling /api/price (which is rate-limited per IP).
+ * A client of /pricefeed through the client library (it reconnects and resumes across the
+ * restart scenario) that keeps the latest tick: how the tests learn that the hub published a
+ * price without polling /api/price (which is rate-limited per IP).
  */
-function createWatcher(getBase) {
-  let ws = null;
+function createWatcher(base) {
   let latest = null;
-  let closed = false;
-  const connect = () => {
-    if (closed) return;
-    const url = `${getBase().replace(/^http/, "ws")}/pricefeed?client_id=e2e-watcher&currencies=USD,EUR,GBP`;
-    const socket = new WebSocket(url);
-    ws = socket;
-    socket.on("message", (data) => {
-      try {
-        const msg = JSON.parse(String(data));
-        if (msg.type === "price" && (!latest || msg.seq >= latest.seq)) latest = msg;
-      } catch {
-        // "pong"
-      }
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      if (ws === socket) setTimeout(connect, 1000);
-    });
-  };
-  connect();
+  const feed = new PriceFeedClient({
+    url: `${base.replace(/^http/, "ws")}/pricefeed`,
+    clientId: "e2e-watcher",
+    currencies: ["USD", "EUR", "GBP"],
+    backoff: { baseMs: 250, maxMs: 1000 },
+  });
+  feed.on("price", (tick) => {
+    latest = tick;
+  });
+  feed.start();
   return {
     latest: () => latest,
-    close() {
-      closed = true;
-      ws?.terminate();
-    },
+    close: () => feed.close(),
   };
 }
 
@@ -309,7 +296,7 @@ async function main() {
     sleep,
   };
 
-  const watcher = createWatcher(() => base);
+  const watcher = createWatcher(base);
   await waitFor("the first published price", () => watcher.latest(), 30_000, 250);
 
   log(`launching ${CHROMIUM}`);

@@ -48,7 +48,7 @@ const price = (seq: number, replayed = false, ts = 1_764_000_000 + seq) => ({
   replayed,
 });
 
-function connect(s: FakeSocket, ...frames: object[]) {
+function connect(s: FakeSocket, ...frames: (object | string)[]) {
   s.open();
   s.receive(welcome());
   for (const f of frames) s.receive(f);
