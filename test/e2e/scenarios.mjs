@@ -355,4 +355,54 @@ export const scenarios = [
       assert.deepEqual(problems, []);
     },
   },
+  {
+    name: "shows a disputed status and takes a reset (frames injected into the real connection)",
+    async run({ browser, server, results }) {
+      // The server's side of these is not in every deployment yet: the test adds them to the
+      // live stream of a real connection (Playwright's WebSocket routing forwards everything else).
+      const context = await browser.newContext(DESKTOP);
+      const page = await context.newPage();
+      const routes = [];
+      await page.routeWebSocket(/\/pricefeed/, (ws) => {
+        ws.connectToServer();
+        routes.push(ws);
+      });
+      const problems = [];
+      page.on("pageerror", (err) => problems.push(err.message));
+      try {
+        await page.goto(`${server.base()}/home`);
+        await status(server, page, "live");
+        await expectAttr(server, page, "price-USD", "data-value", (v) => Boolean(v));
+        const inject = (frame) => routes.at(-1).send(JSON.stringify(frame));
+        const nowS = Math.floor(Date.now() / 1000);
+        inject({ type: "status", state: "disputed", since: nowS, disputes: [{ currency: "USD", quotes: { kraken: 97_000, coinbase: 99_500 } }] });
+        await status(server, page, "disputed");
+        await expectText(server, page, "status", /Disputed\s+sources disagree on USD \(kraken \$97,000\.00 vs coinbase \$99,500\.00\)/);
+        await expectAttr(server, page, "card-USD", "data-disputed", "true");
+        assert.equal(await page.getByTestId("disputed-USD").isVisible(), true, "the disputed badge shows");
+        await page.screenshot({ path: join(results, "home-disputed.png") });
+        inject({ type: "status", state: "live" });
+        await status(server, page, "live");
+        await expectAttr(server, page, "card-USD", "data-disputed", "false");
+
+        // A reset: the history changed, seq numbering restarts; the page follows and says why.
+        const prior = await server.movePrice(nextPrice(4));
+        await expectAttr(server, page, "price-USD", "data-value", prior.prices.USD);
+        assert.ok(prior.seq > 1, "a seq to restart from");
+        const time = new Date().toISOString();
+        inject({ type: "reset", epoch: "e2e-other-history", previous_epoch: "", message: "history wiped" });
+        inject({ type: "price", seq: 1, ts: Math.floor(Date.parse(time) / 1000), time, prices: { USD: 12_345.5 }, sources: ["test"], replayed: false });
+        await expectAttr(server, page, "price-USD", "data-value", 12_345.5);
+        assert.equal(await page.getByTestId("last-seq").innerText(), "#1");
+        await expectText(server, page, "missed", /history was reset.*cannot be replayed/is);
+        assert.equal(await page.evaluate(() => localStorage.getItem("btcfeed.epoch")), "e2e-other-history");
+        // The real feed goes on from there: its next tick (a higher seq) is taken.
+        const moved = await server.movePrice(nextPrice(7));
+        await expectAttr(server, page, "price-USD", "data-value", moved.prices.USD);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    },
+  },
 ];
