@@ -62,8 +62,9 @@ function run(options: CliOptions): void {
     // Let stdout drain; nothing else keeps the process alive once the feed is closed.
     setTimeout(() => process.exit(code), 200).unref();
   };
-  process.on("SIGINT", () => stop(0));
-  process.on("SIGTERM", () => stop(0));
+  // Interrupted, as a shell expects it: 128 + the signal's number.
+  process.on("SIGINT", () => stop(130));
+  process.on("SIGTERM", () => stop(143));
   // `pricefeed | head`: the reader left; leave quietly.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") stop(0);
