@@ -166,8 +166,8 @@ export class PriceFeedClient {
 
   /** Closes the feed; `start()` resumes it where it stopped. */
   close(): void {
+    // The transport reports the stop (state "closed", reason "stopped") if it was running.
     this.transport.stop();
-    this.setState("closed", { attempt: 0, retryAt: null, reason: "stopped" });
   }
 
   /** Skips the wait of a pending reconnect. */

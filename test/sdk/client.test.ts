@@ -204,6 +204,9 @@ describe("PriceFeedClient: connection states and reconnects", () => {
   });
 
   it("does not reconnect after close(), and start() resumes where it stopped", () => {
+    const idle = setup();
+    idle.feed.close();
+    expect(idle.log).toEqual([]);
     const { clock, fake, feed } = setup();
     feed.start();
     connect(fake.last(), price(5));

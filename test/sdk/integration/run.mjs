@@ -127,12 +127,19 @@ async function libraryScenario() {
   });
   // Direct, with the defaults a user gets.
   const b = new PriceFeedClient({ url: server.ws, currencies: ["GBP"] });
+  // Pings between the 1 s ticks, and dead if no pong within 0.4 s: stays up only if the runtime answers.
+  const c = new PriceFeedClient({ url: server.ws, currencies: ["CHF"], heartbeatMs: 300, heartbeatTimeoutMs: 400 });
   const ra = record(a);
   const rb = record(b);
+  const rc = record(c);
   a.start();
   b.start();
+  c.start();
   try {
     await waitFor("both clients' first ticks", () => ra.prices.length >= 3 && rb.prices.length >= 3, 30_000);
+    await waitFor("c: five ticks", () => rc.prices.length >= 5, 30_000);
+    assert(rc.reasons.length === 0 && rc.states.filter((s) => s === "open").length === 1, `c: pings answered by pong, one connection throughout (reasons ${rc.reasons.join(",")})`);
+    c.close();
 
     log("a: the next attempts hang (TCP accepted, no answer), and the open socket is cut");
     proxy.hang(true);
@@ -164,6 +171,7 @@ async function libraryScenario() {
   } finally {
     a.close();
     b.close();
+    c.close();
     await proxy.close();
   }
 }
