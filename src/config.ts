@@ -1,35 +1,12 @@
-import type { ClientSession } from "./client/ClientSession";
-import type { FanoutRelay } from "./relay/FanoutRelay";
-import type { PriceHub } from "./hub/PriceHub";
+/**
+ * The Worker's variables, parsed into a typed Config. The bindings themselves (`Env`) are generated
+ * from wrangler.toml by `npm run types` (wrangler types) into worker-configuration.d.ts.
+ */
 
-/** Bindings and variables, as wrangler.toml declares them. Variables arrive as strings. */
-export interface Env {
-  PRICE_HUB: DurableObjectNamespace<PriceHub>;
-  CLIENT_SESSION: DurableObjectNamespace<ClientSession>;
-  FANOUT_RELAY: DurableObjectNamespace<FanoutRelay>;
-  UPGRADE_LIMITER: RateLimit;
-  API_LIMITER: RateLimit;
+type VarName = { [K in keyof Env]: Env[K] extends string ? K : never }[keyof Env];
 
-  PRICE_SOURCES?: string;
-  POLL_INTERVAL_MS?: string;
-  SOURCE_TIMEOUT_MS?: string;
-  HISTORY_RETENTION_S?: string;
-  CLIENT_TTL_S?: string;
-  MAX_REPLAY?: string;
-  MAX_BUFFER?: string;
-  MAX_DEVIATION_PCT?: string;
-  MAX_QUOTE_AGE_S?: string;
-  MAX_SOCKETS_PER_CLIENT?: string;
-  FANOUT_RELAYS?: string;
-  FANOUT_CHUNK?: string;
-  COINDESK_API_KEY?: string;
-  COINDESK_API_URL?: string;
-  COINDESK_MIN_INTERVAL_MS?: string;
-  COINBASE_API_URL?: string;
-  KRAKEN_API_URL?: string;
-  BITSTAMP_API_URL?: string;
-  SIMULATED_VOLATILITY?: string;
-}
+/** What readConfig reads: wrangler.toml's [vars] (all strings) and the optional CoinDesk secret. */
+export type ConfigVars = Partial<Pick<Env, VarName>> & { COINDESK_API_KEY?: string };
 
 export interface Config {
   priceSources: string[];
@@ -69,7 +46,7 @@ function url(raw: string | undefined, fallback: string): string {
 }
 
 /** Reads the variables with their defaults; an unusable value falls back rather than taking the feed down. */
-export function readConfig(env: Partial<Env>): Config {
+export function readConfig(env: ConfigVars): Config {
   return {
     priceSources: (env.PRICE_SOURCES?.trim() || DEFAULT_PRICE_SOURCES)
       .split(",")

@@ -1,8 +1,7 @@
-import type { Env } from "./config";
-import { hubStub } from "./http/hub";
+import { hubStub } from "./stubs";
 import { router } from "./http/router";
 
-export { ClientSession } from "./client/ClientSession";
+export { ClientSession } from "./session/ClientSession";
 export { PriceHub } from "./hub/PriceHub";
 export { FanoutRelay } from "./relay/FanoutRelay";
 

@@ -1,7 +1,6 @@
-import type { Env } from "../config";
-import { parseHistoryQuery, parsePriceQuery, pickPrices } from "../protocol";
-import { hubStub } from "./hub";
-import { errorResponse, json } from "./responses";
+import { parseHistoryQuery, parsePriceQuery, pickCurrencySources, pickPrices } from "../protocol";
+import { hubStub } from "../stubs";
+import { errorResponse, json } from "../shared/responses";
 
 const MAX_HISTORY_POINTS = 20_000;
 
@@ -11,12 +10,14 @@ export async function handlePrice(request: Request, env: Env): Promise<Response>
   const hub = hubStub(env);
   const [tick, status] = await Promise.all([hub.latest(), hub.status()]);
   if (!tick) return errorResponse(404, { code: "no_price_yet", message: "no price has been published yet" });
+  const bySource = pickCurrencySources(tick, query.value.currencies);
   return json({
     seq: tick.seq,
     ts: Math.floor(tick.tsMs / 1000),
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, query.value.currencies),
     sources: tick.sources,
+    ...(bySource ? { sources_by_currency: bySource } : {}),
     status: status.state,
   });
 }

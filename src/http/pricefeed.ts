@@ -1,7 +1,7 @@
-import type { Env } from "../config";
 import { parsePricefeedQuery } from "../protocol";
-import { generateClientId } from "./client-id";
-import { errorResponse } from "./responses";
+import { randomId } from "../shared/random-id";
+import { sessionStub } from "../stubs";
+import { errorResponse } from "../shared/responses";
 
 /**
  * Validates the upgrade and hands it to the client's session object. The 101 response
@@ -14,8 +14,7 @@ export async function handlePricefeed(request: Request, env: Env): Promise<Respo
   const url = new URL(request.url);
   const query = parsePricefeedQuery(url.searchParams, Date.now());
   if (!query.ok) return errorResponse(400, query.error);
-  const clientId = query.value.clientId ?? generateClientId();
+  const clientId = query.value.clientId ?? randomId(16); // 128 bits: the key to a buffer must not be guessable
   url.searchParams.set("client_id", clientId);
-  const session = env.CLIENT_SESSION.get(env.CLIENT_SESSION.idFromName(clientId));
-  return session.fetch(new Request(url, request));
+  return sessionStub(env, clientId).fetch(new Request(url, request));
 }

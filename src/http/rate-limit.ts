@@ -1,4 +1,4 @@
-import { errorResponse } from "./responses";
+import { errorResponse } from "../shared/responses";
 
 export function clientIp(request: Request): string {
   return request.headers.get("CF-Connecting-IP") ?? "unknown";

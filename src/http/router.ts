@@ -1,11 +1,10 @@
 import { Router, type IRequest } from "itty-router";
-import type { Env } from "../config";
 import { log } from "../shared/log";
 import { handleHealth, handleHistory, handlePrice } from "./api";
 import { servePage } from "./page";
 import { handlePricefeed } from "./pricefeed";
 import { rateLimited } from "./rate-limit";
-import { CORS_HEADERS, errorResponse } from "./responses";
+import { CORS_HEADERS, errorResponse } from "../shared/responses";
 
 type Args = [Env, ExecutionContext];
 

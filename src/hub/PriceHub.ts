@@ -1,60 +1,49 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config, type Env } from "../config";
-import type { Currency, StatusMessage, Tick } from "../protocol";
+import { readConfig, type Config } from "../config";
+import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
+import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
 import { deliverToSessions, mergeReports } from "../relay/deliver";
-import type { DeliveryReport, HubEvent } from "../relay/events";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
-import { buildHealth, type HubHealth } from "./health";
-import { TickTable, type TickPage } from "./history";
-import { initialPollerState, pollOnce, type PollerState } from "./poller";
-import { isStale, nextTick } from "./publish";
+import { randomId } from "../shared/random-id";
+import { quotedBy } from "../sources/registry";
 import type { Quotes } from "../sources/types";
+import { TickTable, type TickPage } from "../storage/tick-table";
+import { relayStub } from "../stubs";
+import { feedStatus, nextCondition, statusKey } from "./feed-status";
+import { buildHealth, type HubHealth } from "./health";
+import type { HubState } from "./hub-state";
+import { SubscriberTable } from "./subscribers";
+import { initialPollerState, pollOnce, type PollerState } from "./poller";
+import { nextTick } from "./publish";
+import { configuredSourceKind, needsNewHistory, sourceKindOf, type SourceKind } from "./source-kind";
 
-export const HUB_NAME = "global";
-
-/** 96 random bits, URL-safe. */
-function newEpoch(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
-}
-
-/** What the hub remembers between polls, besides its history and subscribers. */
-interface HubState {
-  lastSeq: number;
-  lastPollAtMs: number | null;
-  lastFreshAtMs: number | null;
-  staleSinceMs: number | null;
-  suspect: Currency[];
-  lastFanout: (DeliveryReport & { seq: number; relays: number; durationMs: number }) | null;
-  startedAtMs: number;
-}
-
-export interface SubscribeResult {
-  latest: Tick | null;
-  status: StatusMessage;
-  epoch: string;
-}
+/** Fields a state stored by an older version lacks take these values. */
+const ADDED_SINCE_STORED: Pick<HubState, "lastHeardAtMs" | "disputes" | "disputedSinceMs"> = {
+  lastHeardAtMs: null,
+  disputes: [],
+  disputedSinceMs: null,
+};
 
 /**
  * The one object that polls upstream, keeps the price history and fans each new price out.
  * Its alarm loop runs every POLL_INTERVAL_MS; the cron trigger only re-arms it if it ever stopped.
  */
-export class PriceHub extends DurableObject<Env> {
+export class PriceHub extends DurableObject<Env> implements HubApi {
   private readonly history: TickTable;
-  private readonly sql: SqlStorage;
   private readonly sessions: SessionStubs;
+  private readonly subscribers: SubscriberTable;
   /** True while alarm() runs: getAlarm() is null then, which must not read as "the loop stopped". */
   private polling = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.history = new TickTable(this.sql, "ticks");
-    this.sessions = new SessionStubs(env.CLIENT_SESSION);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
-    if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", newEpoch());
+    this.history = new TickTable(ctx.storage.sql, "ticks");
+    this.sessions = new SessionStubs(env);
+    this.subscribers = new SubscriberTable(ctx.storage.sql, ctx.storage.kv);
+    if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", randomId(12));
+    this.startHistoryFor(this.config);
     // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
     ctx.blockConcurrencyWhile(() => this.ensureRunning());
   }
@@ -65,13 +54,15 @@ export class PriceHub extends DurableObject<Env> {
 
   private get state(): HubState {
     const stored = this.ctx.storage.kv.get<HubState>("hub");
-    if (stored) return stored;
+    if (stored) return { ...ADDED_SINCE_STORED, ...stored };
     const initial: HubState = {
       lastSeq: 0,
       lastPollAtMs: null,
       lastFreshAtMs: null,
+      lastHeardAtMs: null,
       staleSinceMs: null,
-      suspect: [],
+      disputes: [],
+      disputedSinceMs: null,
       lastFanout: null,
       startedAtMs: Date.now(),
     };
@@ -100,14 +91,24 @@ export class PriceHub extends DurableObject<Env> {
 
   /** One turn of the loop: poll the sources, then publish what they said. */
   async pollAndPublish(config: Config = this.config): Promise<Tick | null> {
+    this.startHistoryFor(config);
     const poller = this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState();
-    const outcome = await pollOnce(poller, {
+    const outcome = await pollOnce(
+      poller,
+      {
+        config,
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+        now: Date.now,
+        log: (event: Record<string, unknown>) => log("source_event", event),
+      },
+      this.history.latest()?.prices ?? {},
+    );
+    return this.publish(
+      outcome.prices,
+      outcome.sources,
+      { poller: outcome.state, disputes: outcome.disputes, currencySources: outcome.sourcesByCurrency },
       config,
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
-      now: Date.now,
-      log: (event: Record<string, unknown>) => log("source_event", event),
-    });
-    return this.publish(outcome.prices, outcome.sources, { poller: outcome.state, suspect: outcome.suspect }, config);
+    );
   }
 
   /**
@@ -117,13 +118,16 @@ export class PriceHub extends DurableObject<Env> {
   async publish(
     prices: Quotes,
     sources: string[],
-    extras: { poller?: PollerState; suspect?: Currency[] } = {},
+    extras: { poller?: PollerState; disputes?: Dispute[]; currencySources?: Partial<Record<Currency, string[]>> } = {},
     config: Config = this.config,
   ): Promise<Tick | null> {
+    this.startHistoryFor(config);
     const now = Date.now();
     const state = this.state;
     const fresh = Object.keys(prices).length > 0;
-    const tick = fresh ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now) : null;
+    const tick = fresh
+      ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now, extras.currencySources)
+      : null;
 
     // One synchronous block: the seq, the tick and the poller state commit together or not at all.
     this.ctx.storage.transactionSync(() => {
@@ -132,42 +136,31 @@ export class PriceHub extends DurableObject<Env> {
       this.history.deleteOlderThan(now - config.historyRetentionS * 1000);
     });
 
-    const lastFreshAtMs = fresh ? now : (state.lastFreshAtMs ?? state.startedAtMs);
-    const stale = isStale(lastFreshAtMs, now, config.pollIntervalMs);
-    const statusChange: StatusMessage | null =
-      stale && state.staleSinceMs === null
-        ? { type: "status", state: "stale", since: Math.floor(lastFreshAtMs / 1000) }
-        : !stale && state.staleSinceMs !== null
-          ? { type: "status", state: "live" }
-          : null;
-    this.state = {
-      ...state,
-      lastSeq: tick ? tick.seq : state.lastSeq,
-      lastPollAtMs: now,
-      lastFreshAtMs,
-      staleSinceMs: stale ? (state.staleSinceMs ?? lastFreshAtMs) : null,
-      suspect: extras.suspect ?? [],
-    };
+    const quoted = quotedBy(config);
+    const condition = nextCondition(state, { prices, disputes: extras.disputes ?? [] }, now, config.pollIntervalMs, (c) => quoted[c] > 0);
+    const status = feedStatus(condition);
+    const statusChange = statusKey(status) !== statusKey(feedStatus(state)) ? status : null;
+    this.state = { ...state, ...condition, lastSeq: tick ? tick.seq : state.lastSeq, lastPollAtMs: now };
 
     if (statusChange) {
-      log("feed_status", { state: statusChange.state });
+      log("feed_status", { ...statusChange });
       await this.fanout({ kind: "status", status: statusChange }, config);
     }
-    if (tick) await this.fanout({ kind: "tick", tick }, config);
+    if (tick) await this.fanout({ kind: "tick", tick, epoch: this.epoch() }, config);
     return tick;
   }
 
   private async fanout(event: HubEvent, config: Config): Promise<void> {
     const started = Date.now();
-    const ids = this.sql
-      .exec<{ client_id: string }>("SELECT client_id FROM subscribers")
-      .toArray()
-      .map((r) => r.client_id);
+    const generation = this.subscribers.generation;
+    const ids = this.subscribers.ids();
     if (ids.length === 0) return;
     const relays = relayCount(ids.length, config.fanoutRelays, config.fanoutChunk);
     let report: DeliveryReport;
     if (relays === 0) {
-      report = await deliverToSessions(this.sessions, event, ids);
+      report = await deliverToSessions(this.sessions, event, ids, {
+        backlog: (afterSeq) => this.history.after(afterSeq, config.maxBuffer),
+      });
     } else {
       this.sessions.clear(); // the relays hold the stubs now
       const groups = partitionSubscribers(ids, relays);
@@ -175,7 +168,7 @@ export class PriceHub extends DurableObject<Env> {
         groups.map((group, i) =>
           group.length === 0
             ? Promise.resolve({ delivered: 0, failed: 0, gone: [] })
-            : this.env.FANOUT_RELAY.get(this.env.FANOUT_RELAY.idFromName(`relay-${i}`)).relay(event, group),
+            : relayStub(this.env, i).relay(event, group),
         ),
       );
       report = mergeReports(
@@ -184,7 +177,7 @@ export class PriceHub extends DurableObject<Env> {
         ),
       );
     }
-    for (const id of report.gone) this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", id);
+    this.subscribers.removeGone(report.gone, generation);
     if (report.failed > 0) log("fanout_failures", { failed: report.failed, of: ids.length });
     if (event.kind === "tick") {
       this.state = {
@@ -203,30 +196,53 @@ export class PriceHub extends DurableObject<Env> {
   }
 
   async subscribe(clientId: string): Promise<SubscribeResult> {
-    this.sql.exec(
-      "INSERT OR IGNORE INTO subscribers (client_id, since_ms) VALUES (?, ?)",
-      clientId,
-      Date.now(),
-    );
+    this.subscribers.add(clientId, Date.now());
     await this.ensureRunning();
     return { latest: this.history.latest(), status: this.status(), epoch: this.epoch() };
   }
 
   unsubscribe(clientId: string): void {
-    this.sql.exec("DELETE FROM subscribers WHERE client_id = ?", clientId);
+    this.subscribers.remove(clientId);
   }
 
   subscriberCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscribers").one().n;
+    return this.subscribers.count();
   }
 
   latest(): Tick | null {
     return this.history.latest();
   }
 
-  /** Made once, when the hub's storage is created: seq numbers are only comparable within one epoch. */
+  /**
+   * Made when the hub's storage is created, and again when it starts a new history (the source kind
+   * changed): ticks are only comparable within one epoch. seq goes on across epochs, never reused.
+   */
   epoch(): string {
     return this.ctx.storage.kv.get<string>("epoch")!;
+  }
+
+  /**
+   * Simulated and real prices never share a history: when the configured sources are of another kind
+   * than the ones that made the history, its ticks go and a new epoch starts.
+   */
+  private startHistoryFor(config: Config): void {
+    const kv = this.ctx.storage.kv;
+    const configured = configuredSourceKind(config);
+    const stored = kv.get<SourceKind>("source_kind");
+    if (configured === null || stored === configured) return;
+    // A history from before the kind was recorded: its latest tick names its sources.
+    const recorded = stored ?? sourceKindOf(this.history.latest()?.sources ?? []);
+    const restart = needsNewHistory(recorded, configured);
+    this.ctx.storage.transactionSync(() => {
+      if (restart) {
+        this.history.clear();
+        kv.put("epoch", randomId(12));
+        kv.delete("poller");
+        this.state = { ...this.state, disputes: [], disputedSinceMs: null };
+      }
+      kv.put("source_kind", configured);
+    });
+    if (restart) log("history_restarted", { from: recorded, to: configured, epoch: this.epoch() });
   }
 
   ticksAfter(afterSeq: number, limit: number): TickPage {
@@ -242,10 +258,7 @@ export class PriceHub extends DurableObject<Env> {
   }
 
   status(): StatusMessage {
-    const { staleSinceMs } = this.state;
-    return staleSinceMs === null
-      ? { type: "status", state: "live" }
-      : { type: "status", state: "stale", since: Math.floor(staleSinceMs / 1000) };
+    return feedStatus(this.state);
   }
 
   async health(): Promise<HubHealth> {
@@ -262,4 +275,3 @@ export class PriceHub extends DurableObject<Env> {
   }
 }
 
-export type { HubState };

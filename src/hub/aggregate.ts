@@ -1,4 +1,4 @@
-import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
 import type { Quotes } from "../sources/types";
 import { deviationPct, median } from "./median";
 
@@ -24,17 +24,25 @@ export interface AggregateOptions {
 
 export const READMIT_AFTER_POLLS = 3;
 
+/** What the aggregation needs to know beyond this poll's quotes. */
+export interface PriceContext {
+  /** Each currency's last published price: the tie-break's reference. */
+  lastPrices: Quotes;
+  /**
+   * How many enabled sources quote each currency. A currency only one of them quotes has no
+   * cross-check to lose, so its lone source is published as is.
+   */
+  quotedBy: Partial<Record<Currency, number>>;
+}
+
 export interface RejectedOutlier {
   source: string;
   currency: Currency;
   value: number;
   reference: number;
   deviationPct: number;
-}
-
-export interface Disagreement {
-  currency: Currency;
-  values: Record<string, number>;
+  /** `others`: the median of the other sources; `last_price`: the tie-break between two on history. */
+  against: "others" | "last_price";
 }
 
 export interface Aggregation {
@@ -42,16 +50,18 @@ export interface Aggregation {
   prices: Quotes;
   /** Sources whose values went into at least one published price, in observation order. */
   contributors: string[];
-  /** Currencies left unpublished because the only two sources disagreed. */
-  disputed: Currency[];
+  /** For every published currency, the sources its price came from, in observation order. */
+  sourcesByCurrency: Partial<Record<Currency, string[]>>;
+  /** Currencies whose sources answered but whose price could not be confirmed. */
+  disputes: Dispute[];
   /** The suspect map after this poll, for every source that appears in the input. */
   suspects: Record<string, SuspectStreaks>;
   rejected: RejectedOutlier[];
   readmitted: { source: string; currency: Currency }[];
-  disagreements: Disagreement[];
 }
 
-interface Value {
+/** One source's sane value for one currency. */
+export interface Value {
   source: string;
   value: number;
   fresh: boolean;
@@ -108,15 +118,61 @@ function valuesFor(currency: Currency, observations: readonly Observation[]): Va
   return out;
 }
 
+/** A price the rules could confirm, the values it came from, and a source the tie-break overruled. */
+interface Decision {
+  value: number;
+  from: Value[];
+  overruled: Value | null;
+}
+
+const within = (value: number, reference: number, maxDeviationPct: number) =>
+  deviationPct(value, reference) <= maxDeviationPct;
+
 /**
- * Per currency: the median of the trusted sources' sane values after outlier rejection. Sources
- * caught lying become suspect for that currency and are only compared, not counted, until they
- * have agreed `readmitAfter` polls in a row. Two sources that disagree publish nothing.
+ * The price of one currency from its trusted values left after outlier rejection, or null when none
+ * can be confirmed:
+ * - three or more (they agree, outliers are gone), or two that agree: their median;
+ * - two that disagree: the one within the limit of the last published price, if exactly one is;
+ * - one, while another enabled source also quotes the currency: only while it stays within the limit
+ *   of the last published price, or a source on probation agrees with it (the price really moved);
+ * - one, when no other enabled source quotes the currency: as is.
+ */
+export function decide(
+  accepted: readonly Value[],
+  onProbation: readonly Value[],
+  last: number | undefined,
+  quotedBy: number,
+  maxDeviationPct: number,
+): Decision | null {
+  const [first, second] = accepted;
+  if (!first) return null;
+  const middle = (): Decision => ({ value: median(accepted.map((v) => v.value)), from: [...accepted], overruled: null });
+  if (accepted.length >= 3) return middle();
+  if (second) {
+    if (spreadPct(first.value, second.value) <= maxDeviationPct) return middle();
+    if (last === undefined) return null;
+    const near = accepted.filter((v) => within(v.value, last, maxDeviationPct));
+    if (near.length !== 1) return null;
+    const winner = near[0]!;
+    return { value: winner.value, from: [winner], overruled: winner === first ? second : first };
+  }
+  const alone: Decision = { value: first.value, from: [first], overruled: null };
+  if (quotedBy <= 1) return alone;
+  if (last !== undefined && within(first.value, last, maxDeviationPct)) return alone;
+  if (onProbation.some((v) => spreadPct(v.value, first.value) <= maxDeviationPct)) return alone;
+  return null;
+}
+
+/**
+ * Per currency: a price from the trusted sources' sane values after outlier rejection (see `decide`).
+ * Sources caught lying become suspect for that currency and are only compared, not counted, until
+ * they have agreed `readmitAfter` polls in a row. A currency with sane values but no price is disputed.
  */
 export function aggregate(
   observations: readonly Observation[],
   previousSuspects: Readonly<Record<string, SuspectStreaks>>,
   options: AggregateOptions,
+  context: PriceContext,
 ): Aggregation {
   const suspects: Record<string, SuspectStreaks> = {};
   for (const [source, streaks] of Object.entries(previousSuspects)) suspects[source] = { ...streaks };
@@ -125,11 +181,11 @@ export function aggregate(
   const result: Aggregation = {
     prices: {},
     contributors: [],
-    disputed: [],
+    sourcesByCurrency: {},
+    disputes: [],
     suspects,
     rejected: [],
     readmitted: [],
-    disagreements: [],
   };
   const contributors = new Set<string>();
 
@@ -148,23 +204,38 @@ export function aggregate(
         value: r.item.value,
         reference: r.reference,
         deviationPct: r.deviationPct,
+        against: "others",
       });
     }
 
-    let reference: number | null = null;
-    if (accepted.length === 2 && spreadPct(accepted[0]!.value, accepted[1]!.value) > options.maxDeviationPct) {
-      result.disputed.push(currency);
-      result.disagreements.push({
+    const last = context.lastPrices[currency];
+    const decision = decide(accepted, onProbation, last, context.quotedBy[currency] ?? 0, options.maxDeviationPct);
+    if (!decision) {
+      if (values.length > 0) {
+        result.disputes.push({
+          currency,
+          quotes: Object.fromEntries(values.map((v) => [v.source, roundPrice(currency, v.value)])),
+        });
+      }
+      continue;
+    }
+    if (decision.overruled && last !== undefined) {
+      const loser = decision.overruled;
+      suspects[loser.source]![currency] = 0;
+      result.rejected.push({
+        source: loser.source,
         currency,
-        values: Object.fromEntries(accepted.map((v) => [v.source, v.value])),
+        value: loser.value,
+        reference: last,
+        deviationPct: deviationPct(loser.value, last),
+        against: "last_price",
       });
-    } else if (accepted.length > 0) {
-      reference = median(accepted.map((v) => v.value));
-      result.prices[currency] = roundPrice(currency, reference);
-      for (const v of accepted) contributors.add(v.source);
     }
+    const reference = decision.value;
+    result.prices[currency] = roundPrice(currency, reference);
+    result.sourcesByCurrency[currency] = decision.from.map((v) => v.source);
+    for (const v of decision.from) contributors.add(v.source);
 
-    if (reference === null) continue;
     for (const v of onProbation) {
       const streaks = suspects[v.source]!;
       const agreed = deviationPct(v.value, reference) <= options.maxDeviationPct;

@@ -1,17 +1,22 @@
 import type { Config } from "../config";
-import type { Currency, Tick } from "../protocol";
-import type { HubState } from "./PriceHub";
+import type { Dispute, Tick } from "../protocol";
+import type { HubState } from "./hub-state";
 import { sourceHealthReport, type PollerState, type SourceHealth } from "./poller";
 import { isStale } from "./publish";
 
 export interface HubHealth {
+  /** False (and HTTP 503) while the feed is stale or a currency is disputed. */
   ok: boolean;
-  status: "live" | "stale";
+  status: "live" | "stale" | "disputed";
   last_poll: string | null;
   last_fresh_price: string | null;
+  /** The last poll in which a source gave a sane quote, published or disputed. */
+  last_quote: string | null;
   last_tick: { seq: number; time: string } | null;
   stale_since: string | null;
-  suspect: Currency[];
+  disputed_since: string | null;
+  /** Currencies not published for now, with what each source said. */
+  disputes: Dispute[];
   subscribers: number;
   poll_interval_ms: number;
   next_poll: string | null;
@@ -31,17 +36,20 @@ export function buildHealth(input: {
   nowMs: number;
 }): HubHealth {
   const { config, state, nowMs } = input;
-  // Stale as the loop last declared it, or because the loop itself stopped producing fresh prices.
-  const stale =
-    state.staleSinceMs !== null || isStale(state.lastFreshAtMs ?? state.startedAtMs, nowMs, config.pollIntervalMs);
+  const lastHeardAtMs = state.lastHeardAtMs ?? state.lastFreshAtMs ?? state.startedAtMs;
+  // Stale as the loop last declared it, or because the loop itself stopped hearing from the sources.
+  const stale = state.staleSinceMs !== null || isStale(lastHeardAtMs, nowMs, config.pollIntervalMs);
+  const disputed = state.disputes.length > 0;
   return {
-    ok: !stale,
-    status: stale ? "stale" : "live",
+    ok: !stale && !disputed,
+    status: stale ? "stale" : disputed ? "disputed" : "live",
     last_poll: iso(state.lastPollAtMs),
     last_fresh_price: iso(state.lastFreshAtMs),
+    last_quote: iso(state.lastHeardAtMs),
     last_tick: input.latest ? { seq: input.latest.seq, time: iso(input.latest.tsMs)! } : null,
-    stale_since: stale ? iso(state.staleSinceMs ?? state.lastFreshAtMs ?? state.startedAtMs) : null,
-    suspect: state.suspect,
+    stale_since: stale ? iso(state.staleSinceMs ?? lastHeardAtMs) : null,
+    disputed_since: disputed ? iso(state.disputedSinceMs) : null,
+    disputes: state.disputes,
     subscribers: input.subscribers,
     poll_interval_ms: config.pollIntervalMs,
     next_poll: iso(input.alarmAtMs),

@@ -1,7 +1,7 @@
 import { pollBudgetMs, type Config } from "../config";
-import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
 import { isRetryable, parseError, toSourceError, type SourceError } from "../sources/errors";
-import { enabledSources } from "../sources/registry";
+import { enabledSources, quotedBy } from "../sources/registry";
 import type { PriceSource, Quotes } from "../sources/types";
 import { aggregate, isSanePrice, READMIT_AFTER_POLLS, type Aggregation, type Observation } from "./aggregate";
 import { breakerPhase, recordFailure, recordSuccess, requestDecision, type BreakerState } from "./breaker";
@@ -28,8 +28,10 @@ export interface PollOutcome {
   prices: Quotes;
   /** Sources whose values went into `prices`, including one whose recent quotes were reused. */
   sources: string[];
-  /** Currencies left unpublished because their only two sources disagreed. */
-  suspect: Currency[];
+  /** For each currency in `prices`, the sources its price came from. */
+  sourcesByCurrency: Partial<Record<Currency, string[]>>;
+  /** Currencies whose sources answered but whose price could not be confirmed. */
+  disputes: Dispute[];
 }
 
 /**
@@ -54,19 +56,20 @@ interface SourceResult {
 }
 
 /**
- * One poll: every enabled source in parallel within the poll's time budget, then aggregation.
+ * One poll: every enabled source in parallel within the poll's time budget, then aggregation against
+ * the last published prices (`lastPrices`, the tie-break's reference).
  * Never throws; every failure ends up in the returned state and in a log event.
  */
-export async function pollOnce(prev: PollerState, deps: PollDeps): Promise<PollOutcome> {
+export async function pollOnce(prev: PollerState, deps: PollDeps, lastPrices: Quotes = {}): Promise<PollOutcome> {
   try {
-    return await poll(prev, deps);
+    return await poll(prev, deps, lastPrices);
   } catch (err) {
     safeLog(deps, { event: "poll_failed", message: err instanceof Error ? err.message : String(err) });
-    return { state: prev, prices: {}, sources: [], suspect: [] };
+    return { state: prev, prices: {}, sources: [], sourcesByCurrency: {}, disputes: [] };
   }
 }
 
-async function poll(prev: PollerState, deps: PollDeps): Promise<PollOutcome> {
+async function poll(prev: PollerState, deps: PollDeps, lastPrices: Quotes): Promise<PollOutcome> {
   const budgetMs = pollBudgetMs(deps.config);
   const budget = budgetSignal(budgetMs);
   try {
@@ -87,6 +90,7 @@ async function poll(prev: PollerState, deps: PollDeps): Promise<PollOutcome> {
       results.flatMap((r) => (r.observation ? [r.observation] : [])),
       Object.fromEntries(results.map((r) => [r.name, r.state.suspect])),
       { maxDeviationPct: deps.config.maxDeviationPct, readmitAfter: READMIT_AFTER_POLLS },
+      { lastPrices, quotedBy: quotedBy(deps.config) },
     );
     for (const r of results) sources[r.name] = { ...r.state, suspect: aggregation.suspects[r.name] ?? {} };
     logAggregation(deps, aggregation);
@@ -95,7 +99,8 @@ async function poll(prev: PollerState, deps: PollDeps): Promise<PollOutcome> {
       state: { sources },
       prices: aggregation.prices,
       sources: aggregation.contributors,
-      suspect: aggregation.disputed,
+      sourcesByCurrency: aggregation.sourcesByCurrency,
+      disputes: aggregation.disputes,
     };
   } finally {
     budget.dispose();
@@ -221,7 +226,7 @@ function logTransition(deps: PollDeps, source: string, from: string, to: string,
 function logAggregation(deps: PollDeps, aggregation: Aggregation): void {
   for (const r of aggregation.rejected) safeLog(deps, { event: "outlier_rejected", ...r });
   for (const r of aggregation.readmitted) safeLog(deps, { event: "source_readmitted", ...r });
-  for (const d of aggregation.disagreements) safeLog(deps, { event: "price_disputed", ...d });
+  for (const d of aggregation.disputes) safeLog(deps, { event: "price_disputed", ...d });
 }
 
 function safeLog(deps: PollDeps, event: Record<string, unknown>): void {

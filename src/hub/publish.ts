@@ -3,7 +3,8 @@ import type { Quotes } from "../sources/types";
 
 /**
  * The tick to publish after a poll, or null when no currency's price changed.
- * Currencies missing from this poll keep their previous price.
+ * Currencies missing from this poll keep their previous price, and the sources it came from.
+ * `freshSources` names each fresh currency's sources; a currency it leaves out came from all of `sources`.
  */
 export function nextTick(
   previous: Tick | null,
@@ -11,20 +12,34 @@ export function nextTick(
   sources: string[],
   seq: number,
   nowMs: number,
+  freshSources: Partial<Record<Currency, string[]>> = {},
 ): Tick | null {
   const changed: Currency[] = [];
   for (const [currency, price] of Object.entries(fresh) as [Currency, number][]) {
     if (previous?.prices[currency] !== price) changed.push(currency);
   }
   if (changed.length === 0) return null;
+  const prices = { ...previous?.prices, ...fresh };
+  const all = [...sources].sort();
+  const currencySources: Partial<Record<Currency, string[]>> = {};
+  for (const currency of Object.keys(prices) as Currency[]) {
+    const from =
+      fresh[currency] !== undefined
+        ? [...(freshSources[currency] ?? all)].sort()
+        : (previous?.currencySources?.[currency] ?? previous?.sources ?? all);
+    if (!sameList(from, all)) currencySources[currency] = from;
+  }
   return {
     seq,
     tsMs: nowMs,
-    prices: { ...previous?.prices, ...fresh },
+    prices,
     changed,
-    sources: [...sources].sort(),
+    sources: all,
+    ...(Object.keys(currencySources).length > 0 ? { currencySources } : {}),
   };
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export const STALE_AFTER_INTERVALS = 3;
 

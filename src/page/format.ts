@@ -1,7 +1,7 @@
 /**
  * Pure formatting helpers for the page. No DOM access: unit-tested in the workers pool.
  */
-import type { Currency } from "../protocol";
+import type { Currency, Dispute } from "../protocol";
 
 const priceFormats = new Map<string, Intl.NumberFormat>();
 
@@ -114,4 +114,22 @@ export function missedText(count: number): string {
 export function retryText(retryAtMs: number, nowMs: number): string {
   const s = Math.ceil((retryAtMs - nowMs) / 1000);
   return s <= 0 ? "retrying now" : `retrying in ${s} s`;
+}
+
+/** "No new BTC/JPY price: its source moved away from the last one" / "…prices: their sources disagree". */
+export function disputeTitle(disputes: readonly Dispute[]): string {
+  const names = disputes.map((d) => d.currency).join(", ");
+  const lone = disputes.every((d) => Object.keys(d.quotes).length === 1);
+  const why = lone ? "a lone source moved away from the last price" : "the sources disagree";
+  return `No new ${names} ${disputes.length === 1 ? "price" : "prices"}: ${why}`;
+}
+
+/** "JPY: kraken ¥1,512,180,000 · USD: bitstamp $97,100.00, kraken $971,000.00". */
+export function disputeDetail(disputes: readonly Dispute[], locale?: string): string {
+  return disputes
+    .map((d) => {
+      const quotes = Object.entries(d.quotes).map(([source, value]) => `${source} ${formatPrice(value, d.currency, locale)}`);
+      return `${d.currency}: ${quotes.join(", ")}`;
+    })
+    .join(" · ");
 }

@@ -3,13 +3,13 @@
  * and user actions into it. The DOM code renders a ViewState; the controller (main.ts) performs
  * the side effects (the feed, timers, storage). Unit-tested in the workers pool.
  */
-import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
 import type { ConnectionState as LinkState, FeedStatus, GapRange, PriceTick, WelcomeInfo } from "../sdk";
 import { mergeSeries, trimSeries, type ChartPoint } from "./chart-scale";
 import { tickMs, type PriceSnapshot } from "./frames";
 
-/** What the status pill shows: the connection, and once open, the feed's health. */
-export type ConnectionState = "connecting" | "live" | "stale" | "disputed" | "reconnecting" | "closed";
+/** What the status pill shows: the connection, and once open, whether the feed is stale. */
+export type ConnectionState = "connecting" | "live" | "stale" | "reconnecting" | "closed";
 
 export const CHART_WINDOW_MS = 3_600_000;
 export const TICK_LOG_SIZE = 12;
@@ -26,6 +26,8 @@ export interface CurrencyView {
   replayed: boolean;
   /** The value came from GET /api/price, not from the socket. */
   fromSnapshot: boolean;
+  /** Set only when this currency's price came from other sources than the tick's (e.g. one exchange). */
+  sources: string[] | null;
 }
 
 export interface TickRow {
@@ -44,12 +46,10 @@ export interface MissedNotice {
 }
 
 export interface ViewState {
-  /** Derived from `link` and `status`. */
+  /** Derived from `link` and `staleSince`. */
   connection: ConnectionState;
   /** The client library's connection state. */
   link: LinkState;
-  /** The feed's health as the server last stated it; null: nothing said (live). */
-  status: FeedStatus | null;
   clientId: string | null;
   intervalMs: number | null;
   /** What the user picked (persisted). */
@@ -63,6 +63,10 @@ export interface ViewState {
   ticks: TickRow[];
   lastSeq: number | null;
   sources: string[];
+  /** From the feed's status (one at a time: stale, disputed or live). */
+  staleSince: number | null;
+  /** Currencies the feed holds back because their sources disagree. */
+  disputed: { sinceMs: number; disputes: Dispute[] } | null;
   /** A replay was asked for and has not ended yet. */
   replaying: boolean;
   missed: MissedNotice | null;
@@ -79,7 +83,7 @@ export type ViewEvent =
   | { type: "price"; tick: PriceTick; nowMs: number }
   | { type: "gap"; range: GapRange }
   | { type: "replay"; count: number }
-  | { type: "status"; status: FeedStatus }
+  | { type: "status"; status: FeedStatus; nowMs: number }
   | { type: "subscribed"; currencies: Currency[] }
   | { type: "reset" }
   | { type: "server_error"; code: string; message: string }
@@ -104,7 +108,6 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
   return {
     connection: "closed",
     link: "closed",
-    status: null,
     clientId: saved.clientId ?? null,
     intervalMs: null,
     wanted,
@@ -116,6 +119,8 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
     ticks: [],
     lastSeq: saved.lastSeq ?? null,
     sources: [],
+    staleSince: null,
+    disputed: null,
     replaying: false,
     missed: null,
     error: null,
@@ -129,14 +134,17 @@ export function sortCurrencies(list: readonly Currency[]): Currency[] {
   return SUPPORTED_CURRENCIES.filter((c) => list.includes(c));
 }
 
-/** The pill: the connection while not open; once open, the feed's health. */
-export function connectionOf(link: LinkState, status: FeedStatus | null): ConnectionState {
+/** The pill: the connection while not open; once open, live or stale. */
+export function connectionOf(link: LinkState, staleSince: number | null): ConnectionState {
   if (link !== "open") return link;
-  return status?.state === "stale" || status?.state === "disputed" ? status.state : "live";
+  return staleSince !== null ? "stale" : "live";
 }
 
-function withLink(state: ViewState, link: LinkState, status: FeedStatus | null): ViewState {
-  return { ...state, link, status, connection: connectionOf(link, status) };
+function applyStatus(state: ViewState, status: FeedStatus, nowMs: number): ViewState {
+  const since = (s: number) => (s > 0 ? (s < 1e12 ? s * 1000 : s) : nowMs);
+  const staleSince = status.state === "stale" ? since(status.since) : null;
+  const disputed = status.state === "disputed" ? { sinceMs: since(status.since), disputes: status.disputes } : null;
+  return { ...state, staleSince, disputed, connection: connectionOf(state.link, staleSince) };
 }
 
 function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState {
@@ -157,6 +165,7 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
       time: msg.time,
       replayed: msg.replayed,
       fromSnapshot: false,
+      sources: msg.sourcesByCurrency?.[c] ?? null,
     };
     if (Number.isFinite(t)) {
       series[c] = trimSeries(
@@ -184,9 +193,10 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
   switch (event.type) {
     case "link": {
       const starting = event.state === "connecting" || (event.state === "reconnecting" && event.retryAt === null);
-      const next = withLink(state, event.state, state.status);
       return {
-        ...next,
+        ...state,
+        link: event.state,
+        connection: connectionOf(event.state, state.staleSince),
         confirmed: event.state === "open" ? state.confirmed : null,
         attempt: event.attempt,
         retryAt: event.retryAt,
@@ -213,7 +223,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     case "gap":
       return { ...state, missed: missed(state, { gaps: [...(state.missed?.gaps ?? []), event.range].slice(-5) }) };
     case "status":
-      return withLink(state, state.link, event.status);
+      return applyStatus(state, event.status, event.nowMs);
     case "subscribed":
       return { ...state, confirmed: sortCurrencies(event.currencies) };
     case "reset":
@@ -251,6 +261,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
           time: event.snapshot.time,
           replayed: false,
           fromSnapshot: true,
+          sources: null,
         };
         changed = true;
       }
@@ -274,4 +285,9 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     case "dismiss_error":
       return { ...state, error: null };
   }
+}
+
+/** The disputes about currencies the user watches; the others are none of this page's business. */
+export function watchedDisputes(state: ViewState): Dispute[] {
+  return state.disputed?.disputes.filter((d) => state.wanted.includes(d.currency)) ?? [];
 }

@@ -2,11 +2,13 @@
  * Renders a ViewState into the static skeleton of index.html. Elements are created once
  * and updated in place; text goes through textContent only (CSP / Trusted Types clean).
  */
-import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
 import { summarize, timeDomain } from "./chart-scale";
 import { createChart, type ChartHandle } from "./chart";
 import {
   direction,
+  disputeDetail,
+  disputeTitle,
   formatAgo,
   formatClock,
   formatPercent,
@@ -15,7 +17,7 @@ import {
   missedText,
   retryText,
 } from "./format";
-import { CHART_WINDOW_MS, type ViewState } from "./state";
+import { CHART_WINDOW_MS, watchedDisputes, type ViewState } from "./state";
 
 export interface ViewActions {
   open(): void;
@@ -43,7 +45,6 @@ const STATUS_TEXT: Record<ViewState["connection"], string> = {
   connecting: "Connecting…",
   live: "Live",
   stale: "Stale",
-  disputed: "Disputed",
   reconnecting: "Reconnecting",
   closed: "Closed",
 };
@@ -81,6 +82,7 @@ interface Card {
   time: HTMLTimeElement;
   ago: HTMLElement;
   seq: HTMLElement;
+  sources: HTMLElement;
   lastSeq: number | null;
 }
 
@@ -93,7 +95,8 @@ function createCard(currency: Currency, onFocus: () => void): Card {
   const ago = el("span", { class: "card-ago" });
   const seq = el("span", { class: "card-seq" });
   const badge = el("span", { class: "badge badge-replayed", text: "replayed", attrs: { "data-testid": `replayed-${currency}` } });
-  const disputed = el("span", { class: "badge badge-disputed", text: "disputed", attrs: { "data-testid": `disputed-${currency}` } });
+  const disputedBadge = el("span", { class: "badge badge-disputed", text: "held back", attrs: { "data-testid": `disputed-${currency}` } });
+  const sources = el("p", { class: "card-sources", attrs: { "data-testid": `sources-${currency}` } });
   const chartBtn = el("button", {
     class: "card-chart-btn",
     text: "Chart",
@@ -103,25 +106,13 @@ function createCard(currency: Currency, onFocus: () => void): Card {
   const root = el(
     "article",
     { class: "card", attrs: { "data-currency": currency, "data-testid": `card-${currency}`, "aria-label": `BTC in ${CURRENCY_NAMES[currency]}` } },
-    el("header", { class: "card-head" }, el("span", { class: "card-ccy", text: `BTC / ${currency}` }), badge, disputed, chartBtn),
+    el("header", { class: "card-head" }, el("span", { class: "card-ccy", text: `BTC / ${currency}` }), badge, disputedBadge, chartBtn),
     price,
     change,
     el("p", { class: "card-when" }, time, el("span", { class: "sep", text: " · ", attrs: { "aria-hidden": "true" } }), ago, seq),
+    sources,
   );
-  return { root, chartBtn, price, change, arrow, changeText, time, ago, seq, lastSeq: null };
-}
-
-function disputedCurrencies(state: ViewState): Currency[] {
-  return state.status?.state === "disputed" ? state.status.disputes.map((d) => d.currency) : [];
-}
-
-/** "sources disagree on USD (kraken $97,000.00 vs coinbase $99,000.00)". */
-function disputeText(disputes: readonly Dispute[]): string {
-  if (disputes.length === 0) return "sources disagree";
-  const each = disputes.map(
-    (d) => `${d.currency} (${Object.entries(d.quotes).map(([source, value]) => `${source} ${formatPrice(value, d.currency)}`).join(" vs ")})`,
-  );
-  return `sources disagree on ${each.join(", ")}`;
+  return { root, chartBtn, price, change, arrow, changeText, time, ago, seq, sources, lastSeq: null };
 }
 
 export interface View {
@@ -137,6 +128,9 @@ export function createView(actions: ViewActions): View {
   const missed = byId("missed");
   const missedTextEl = byId("missed-text");
   const missedDetail = byId("missed-detail");
+  const disputed = byId("disputed");
+  const disputedText = byId("disputed-text");
+  const disputedDetail = byId("disputed-detail");
   const errorBox = byId("error");
   const errorText = byId("error-text");
   const cardsHost = byId("cards");
@@ -193,10 +187,8 @@ export function createView(actions: ViewActions): View {
     let detail = "";
     if (state.connection === "reconnecting") {
       detail = state.retryAt !== null ? `${retryText(state.retryAt, nowMs)} (attempt ${state.attempt + 1})` : "";
-    } else if (state.status?.state === "stale" && state.connection === "stale") {
-      detail = state.status.since > 0 ? `no fresh price since ${formatClock(state.status.since * 1000)}` : "no fresh price";
-    } else if (state.status?.state === "disputed" && state.connection === "disputed") {
-      detail = disputeText(state.status.disputes);
+    } else if (state.connection === "stale") {
+      detail = state.staleSince !== null ? `no fresh price since ${formatClock(state.staleSince)}` : "no fresh price";
     } else if (state.connection === "live") {
       detail = state.replaying ? "replaying missed prices…" : "";
     } else if (state.connection === "closed") {
@@ -227,6 +219,13 @@ export function createView(actions: ViewActions): View {
       missed.hidden = true;
       delete missed.dataset.count;
     }
+    const disputes = watchedDisputes(state);
+    disputed.hidden = disputes.length === 0;
+    if (disputes.length > 0) {
+      setText(disputedText, disputeTitle(disputes));
+      const since = state.disputed ? ` (since ${formatClock(state.disputed.sinceMs)})` : "";
+      setText(disputedDetail, `${disputeDetail(disputes)}${since}. The last confirmed price stays shown.`);
+    }
     if (state.error) {
       errorBox.hidden = false;
       setText(errorText, `${state.error.message} (${state.error.code})`);
@@ -236,6 +235,7 @@ export function createView(actions: ViewActions): View {
   }
 
   function renderCards(state: ViewState, nowMs: number) {
+    const disputedNow = watchedDisputes(state).map((d) => d.currency);
     for (const [c, card] of cards) {
       if (!state.wanted.includes(c)) {
         card.root.remove();
@@ -253,7 +253,8 @@ export function createView(actions: ViewActions): View {
       const dir = direction(v?.change ?? null);
       card.root.dataset.dir = dir;
       card.root.dataset.replayed = String(Boolean(v?.replayed));
-      card.root.dataset.disputed = String(state.connection === "disputed" && disputedCurrencies(state).includes(c));
+      card.root.dataset.disputed = String(disputedNow.includes(c));
+      setText(card.sources, v?.sources ? `from ${v.sources.join(", ")}` : "");
       card.root.dataset.focus = String(state.focus === c);
       card.chartBtn.setAttribute("aria-pressed", String(state.focus === c));
       if (!v) {

@@ -1,6 +1,6 @@
 import { parseCurrencies, type Currency } from "./currencies";
 import { fail, ok, type ErrorCode, type Result } from "./result";
-import { pickPrices, type Tick } from "./tick";
+import { pickCurrencySources, pickPrices, type Tick } from "./tick";
 
 /** Every frame the server sends. */
 export type ServerMessage =
@@ -20,6 +20,11 @@ export type ServerMessage =
       time: string;
       prices: Partial<Record<Currency, number>>;
       sources: string[];
+      /**
+       * Present only when a currency in `prices` came from other sources than `sources` (e.g. JPY from
+       * one exchange while USD had three); lists just those currencies.
+       */
+      sources_by_currency?: Partial<Record<Currency, string[]>>;
       replayed: boolean;
     }
   | { type: "replay_end"; count: number }
@@ -36,10 +41,14 @@ export type ServerMessage =
   | { type: "reset"; epoch: string; previous_epoch: string; message: string }
   | { type: "error"; code: ErrorCode; message: string };
 
-/** A currency left unpublished because its sources disagree and no tie-break applies. */
+/**
+ * A currency the feed does not publish for now: its sources answered, but no price could be confirmed
+ * (two that disagree and the last published price does not settle it, or a lone source that moved away
+ * from it). It stays disputed until a poll publishes it again.
+ */
 export interface Dispute {
   currency: Currency;
-  /** What each disagreeing source said. */
+  /** What each source said, rounded like a published price. */
   quotes: Record<string, number>;
 }
 
@@ -58,6 +67,7 @@ export function priceMessage(
   currencies: readonly Currency[],
   replayed: boolean,
 ): PriceMessage {
+  const bySource = pickCurrencySources(tick, currencies);
   return {
     type: "price",
     seq: tick.seq,
@@ -65,6 +75,7 @@ export function priceMessage(
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, currencies),
     sources: tick.sources,
+    ...(bySource ? { sources_by_currency: bySource } : {}),
     replayed,
   };
 }

@@ -28,6 +28,21 @@ export function priceMap(v: unknown): Partial<Record<Currency, number>> | null {
   return out;
 }
 
+const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : []);
+
+/** Known currencies with a list of source names; null when nothing usable is left. */
+function sourcesByCurrency(v: unknown): Partial<Record<Currency, string[]>> | null {
+  if (!isObject(v)) return null;
+  const out: Partial<Record<Currency, string[]>> = {};
+  let any = false;
+  for (const [k, list] of Object.entries(v)) {
+    if (!isCurrency(k) || !Array.isArray(list)) continue;
+    out[k] = stringList(list);
+    any = true;
+  }
+  return any ? out : null;
+}
+
 function disputeList(v: unknown): Dispute[] {
   if (!Array.isArray(v)) return [];
   const out: Dispute[] = [];
@@ -67,13 +82,15 @@ export function parseServerFrame(text: string): ServerMessage | null {
       if (!isNum(data.seq) || !prices) return null;
       const ts = isNum(data.ts) ? data.ts : Math.floor(Date.parse(String(data.time)) / 1000);
       const time = typeof data.time === "string" ? data.time : new Date(ts * 1000).toISOString();
+      const bySource = sourcesByCurrency(data.sources_by_currency);
       return {
         type: "price",
         seq: data.seq,
         ts,
         time,
         prices,
-        sources: Array.isArray(data.sources) ? data.sources.filter((s): s is string => typeof s === "string") : [],
+        sources: stringList(data.sources),
+        ...(bySource ? { sources_by_currency: bySource } : {}),
         replayed: data.replayed === true,
       };
     }

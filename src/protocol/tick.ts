@@ -9,7 +9,10 @@ export interface Tick {
   prices: Partial<Record<Currency, number>>;
   /** Currencies whose price differs from the previous tick. */
   changed: Currency[];
+  /** Every source behind a price in this tick, sorted. */
   sources: string[];
+  /** Only for currencies whose price came from other sources than `sources` (sorted each); absent when none. */
+  currencySources?: Partial<Record<Currency, string[]>>;
 }
 
 /** A socket is sent a tick only when one of its currencies changed in it. */
@@ -27,4 +30,22 @@ export function pickPrices(
     if (p !== undefined) out[c] = p;
   }
   return out;
+}
+
+/** The per-currency sources of the given currencies, or undefined when none of them differs from `sources`. */
+export function pickCurrencySources(
+  tick: Pick<Tick, "currencySources">,
+  currencies: readonly Currency[],
+): Partial<Record<Currency, string[]>> | undefined {
+  if (!tick.currencySources) return undefined;
+  const out: Partial<Record<Currency, string[]>> = {};
+  let any = false;
+  for (const c of currencies) {
+    const sources = tick.currencySources[c];
+    if (sources) {
+      out[c] = sources;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
 }

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../config";
+import { readConfig } from "../config";
+import type { DeliveryReport, HubEvent, RelayApi } from "../contracts";
+import { hubApi } from "../stubs";
 import { deliverToSessions } from "./deliver";
-import type { DeliveryReport, HubEvent } from "./events";
 import { SessionStubs } from "./session-stubs";
 
 /**
@@ -9,10 +10,13 @@ import { SessionStubs } from "./session-stubs";
  * so no single object makes more than a chunk of calls per tick. It keeps no durable state
  * (the hub owns the subscriber list and decides which relay serves whom), only stubs.
  */
-export class FanoutRelay extends DurableObject<Env> {
-  private readonly sessions = new SessionStubs(this.env.CLIENT_SESSION);
+export class FanoutRelay extends DurableObject<Env> implements RelayApi {
+  private readonly sessions = new SessionStubs(this.env);
 
   async relay(event: HubEvent, clientIds: string[]): Promise<DeliveryReport> {
-    return deliverToSessions(this.sessions, event, clientIds);
+    const { maxBuffer } = readConfig(this.env);
+    return deliverToSessions(this.sessions, event, clientIds, {
+      backlog: (afterSeq) => hubApi(this.env).ticksAfter(afterSeq, maxBuffer),
+    });
   }
 }

@@ -1,44 +1,63 @@
-import type { DeliveryReport, HubEvent, ReceiveResult } from "./events";
+import type { DeliveryReport, HubEvent, ReceiveResult } from "../contracts";
+import { pageAfter, type TickPage } from "../storage/tick-table";
 import type { SessionStubs } from "./session-stubs";
 
 /** A session that does not answer within this time is counted failed; it catches up from history on the next tick. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
+export interface DeliveryOptions {
+  timeoutMs?: number;
+  /** Reads the hub's history after a seq: once per batch, for every session that has a hole. */
+  backlog: (afterSeq: number) => Promise<TickPage> | TickPage;
+}
+
 const TIMED_OUT = Symbol("timed out");
 
 /**
- * Sends one event to many client sessions concurrently. One slow or failing session
- * never delays the others beyond the timeout, and never stops them. The whole batch
- * shares one deadline timer rather than arming one per session per tick.
+ * Sends one event to many client sessions concurrently. One slow or failing session never delays
+ * the others beyond the deadline, and never stops them; the whole batch shares one deadline timer.
+ * Sessions with a hole before the tick (see ReceiveResult.missingAfter) get it again with the
+ * history they miss, read once for all of them: a relay that failed, or a restart, does not turn
+ * into one history read on the hub per session.
  */
 export async function deliverToSessions(
   stubs: SessionStubs,
   event: HubEvent,
   clientIds: readonly string[],
-  timeoutMs = DELIVERY_TIMEOUT_MS,
+  { timeoutMs = DELIVERY_TIMEOUT_MS, backlog }: DeliveryOptions,
 ): Promise<DeliveryReport> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
   const report: DeliveryReport = { delivered: 0, failed: 0, gone: [] };
-  const count = (id: string, result: ReceiveResult | typeof TIMED_OUT) => {
-    if (result === TIMED_OUT) report.failed++;
-    else if (!result.subscribed) report.gone.push(id);
-    else report.delivered++;
-  };
-  try {
-    await Promise.all(
-      stubs.batch(clientIds).map((stub, i) =>
-        Promise.race([stub.receive(event), deadline]).then(
-          (result) => count(clientIds[i]!, result),
-          () => {
-            report.failed++;
-            stubs.forget(clientIds[i]!);
-          },
-        ),
-      ),
+  const behind: { index: number; afterSeq: number }[] = [];
+  const batch = stubs.batch(clientIds);
+
+  const deliver = (index: number, sent: HubEvent, retried: boolean) =>
+    Promise.race([batch[index]!.receive(sent), deadline]).then(
+      (result: ReceiveResult | typeof TIMED_OUT) => {
+        if (result === TIMED_OUT) report.failed++;
+        else if (!result.subscribed) report.gone.push(clientIds[index]!);
+        else if (result.missingAfter === undefined) report.delivered++;
+        else if (retried || sent.kind !== "tick") report.failed++;
+        else behind.push({ index, afterSeq: result.missingAfter });
+      },
+      () => {
+        report.failed++;
+        stubs.forget(clientIds[index]!);
+      },
     );
+
+  try {
+    await Promise.all(clientIds.map((_, i) => deliver(i, event, false)));
+    if (behind.length > 0 && event.kind === "tick") {
+      const fromSeq = Math.min(...behind.map((b) => b.afterSeq));
+      const read = Promise.resolve(backlog(fromSeq)).catch((): typeof TIMED_OUT => TIMED_OUT);
+      const page = await Promise.race([read, deadline]);
+      if (page === TIMED_OUT) report.failed += behind.length;
+      else await Promise.all(behind.map((b) => deliver(b.index, { ...event, backlog: pageAfter(page, b.afterSeq) }, true)));
+    }
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,7 @@
-import type { ClientSession } from "../client/ClientSession";
+import type { SessionApi } from "../contracts";
+import { sessionStub } from "../stubs";
 
-type SessionStub = DurableObjectStub<ClientSession>;
+type SessionStub = DurableObjectStub<SessionApi>;
 
 /**
  * The stubs an object fans out to, kept between ticks: deriving an id from a name and
@@ -11,13 +12,13 @@ type SessionStub = DurableObjectStub<ClientSession>;
 export class SessionStubs {
   private stubs = new Map<string, SessionStub>();
 
-  constructor(private readonly namespace: DurableObjectNamespace<ClientSession>) {}
+  constructor(private readonly env: Env) {}
 
   /** The stubs for `clientIds`, in order; forgets every id not among them. */
   batch(clientIds: readonly string[]): SessionStub[] {
     const next = new Map<string, SessionStub>();
     const out = clientIds.map((id) => {
-      const stub = this.stubs.get(id) ?? next.get(id) ?? this.namespace.get(this.namespace.idFromName(id));
+      const stub = this.stubs.get(id) ?? next.get(id) ?? sessionStub(this.env, id);
       next.set(id, stub);
       return stub;
     });

@@ -14,7 +14,7 @@ import type { BackoffOptions } from "./backoff";
 import { systemClock, type Clock } from "./clock";
 import { Emitter } from "./emitter";
 import { connecting, createLedger, step, type Ledger } from "./ledger";
-import { sameStatus, statusAfterTick, toFeedStatus } from "./status";
+import { initialStatus, sameStatus, statusOnFrame, statusOnTick, statusOnWelcome, type StatusView } from "./status";
 import {
   DEFAULT_STORAGE_PREFIX,
   loadResumePoint,
@@ -91,7 +91,7 @@ export class PriceFeedClient {
   private connection: ConnectionState = "closed";
   private detail: StateDetail = { attempt: 0, retryAt: null, reason: null };
   private openedSinceStart = false;
-  private lastStatus: FeedStatus | null = null;
+  private statusView: StatusView = initialStatus;
   private dropped = 0;
 
   constructor(options: PriceFeedOptions) {
@@ -213,7 +213,7 @@ export class PriceFeedClient {
 
   /** The last status the server stated (null: none yet, which the server means as live). */
   get status(): FeedStatus | null {
-    return this.lastStatus;
+    return this.statusView.status;
   }
 
   /** Price frames dropped as duplicates or out of order (seq at or below lastSeq). */
@@ -259,6 +259,7 @@ export class PriceFeedClient {
         this.id = msg.client_id;
         this.confirmed = [...msg.currencies];
         this.openedSinceStart = true;
+        this.statusView = statusOnWelcome(this.statusView);
         this.events.emit("welcome", {
           clientId: msg.client_id,
           currencies: [...msg.currencies],
@@ -284,7 +285,7 @@ export class PriceFeedClient {
         this.reconcile();
         return;
       case "status":
-        this.setStatus(toFeedStatus(msg));
+        this.setStatus(statusOnFrame(this.statusView, msg));
         return;
       case "error":
         // The server refused a subscription change: the next subscribed/welcome says where we are.
@@ -304,7 +305,7 @@ export class PriceFeedClient {
       switch (out.kind) {
         case "price":
           this.events.emit("price", out.tick);
-          this.setStatus(statusAfterTick(this.lastStatus, out.tick));
+          this.setStatus(statusOnTick(this.statusView, out.tick));
           break;
         case "gap":
           this.events.emit("gap", out.range);
@@ -323,10 +324,10 @@ export class PriceFeedClient {
     }
   }
 
-  private setStatus(next: FeedStatus | null): void {
-    if (next === null || sameStatus(this.lastStatus, next)) return;
-    this.lastStatus = next;
-    this.events.emit("status", next);
+  private setStatus(next: StatusView): void {
+    const before = this.statusView.status;
+    this.statusView = next;
+    if (next.status !== null && !sameStatus(before, next.status)) this.events.emit("status", next.status);
   }
 
   private setState(state: ConnectionState, detail: StateDetail): void {

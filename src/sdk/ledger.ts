@@ -83,7 +83,15 @@ export function step(ledger: Ledger, msg: ServerMessage): [Ledger, LedgerOutput[
       if (last !== null && seq > last + 1 && !ledger.vouched && !msg.replayed) {
         out.push({ kind: "gap", range: { fromSeq: last + 1, toSeq: seq - 1 } });
       }
-      const tick: PriceTick = { seq, ts: msg.ts, time: msg.time, prices: msg.prices, sources: msg.sources, replayed: msg.replayed };
+      const tick: PriceTick = {
+        seq,
+        ts: msg.ts,
+        time: msg.time,
+        prices: msg.prices,
+        sources: msg.sources,
+        ...(msg.sources_by_currency ? { sourcesByCurrency: msg.sources_by_currency } : {}),
+        replayed: msg.replayed,
+      };
       out.push({ kind: "price", tick });
       return [{ ...ledger, lastSeq: seq, vouched: true, replayed: ledger.replayed + (msg.replayed ? 1 : 0) }, out];
     }

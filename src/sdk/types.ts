@@ -10,7 +10,10 @@ export interface PriceTick {
   time: string;
   /** The feed's currencies that this tick prices. */
   prices: Partial<Record<Currency, number>>;
+  /** Every source behind a price in this tick. */
   sources: string[];
+  /** Only for currencies whose price came from other sources than `sources` (e.g. one exchange). */
+  sourcesByCurrency?: Partial<Record<Currency, string[]>>;
   /** Sent as part of a replay after a reconnect (the client missed it live). */
   replayed: boolean;
 }

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
 import { bitstamp } from "./bitstamp";
 import { coinbase } from "./coinbase";
 import { coindesk } from "./coindesk";
@@ -19,5 +20,13 @@ export function enabledSources(config: Config): PriceSource[] {
     const source = sourceByName(name);
     if (source && source.isEnabled(config) && !out.includes(source)) out.push(source);
   }
+  return out;
+}
+
+/** How many enabled sources quote each currency (0 for none). */
+export function quotedBy(config: Config): Record<Currency, number> {
+  const sources = enabledSources(config);
+  const out = {} as Record<Currency, number>;
+  for (const c of SUPPORTED_CURRENCIES) out[c] = sources.filter((s) => s.currencies.includes(c)).length;
   return out;
 }

@@ -14,11 +14,23 @@ import {
   trimSeries,
   type ChartPoint,
 } from "../../src/page/chart-scale";
-import { formatAgo, formatAxisValue, formatClock, formatPercent, formatPrice, formatSignedPrice, missedText, retryText } from "../../src/page/format";
+import {
+  disputeDetail,
+  disputeTitle,
+  formatAgo,
+  formatAxisValue,
+  formatClock,
+  formatPercent,
+  formatPrice,
+  formatSignedPrice,
+  missedText,
+  retryText,
+} from "../../src/page/format";
 import { parseHistory, parsePriceSnapshot } from "../../src/page/frames";
 import { parseServerFrame } from "../../src/protocol";
-import { connectionOf, initialState, reduce, type ViewEvent, type ViewState } from "../../src/page/state";
+import { connectionOf, initialState, reduce, watchedDisputes, type ViewEvent, type ViewState } from "../../src/page/state";
 import type { PriceTick, WelcomeInfo } from "../../src/sdk";
+import type { Dispute } from "../../src/protocol";
 
 const BASE = "https://btc.example.com";
 
@@ -176,6 +188,15 @@ describe("page: format", () => {
     expect(formatAxisValue(15_700_000, 50_000)).toBe("15.70M");
     expect(formatAxisValue(950, 10)).toBe("950");
   });
+
+  it("says which prices are held back and what the sources said", () => {
+    const usd = { currency: "USD" as const, quotes: { bitstamp: 97_100, kraken: 971_000 } };
+    const jpy = { currency: "JPY" as const, quotes: { kraken: 1_512_180_000 } };
+    expect(disputeTitle([usd])).toBe("No new USD price: the sources disagree");
+    expect(disputeTitle([jpy])).toBe("No new JPY price: a lone source moved away from the last price");
+    expect(disputeTitle([usd, jpy])).toBe("No new USD, JPY prices: the sources disagree");
+    expect(disputeDetail([usd, jpy], "en-US")).toBe("USD: bitstamp $97,100.00, kraken $971,000.00 · JPY: kraken ¥1,512,180,000");
+  });
 });
 
 const pt = (seq: number, t: number, price: number, replayed = false): ChartPoint => ({ seq, t, price, replayed });
@@ -270,6 +291,24 @@ describe("page: frames and API bodies", () => {
       state: "stale",
       since: 1764014405,
     });
+  });
+
+  it("parses a disputed status and per-currency sources, dropping what it does not know", () => {
+    expect(
+      parseServerFrame(
+        JSON.stringify({
+          type: "status",
+          state: "disputed",
+          since: 1764014405,
+          disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000, bad: "x" } }, { currency: "XXX", quotes: {} }, "junk"],
+        }),
+      ),
+    ).toEqual({ type: "status", state: "disputed", since: 1764014405, disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000 } }] });
+    const frame = (bySource: unknown) =>
+      parseServerFrame(JSON.stringify({ type: "price", seq: 1, ts: 1, prices: { USD: 1, JPY: 150 }, sources: ["a", "b"], sources_by_currency: bySource }));
+    expect(frame({ JPY: ["b"], XXX: ["a"] })).toMatchObject({ sources_by_currency: { JPY: ["b"] } });
+    expect(frame({ XXX: ["a"] })).not.toHaveProperty("sources_by_currency");
+    expect(frame(undefined)).not.toHaveProperty("sources_by_currency");
   });
 
   it("reads /api/history and /api/price bodies", () => {
@@ -376,21 +415,52 @@ describe("page: view state", () => {
     expect(s.prices.USD).toMatchObject({ price: 104.5, previous: 104, seq: 1 });
   });
 
-  it("shows the feed's status while open: stale, disputed, live", () => {
+  const status = (st: "live" | "stale" | "disputed", disputes: Dispute[] = []): ViewEvent => ({
+    type: "status",
+    status: st === "live" ? { state: "live" } : st === "stale" ? { state: "stale", since: Math.floor(T0 / 1000) } : { state: "disputed", since: Math.floor(T0 / 1000), disputes },
+    nowMs: T0 + 60_000,
+  });
+
+  it("shows stale on the pill while open, and live again", () => {
     let s = run(initialState(), welcome(["USD"]), link("open"), price(1, { USD: 100 }));
-    s = reduce(s, { type: "status", status: { state: "stale", since: Math.floor(T0 / 1000) } });
-    expect(s.connection).toBe("stale");
-    s = reduce(s, { type: "status", status: { state: "disputed", since: Math.floor(T0 / 1000), disputes: [{ currency: "USD", quotes: { kraken: 1, coinbase: 2 } }] } });
-    expect(s.connection).toBe("disputed");
+    s = reduce(s, status("stale"));
+    expect(s).toMatchObject({ connection: "stale", staleSince: T0 });
     // While not connected the connection wins; back open, the status shows again.
     s = reduce(s, link("reconnecting", 1, T0));
     expect(s.connection).toBe("reconnecting");
     s = reduce(s, link("open"));
-    expect(s.connection).toBe("disputed");
-    s = reduce(s, { type: "status", status: { state: "live" } });
-    expect(s.connection).toBe("live");
+    expect(s.connection).toBe("stale");
+    s = reduce(s, status("live"));
+    expect(s).toMatchObject({ connection: "live", staleSince: null });
     expect(connectionOf("open", null)).toBe("live");
-    expect(connectionOf("closed", { state: "stale", since: 1 })).toBe("closed");
+    expect(connectionOf("closed", T0)).toBe("closed");
+  });
+
+  it("shows disputes about the watched currencies until the feed says otherwise", () => {
+    const jpy = { currency: "JPY" as const, quotes: { kraken: 1_512_180_000 } };
+    const usd = { currency: "USD" as const, quotes: { bitstamp: 97_100, kraken: 971_000 } };
+    let s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), link("open"), price(1, { USD: 100 }), status("disputed", [usd, jpy]));
+    expect(s.connection).toBe("live");
+    expect(s.disputed).toEqual({ sinceMs: T0, disputes: [usd, jpy] });
+    expect(watchedDisputes(s)).toEqual([usd]);
+    s = reduce(s, status("live"));
+    expect(s.disputed).toBeNull();
+    // Sources answering again after an outage: disputed replaces stale, and the other way round.
+    s = run(s, status("stale"), status("disputed", [usd]));
+    expect(s).toMatchObject({ connection: "live", staleSince: null });
+    s = reduce(s, status("stale"));
+    expect(s.disputed).toBeNull();
+    // A reconnect changes nothing by itself: the library re-confirms the status (see test/sdk).
+    s = run(s, status("disputed", [usd]), link("reconnecting", 1, T0), link("open"), welcome(["USD", "EUR"], true));
+    expect(watchedDisputes(s)).toEqual([usd]);
+  });
+
+  it("keeps a currency's own sources from the tick", () => {
+    const tick = price(1, { USD: 100, EUR: 90 });
+    if (tick.type !== "price") throw new Error("a price event");
+    const s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), { ...tick, tick: { ...tick.tick, sourcesByCurrency: { EUR: ["kraken"] } } });
+    expect(s.prices.EUR?.sources).toEqual(["kraken"]);
+    expect(s.prices.USD?.sources).toBeNull();
   });
 
   it("changes the selection and confirms it from the server", () => {

@@ -106,7 +106,7 @@ describe("pollOnce with one faulty source", () => {
       const outcome = await poll();
       expect(outcome.prices).toEqual(expectedPrices(healthy));
       expect(outcome.sources).toEqual(healthy);
-      expect(outcome.suspect).toEqual([]);
+      expect(outcome.disputes).toEqual([]);
       clock.advance(INTERVAL_MS);
     }
 

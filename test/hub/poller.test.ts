@@ -25,7 +25,7 @@ describe("pollOnce", () => {
       AUD: 150_375,
     });
     expect(outcome.sources).toEqual(["coinbase", "kraken", "bitstamp"]);
-    expect(outcome.suspect).toEqual([]);
+    expect(outcome.disputes).toEqual([]);
     expect(events).toEqual([]);
     expect(roundTrip(outcome.state)).toEqual(outcome.state);
     expect(outcome.state.sources.kraken).toMatchObject({
@@ -75,7 +75,8 @@ describe("pollOnce", () => {
     const outcome = await pollOnce(initialPollerState(), deps);
     expect(outcome.prices).toEqual({});
     expect(outcome.sources).toEqual([]);
-    expect(outcome.suspect).toEqual([...SUPPORTED_CURRENCIES]);
+    expect(outcome.disputes.map((d) => d.currency)).toEqual([...SUPPORTED_CURRENCIES]);
+    expect(outcome.disputes[0]).toEqual({ currency: "USD", quotes: { coinbase: 100_000, kraken: 105_000 } });
     expect(eventsOf("price_disputed")).toHaveLength(SUPPORTED_CURRENCIES.length);
     expect(sourceHealthReport(outcome.state, config, 0).every((h) => !h.suspect)).toBe(true);
   });
@@ -124,7 +125,8 @@ describe("pollOnce", () => {
         state: { sources: {} },
         prices: {},
         sources: [],
-        suspect: [],
+        sourcesByCurrency: {},
+        disputes: [],
       });
     });
   });
@@ -278,11 +280,14 @@ describe("pollOnce", () => {
       const { deps } = pollHarness(config, clock);
       const t0 = clock.now();
       let state = initialPollerState();
+      let published = {};
       const contributors: string[][] = [];
       for (const atMs of [0, 5000, 10_000, 60_000]) {
         clock.advance(t0 + atMs - clock.now());
-        const outcome = await pollOnce(state, deps);
+        // As the hub does: the last published prices are the lone source's reference.
+        const outcome = await pollOnce(state, deps, published);
         state = outcome.state;
+        published = { ...published, ...outcome.prices };
         contributors.push(outcome.sources);
       }
       expect(contributors).toEqual([

@@ -1,14 +1,15 @@
 import { createExecutionContext, createScheduledController, env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { ClientSession } from "../../src/client/ClientSession";
+import { ClientSession } from "../../src/session/ClientSession";
 import { PriceHub } from "../../src/hub/PriceHub";
 import { FanoutRelay } from "../../src/relay/FanoutRelay";
 import worker from "../../src/index";
 import { readConfig } from "../../src/config";
+import { TickTable } from "../../src/storage/tick-table";
 import { nextTick } from "../../src/hub/publish";
 import { hashClientId } from "../../src/relay/partition";
 import { connect } from "../support/feed";
-import { hub, publishTick, sleep } from "../support/hub";
+import { hub, publishTick, sessionStub, sleep } from "../support/hub";
 
 /** The object's id, for fault injection aimed at one instance of a class. */
 const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
@@ -35,18 +36,44 @@ describe("nextTick (publish only on change)", () => {
     expect(nextTick(prev, { USD: 100 }, ["a"], 5, 2)).toBeNull();
   });
 
-  it("publishes the changed currencies and keeps the others' last price", () => {
+  it("publishes the changed currencies and keeps the others' last price and sources", () => {
     expect(nextTick(prev, { EUR: 91 }, ["kraken", "coinbase"], 5, 2)).toEqual({
       seq: 5,
       tsMs: 2,
       prices: { USD: 100, EUR: 91 },
       changed: ["EUR"],
       sources: ["coinbase", "kraken"],
+      currencySources: { USD: ["a"] },
     });
+  });
+
+  it("names a currency's sources only where they differ from the tick's", () => {
+    const tick = nextTick(null, { USD: 100, JPY: 15_000 }, ["bitstamp", "kraken"], 1, 2, { USD: ["kraken", "bitstamp"], JPY: ["kraken"] });
+    expect(tick).toMatchObject({ sources: ["bitstamp", "kraken"], currencySources: { JPY: ["kraken"] } });
+    const same = nextTick(null, { USD: 100 }, ["kraken"], 1, 2, { USD: ["kraken"] });
+    expect(same).not.toHaveProperty("currencySources");
+    // Carried over: JPY keeps the sources it came from; USD now has what the tick has.
+    expect(nextTick(tick, { USD: 101 }, ["bitstamp", "kraken"], 2, 3)?.currencySources).toEqual({ JPY: ["kraken"] });
+    expect(nextTick(tick, { JPY: 15_001 }, ["coinbase", "kraken"], 2, 3)?.currencySources).toEqual({ USD: ["bitstamp", "kraken"] });
   });
 
   it("publishes the first tick whatever it says", () => {
     expect(nextTick(null, { USD: 1 }, ["a"], 1, 2)?.changed).toEqual(["USD"]);
+  });
+});
+
+describe("TickTable", () => {
+  it("adds the per-currency sources column to a table stored before it existed, keeping its rows", async () => {
+    await runInDurableObject(sessionStub("old-buffer"), (_i, state) => {
+      state.storage.sql.exec(
+        "CREATE TABLE buffer (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)",
+      );
+      state.storage.sql.exec("INSERT INTO buffer VALUES (1, 1, '{\"USD\":1}', '[\"USD\"]', '[\"a\"]')");
+      const table = new TickTable(state.storage.sql, "buffer");
+      const newer = { seq: 2, tsMs: 2, prices: { USD: 1, JPY: 150 }, changed: ["JPY" as const], sources: ["a"], currencySources: { JPY: ["b"] } };
+      table.insert(newer);
+      expect(table.after(0, 10).ticks).toEqual([{ seq: 1, tsMs: 1, prices: { USD: 1 }, changed: ["USD"], sources: ["a"] }, newer]);
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import { readConfig } from "../../src/config";
 import type { Quotes } from "../../src/sources/types";
 import { connect } from "../support/feed";
 import { hub, publishTick, sleep } from "../support/hub";
+import { loggedEvents } from "../support/logs";
 
 // A 20 ms interval makes "three intervals without a fresh price" a 60 ms wait.
 const fast = { ...readConfig(env), pollIntervalMs: 20 };
@@ -44,6 +45,7 @@ describe("staleness", () => {
     );
     expect(client.closed).toBeNull();
     expect((await exports.default.fetch(new Request("http://feed.test/health"))).status).toBe(200);
+    expect(loggedEvents("feed_status").map((e) => e.state)).toEqual(["stale", "live"]);
     client.close();
     late.close();
   });

@@ -328,6 +328,26 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
     expect(log.filter((l) => l.startsWith("status"))).toEqual(["status stale", "status live", "status disputed"]);
   });
 
+  it("re-confirms a status that was not live on each connection: no status frame before its live ticks means live", () => {
+    const { fake, feed, log } = setup();
+    const disputed = { type: "status", state: "disputed", since: 1_764_000_000, disputes: [{ currency: "USD", quotes: { kraken: 1 } }] };
+    feed.start();
+    connect(fake.last(), price(1), disputed);
+    // Reconnected while still disputed: the server says so after the snapshot; nothing changes.
+    fake.last().drop();
+    feed.retryNow();
+    connect(fake.last(), { type: "replay_end", count: 0 }, price(2, true), disputed, price(3), price(4));
+    expect(feed.status?.state).toBe("disputed");
+    // Reconnected after the dispute ended while away: the server says nothing; live ticks mean live.
+    fake.last().drop();
+    feed.retryNow();
+    connect(fake.last(), { type: "replay_end", count: 0 }, price(5));
+    expect(feed.status?.state).toBe("disputed");
+    fake.last().receive(price(6));
+    expect(feed.status).toEqual({ state: "live" });
+    expect(log.filter((l) => l.startsWith("status"))).toEqual(["status disputed", "status live"]);
+  });
+
   it("emits reset and restarts its bookkeeping when the server's history changed", () => {
     const { fake, feed, log } = setup();
     feed.start();

@@ -1,8 +1,8 @@
-import { readConfig, type Config, type Env } from "../../src/config";
+import { readConfig, type Config, type ConfigVars } from "../../src/config";
 import type { PollDeps } from "../../src/hub/poller";
 
 /** Sources at loopback test hosts, a 5 s interval and an explicit poll budget. */
-export function testConfig(overrides: Partial<Env> = {}): Config {
+export function testConfig(overrides: ConfigVars = {}): Config {
   return readConfig({
     PRICE_SOURCES: "coinbase,kraken,bitstamp",
     POLL_INTERVAL_MS: "5000",

@@ -8,3 +8,16 @@ globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
   }
   return realFetch(input, init);
 }) as typeof fetch;
+
+// Logs are kept per test and printed only when it fails: the report stays readable.
+import { beforeEach } from "vitest";
+import { captureLogs, clearLogs, logLines } from "./logs";
+
+captureLogs();
+beforeEach(({ onTestFailed }) => {
+  clearLogs();
+  onTestFailed(() => {
+    const lines = logLines();
+    if (lines.length > 0) console.log(`logs of the failed test (${lines.length}):\n${lines.join("\n")}`);
+  });
+});

@@ -1,10 +1,23 @@
 import type { Currency, Tick } from "../protocol";
 
-/** A page of ticks for a replay; `dropped` counts the oldest ticks left out by the limit. */
+/** A range of seq numbers, both ends included. */
+export interface SeqRange {
+  fromSeq: number;
+  toSeq: number;
+}
+
+/** A page of ticks for a replay. */
 export interface TickPage {
   ticks: Tick[];
   /** Set when ticks in the asked range are missing: dropped by the limit or no longer kept. */
-  gap: { fromSeq: number; toSeq: number } | null;
+  gap: SeqRange | null;
+}
+
+/** The part of a page after `afterSeq`: what a session that has everything up to `afterSeq` is missing. */
+export function pageAfter(page: TickPage, afterSeq: number): TickPage {
+  const ticks = page.ticks.filter((t) => t.seq > afterSeq);
+  const gap = page.gap && page.gap.toSeq > afterSeq ? { fromSeq: Math.max(page.gap.fromSeq, afterSeq + 1), toSeq: page.gap.toSeq } : null;
+  return { ticks, gap };
 }
 
 interface TickRow extends Record<string, SqlStorageValue> {
@@ -13,6 +26,7 @@ interface TickRow extends Record<string, SqlStorageValue> {
   prices: string;
   changed: string;
   sources: string;
+  currency_sources: string | null;
 }
 
 const rowToTick = (row: TickRow): Tick => ({
@@ -21,6 +35,7 @@ const rowToTick = (row: TickRow): Tick => ({
   prices: JSON.parse(row.prices),
   changed: JSON.parse(row.changed),
   sources: JSON.parse(row.sources),
+  ...(row.currency_sources ? { currencySources: JSON.parse(row.currency_sources) } : {}),
 });
 
 /**
@@ -41,8 +56,13 @@ export class TickTable {
       this.storageSql.exec(
         `CREATE TABLE IF NOT EXISTS ${this.table} (
            seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
-           prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)`,
+           prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL, currency_sources TEXT)`,
       );
+      // Tables created before per-currency sources existed get the column.
+      const columns = this.storageSql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", this.table).toArray();
+      if (!columns.some((c) => c.name === "currency_sources")) {
+        this.storageSql.exec(`ALTER TABLE ${this.table} ADD COLUMN currency_sources TEXT`);
+      }
       this.storageSql.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_ts ON ${this.table}(ts_ms)`);
       this.created = true;
     }
@@ -56,12 +76,13 @@ export class TickTable {
 
   insert(tick: Tick): void {
     this.sql.exec(
-      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources, currency_sources) VALUES (?, ?, ?, ?, ?, ?)`,
       tick.seq,
       tick.tsMs,
       JSON.stringify(tick.prices),
       JSON.stringify(tick.changed),
       JSON.stringify(tick.sources),
+      tick.currencySources ? JSON.stringify(tick.currencySources) : null,
     );
   }
 
@@ -141,7 +162,7 @@ export class TickTable {
   }
 
   /** Drops the oldest rows beyond `keep`; returns the seq range dropped, if any. */
-  trimTo(keep: number): { fromSeq: number; toSeq: number } | null {
+  trimTo(keep: number): SeqRange | null {
     const excess = this.count() - keep;
     if (excess <= 0) return null;
     const range = this.sql

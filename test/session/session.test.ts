@@ -1,34 +1,12 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { PriceHub } from "../../src/hub/PriceHub";
-import { TickTable } from "../../src/hub/history";
+import { TickTable } from "../../src/storage/tick-table";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { closeAndSettle, expire, visitAndLeave } from "../support/session";
 
 const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
-
-/** Closes the socket and waits until its session has seen the close (and gone offline). */
-async function closeAndSettle(client: FeedClient, stillOpen = 0) {
-  const welcome = client.frames[0];
-  if (welcome?.type !== "welcome") throw new Error("no welcome yet");
-  const clientId = welcome.client_id;
-  client.close();
-  for (let i = 0; i < 200; i++) {
-    const open = await runInDurableObject(sessionStub(clientId), (_i, state) =>
-      state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
-    );
-    if (open === stillOpen) return sleep(20);
-    await sleep(10);
-  }
-  throw new Error(`session ${clientId} never saw the close`);
-}
-
-/** A client that connected, got its welcome and snapshot, and has left: its session is offline. */
-async function visitAndLeave(query: string): Promise<void> {
-  const client = await connect(query);
-  await client.waitForFrames(2);
-  await closeAndSettle(client);
-}
 
 describe("a live socket", () => {
   it("gets welcome, the latest price at once, then each new price", async () => {
@@ -206,14 +184,14 @@ describe("reconnecting", () => {
     again.close();
   });
 
-  it("sends replay_end 0 and the snapshot when nothing was missed", async () => {
+  it("sends replay_end 0 and the snapshot when nothing was missed (replayed: the client may hold it)", async () => {
     const latest = await publishTick();
     await visitAndLeave("client_id=resume-empty");
     const again = await connect("client_id=resume-empty");
     await again.waitForFrames(3);
     expect(again.frames.slice(1)).toEqual([
       { type: "replay_end", count: 0 },
-      expect.objectContaining({ type: "price", seq: latest.seq, replayed: false }),
+      expect.objectContaining({ type: "price", seq: latest.seq, replayed: true }),
     ]);
     again.close();
   });
@@ -281,25 +259,31 @@ describe("reconnecting", () => {
     again.close();
   });
 
-  it("loses nothing when the object is evicted in the middle of a replay", async () => {
-    await publishTick();
+  it("loses nothing when the object is hibernated in the middle of a replay: the eviction waits for it", async () => {
+    const start = await publishTick();
     await visitAndLeave("client_id=evict-replay");
     const missed = [await publishTick(), await publishTick(), await publishTick()];
-    const again = await connect("client_id=evict-replay");
-    await evictDurableObject(sessionStub("evict-replay"), { webSockets: "hibernate" });
-    const live = await publishTick();
-
-    // Either the replay finished before the eviction, or the socket was cut and a resume
-    // with the last seq it holds fetches the rest: both ways every tick arrives exactly once.
-    const cut = await Promise.race([again.waitForSeq(live.seq).then(() => false), again.waitForClose().then(() => true)]);
-    let received = again.prices().map((p) => p.seq);
-    if (cut) {
-      const resumed = await connect(`client_id=evict-replay&last_seq=${received.at(-1) ?? 0}`);
-      await resumed.waitForSeq(live.seq);
-      received = [...received, ...resumed.prices().map((p) => p.seq)];
-      resumed.close();
+    // last_seq before the buffer: the replay comes from the hub, held there until the eviction is asked for.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const real = PriceHub.prototype.ticksAfter;
+    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (this: PriceHub, afterSeq: number, limit: number) {
+      await gate;
+      return real.call(this, afterSeq, limit);
+    } as unknown as typeof real);
+    let again: FeedClient;
+    try {
+      again = await connect(`client_id=evict-replay&last_seq=${start.seq - 1}`);
+      await again.waitFor("welcome");
+      setTimeout(release, 50);
+      await evictDurableObject(sessionStub("evict-replay"), { webSockets: "hibernate" });
+    } finally {
+      spy.mockRestore();
     }
-    expect(received).toEqual([...missed, live].map((t) => t.seq));
+    const live = await publishTick();
+    await again.waitForSeq(live.seq);
+    expect(again.closed).toBeNull();
+    expect(seqs(again)).toEqual([start, ...missed, live].map((t) => t.seq));
     again.close();
   });
 
@@ -355,7 +339,10 @@ describe("expiry", () => {
     await publishTick();
     const stub = sessionStub("expire-me");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    // An alarm before the TTL is over purges nothing.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.kv.get("session"))).toBeDefined();
+    expect(await expire("expire-me")).toBe(true);
 
     const left = await runInDurableObject(stub, (_i, state) => ({
       kv: [...state.storage.kv.list()].length,
@@ -418,7 +405,7 @@ describe("expiry", () => {
       return realUnsubscribe.call(this, id);
     });
     try {
-      const purge = runDurableObjectAlarm(sessionStub("race-purge"));
+      const purge = expire("race-purge");
       await inUnsubscribe;
       const again = await connect("client_id=race-purge");
       release();
@@ -433,15 +420,20 @@ describe("expiry", () => {
     }
   });
 
-  it("a reconnect before the deadline cancels the purge", async () => {
+  it("a reconnect before the deadline cancels the purge; while connected the alarm only renews its lease", async () => {
     await publishTick();
     await visitAndLeave("client_id=come-back");
     const stub = sessionStub("come-back");
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    const alarmAt = () => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    const purgeAt = await alarmAt();
+    expect(purgeAt).not.toBeNull();
+    await sleep(5);
     const again = await connect("client_id=come-back");
     await again.waitFor("replay_end");
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
-    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    const lease = await alarmAt();
+    expect(lease).toBeGreaterThan(purgeAt!);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarmAt()).toBeGreaterThanOrEqual(lease!);
     const before = again.frames.length;
     const t = await publishTick();
     await again.waitForFrames(before + 1);

@@ -1,20 +1,16 @@
-import type { Currency, ServerMessage, Tick } from "../protocol";
+import type { Currency, ServerMessage } from "../protocol";
 import type { InboundBudget } from "./inbound-limit";
+import type { LiveMark } from "./session-state";
 
-/** Per-socket state, kept in the socket's attachment so it survives hibernation. */
+/** Per-socket state, kept in the socket's attachment so it survives hibernation (not a restart). */
 export interface SocketAttachment {
   currencies: Currency[];
   /** False until the socket has had its welcome and replay; live ticks skip it until then. */
   ready: boolean;
   connectedAtMs: number;
   inbound: InboundBudget;
-  /** The session's delivery mark as of the last live tick (see ClientSession.rememberLive). */
+  /** The session's mark as of the last live tick: a hibernated session rebuilds its record from it. */
   mark?: LiveMark;
-}
-
-export interface LiveMark {
-  deliveredSeq: number;
-  lastTick: Tick | null;
 }
 
 export function attachmentOf(ws: WebSocket): SocketAttachment | null {

@@ -1,0 +1,52 @@
+import type { PricefeedQuery } from "../protocol";
+import type { SessionRecord } from "./session-state";
+
+export type ReplayPlan =
+  | { source: "none" }
+  | { source: "buffer" | "hub"; afterSeq: number }
+  | { source: "buffer" | "hub"; sinceMs: number };
+
+/**
+ * Chooses where a new socket's replay comes from: the session's own buffer when it covers the
+ * asked range (it holds every tick since the last socket closed), the hub's history otherwise,
+ * and always the hub for a session back from a restart (`behind`), whose buffer may lack the
+ * ticks the client was sent just before it. `last_seq` is exact and wins over `start_timedate`;
+ * a plain reconnect replays from where the session went offline.
+ */
+export function planReplay(
+  query: Pick<PricefeedQuery, "lastSeq" | "startTimedate">,
+  record: Pick<SessionRecord, "link"> | null,
+): ReplayPlan {
+  const offline = record?.link.state === "offline" ? record.link : null;
+  const bufferUsable = offline !== null && !offline.behind;
+  if (query.lastSeq !== null) {
+    const covered = bufferUsable && query.lastSeq + 1 >= offline.fromSeq;
+    return { source: covered ? "buffer" : "hub", afterSeq: query.lastSeq };
+  }
+  if (query.startTimedate !== null) {
+    const sinceMs = query.startTimedate * 1000;
+    const covered = bufferUsable && offline.sinceMs <= sinceMs;
+    return { source: covered ? "buffer" : "hub", sinceMs };
+  }
+  if (offline) return { source: bufferUsable ? "buffer" : "hub", afterSeq: offline.fromSeq - 1 };
+  return { source: "none" };
+}
+
+export interface ResumePlan {
+  /** The epoch the client's seq numbers belong to, when it is not the session's: told with a `reset` frame. */
+  resetFrom: string | null;
+  replay: ReplayPlan;
+}
+
+/**
+ * A `last_seq` from another history (the client says so with `epoch=`, or the history changed
+ * while it was away) is never replayed by: the client is told, and starts over from the latest price.
+ */
+export function planResume(
+  query: Pick<PricefeedQuery, "lastSeq" | "startTimedate" | "epoch">,
+  record: Pick<SessionRecord, "link" | "epoch" | "resetFrom">,
+): ResumePlan {
+  const resetFrom = query.epoch !== null ? (query.epoch === record.epoch ? null : query.epoch) : record.resetFrom;
+  if (resetFrom !== null && query.lastSeq !== null) return { resetFrom, replay: { source: "none" } };
+  return { resetFrom, replay: planReplay(query, record) };
+}

@@ -1,0 +1,311 @@
+/**
+ * The resume promise where it breaks: restarts (eviction with the sockets closed: no close event,
+ * memory and attachments gone), hub calls that fail halfway, sockets that drop mid-replay, and a
+ * purge racing a fan-out. Each test names the path it guards.
+ */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { PriceHub } from "../../src/hub/PriceHub";
+import { ClientSession } from "../../src/session/ClientSession";
+import type { SessionRecord } from "../../src/session/session-state";
+import { connect, type FeedClient } from "../support/feed";
+import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { closeAndSettle, expire, visitAndLeave } from "../support/session";
+
+const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
+const restart = (clientId: string) => evictDurableObject(sessionStub(clientId), { webSockets: "close" });
+const alarmOf = (clientId: string) => runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.getAlarm());
+const recordOf = (clientId: string) =>
+  runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.kv.get<SessionRecord>("session") ?? null);
+const subscribed = (clientId: string) =>
+  runInDurableObject(hub(), (_i, state) =>
+    state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", clientId).one().n,
+  );
+
+/**
+ * Holds every hub.ticksAfter call until released. The test polls a flag rather than awaiting a
+ * promise the hub resolves: a continuation would run in the hub's I/O context, not the test's.
+ */
+function gateTicksAfter() {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let entered = false;
+  const real = PriceHub.prototype.ticksAfter;
+  // The hub answers over RPC, so an async stand-in is what a session sees anyway.
+  const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (this: PriceHub, afterSeq: number, limit: number) {
+    entered = true;
+    await gate;
+    return real.call(this, afterSeq, limit);
+  } as unknown as typeof real);
+  const inside = async () => {
+    while (!entered) await sleep(5);
+  };
+  return { inside, release, restore: () => spy.mockRestore() };
+}
+
+describe("a restart (the runtime drops every socket; no close event)", () => {
+  it("a plain reconnect gets every tick since the last durable mark, replayed with its seq: no silent hole", async () => {
+    await publishTick();
+    const client = await connect("client_id=restart-plain&currencies=USD");
+    await client.waitForFrames(2);
+    const seen = [await publishTick(), await publishTick()];
+    await client.waitForSeq(seen[1]!.seq);
+    await restart("restart-plain");
+    await client.waitForClose();
+    const missed = [await publishTick(), await publishTick(), await publishTick()];
+
+    const again = await connect("client_id=restart-plain");
+    await again.waitFor("replay_end");
+    const replayed = again.prices();
+    // The ticks the client may have seen come again, marked replayed with their seq; none is missing.
+    expect(replayed.every((p) => p.replayed)).toBe(true);
+    expect(seqs(again)).toEqual([...seen, ...missed].map((t) => t.seq));
+    expect(again.frames.some((f) => f.type === "gap")).toBe(false);
+    const live = await publishTick();
+    await again.waitForSeq(live.seq);
+    expect(again.prices().at(-1)).toMatchObject({ seq: live.seq, replayed: false });
+    again.close();
+  });
+
+  it("a plain reconnect before any new tick still replays what was sent after the last durable mark", async () => {
+    await publishTick();
+    const client = await connect("client_id=restart-quiet");
+    await client.waitForFrames(2);
+    const seen = await publishTick();
+    await client.waitForSeq(seen.seq);
+    await restart("restart-quiet");
+    await client.waitForClose();
+
+    const again = await connect("client_id=restart-quiet");
+    await again.waitFor("replay_end");
+    expect(again.prices()).toEqual([expect.objectContaining({ seq: seen.seq, replayed: true })]);
+    again.close();
+  });
+
+  it("a session whose client never comes back goes offline, keeps an alarm, and is purged and unsubscribed", async () => {
+    await publishTick();
+    const client = await connect("client_id=restart-ghost");
+    await client.waitForFrames(2);
+    await restart("restart-ghost");
+    await client.waitForClose();
+    // Even with no tick to wake it, its alarm (the lease) is set.
+    expect(await alarmOf("restart-ghost")).not.toBeNull();
+    await publishTick(); // wakes it: it goes offline and buffers
+    expect((await recordOf("restart-ghost"))?.link).toMatchObject({ state: "offline" });
+    expect(await alarmOf("restart-ghost")).not.toBeNull();
+
+    expect(await expire("restart-ghost")).toBe(true);
+    expect(await recordOf("restart-ghost")).toBeNull();
+    expect(await subscribed("restart-ghost")).toBe(0);
+  });
+
+  it("a ghost with no tick at all is found by its lease alarm", async () => {
+    await publishTick();
+    const client = await connect("client_id=lease-ghost");
+    await client.waitForFrames(2);
+    await restart("lease-ghost");
+    await client.waitForClose();
+    expect(await expire("lease-ghost")).toBe(true);
+    expect(await recordOf("lease-ghost")).toBeNull();
+    expect(await subscribed("lease-ghost")).toBe(0);
+  });
+});
+
+describe("a hub call that fails halfway through a connect", () => {
+  it("leaves the session with its purge alarm, so it is still forgotten in time", async () => {
+    const start = await publishTick();
+    await visitAndLeave("client_id=replay-fails");
+    await publishTick();
+    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockRejectedValue(new Error("hub down"));
+    try {
+      // last_seq before the buffer: the replay must come from the hub, which fails.
+      const client = await connect(`client_id=replay-fails&last_seq=${start.seq - 1}`);
+      expect(await client.waitForClose()).toMatchObject({ code: 1011 });
+    } finally {
+      spy.mockRestore();
+    }
+    await sleep(20);
+    expect(await alarmOf("replay-fails")).not.toBeNull();
+    expect(await expire("replay-fails")).toBe(true);
+    expect(await recordOf("replay-fails")).toBeNull();
+  });
+});
+
+describe("a socket that drops during its replay", () => {
+  it("keeps the buffer: the next reconnect gets the ticks it could not be sent", async () => {
+    const start = await publishTick();
+    await visitAndLeave("client_id=drop-mid-replay");
+    const missed = [await publishTick(), await publishTick()];
+    const gate = gateTicksAfter();
+    try {
+      const client = await connect(`client_id=drop-mid-replay&last_seq=${start.seq - 1}`);
+      await gate.inside();
+      client.close();
+      await client.waitForClose();
+      await sleep(20);
+      gate.release();
+      await sleep(50);
+    } finally {
+      gate.restore();
+    }
+    const again = await connect("client_id=drop-mid-replay");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toEqual(missed.map((t) => t.seq));
+    again.close();
+  });
+
+  it("a restart in the middle of a replay: the replay completes or is sent again, never lost", async () => {
+    const start = await publishTick();
+    await visitAndLeave("client_id=restart-mid-replay");
+    const missed = [await publishTick(), await publishTick(), await publishTick()];
+    const gate = gateTicksAfter();
+    let client: FeedClient;
+    try {
+      // last_seq before the buffer: the replay comes from the hub, where the gate holds it.
+      client = await connect(`client_id=restart-mid-replay&last_seq=${start.seq - 1}`);
+      await gate.inside();
+      // The eviction waits for the replay in flight, then closes the socket without a close event.
+      setTimeout(gate.release, 50);
+      await restart("restart-mid-replay");
+    } finally {
+      gate.restore();
+    }
+    await client.waitForClose();
+    expect(seqs(client)).toEqual([start, ...missed].map((t) => t.seq));
+    const whileAway = await publishTick();
+    const again = await connect("client_id=restart-mid-replay");
+    await again.waitFor("replay_end");
+    const live = await publishTick();
+    await again.waitForSeq(live.seq);
+    // Whatever the client may have been sent comes again only marked replayed; nothing is missing.
+    expect(new Set([...seqs(client), ...seqs(again)])).toEqual(new Set([start, ...missed, whileAway, live].map((t) => t.seq)));
+    expect(again.prices().filter((p) => !p.replayed).map((p) => p.seq)).toEqual([live.seq]);
+    expect(again.prices().find((p) => p.seq === whileAway.seq)).toMatchObject({ replayed: true });
+    again.close();
+  });
+});
+
+describe("the offline buffer's bound", () => {
+  it("keeps the newest MAX_BUFFER ticks and tells the client the dropped range with a gap frame", async () => {
+    await publishTick();
+    await visitAndLeave("client_id=overflow");
+    await runInDurableObject(sessionStub("overflow"), (instance) => {
+      const self = instance as unknown as { env: Env };
+      self.env = { ...self.env, MAX_BUFFER: "2" };
+    });
+    const missed = [await publishTick(), await publishTick(), await publishTick(), await publishTick()];
+    const again = await connect("client_id=overflow");
+    await again.waitFor("replay_end");
+    expect(again.frames.slice(1)).toEqual([
+      { type: "gap", from_seq: missed[0]!.seq, to_seq: missed[1]!.seq },
+      expect.objectContaining({ type: "price", seq: missed[2]!.seq, replayed: true }),
+      expect.objectContaining({ type: "price", seq: missed[3]!.seq, replayed: true }),
+      { type: "replay_end", count: 2 },
+    ]);
+    again.close();
+  });
+});
+
+describe("the hub's subscriber list", () => {
+  it("keeps a client that was purged and subscribed again while a fan-out ran", async () => {
+    await publishTick();
+    const client = await connect("client_id=resubscribed");
+    await client.waitForFrames(2);
+    const session = sessionStub("resubscribed").id;
+    const realReceive = ClientSession.prototype.receive;
+    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (this: ClientSession, event) {
+      if (!(this as unknown as { ctx: DurableObjectState }).ctx.id.equals(session)) return realReceive.call(this, event);
+      // Purged and back during this delivery: the answer the fan-out gets is from the purged one.
+      await hub().unsubscribe("resubscribed");
+      await hub().subscribe("resubscribed");
+      return { subscribed: false };
+    });
+    try {
+      await publishTick();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await subscribed("resubscribed")).toBe(1);
+    const t = await publishTick();
+    await client.waitForSeq(t.seq);
+    client.close();
+  });
+
+  it("converges to the sessions that are not purged", async () => {
+    await publishTick();
+    const stay = await connect("client_id=converge-stay");
+    const leave = await connect("client_id=converge-leave");
+    await stay.waitForFrames(2);
+    await leave.waitForFrames(2);
+    await restart("converge-leave");
+    await leave.waitForClose();
+    await publishTick();
+    await expire("converge-leave");
+    await publishTick();
+    expect(await subscribed("converge-stay")).toBe(1);
+    expect(await subscribed("converge-leave")).toBe(0);
+    const health = await hub().health();
+    expect(health.subscribers).toBe(await hub().subscriberCount());
+    stay.close();
+  });
+});
+
+describe("epochs", () => {
+  it("never replays by a last_seq from another history: one reset frame, then the latest price", async () => {
+    const latest = await publishTick();
+    const client = await connect(`client_id=epoch-foreign&last_seq=${latest.seq - 1}&epoch=another-history`);
+    await client.waitForFrames(4);
+    const epoch = await hub().epoch();
+    expect(client.frames).toEqual([
+      expect.objectContaining({ type: "welcome", epoch }),
+      expect.objectContaining({ type: "reset", epoch, previous_epoch: "another-history" }),
+      { type: "replay_end", count: 0 },
+      expect.objectContaining({ type: "price", seq: latest.seq, replayed: false }),
+    ]);
+    client.close();
+  });
+
+  it("replays by last_seq when the epoch matches", async () => {
+    const before = await publishTick();
+    const after = await publishTick();
+    const client = await connect(`client_id=epoch-same&last_seq=${before.seq}&epoch=${await hub().epoch()}`);
+    await client.waitFor("replay_end");
+    expect(client.prices()).toEqual([expect.objectContaining({ seq: after.seq, replayed: true })]);
+    client.close();
+  });
+
+  it("a history replaced under a live client (seq restarting) is announced, and the new ticks flow", async () => {
+    await publishTick();
+    const client = await connect("client_id=epoch-live");
+    await client.waitForFrames(2);
+    const away = await connect("client_id=epoch-away");
+    await away.waitForFrames(2);
+    await closeAndSettle(away);
+    const oldEpoch = await hub().epoch();
+    // A new history, seq numbering from 1 again (what wiping the hub's history does), subscribers kept.
+    await runInDurableObject(hub(), (_i, state) => {
+      state.storage.sql.exec("DELETE FROM ticks");
+      state.storage.kv.put("epoch", "replaced-history");
+      state.storage.kv.put("hub", { ...state.storage.kv.get<object>("hub"), lastSeq: 0 });
+    });
+    const before = client.frames.length;
+    const first = await publishTick();
+    expect(first.seq).toBe(1);
+    await client.waitForFrames(before + 2);
+    expect(client.frames.slice(before)).toEqual([
+      expect.objectContaining({ type: "reset", epoch: "replaced-history", previous_epoch: oldEpoch }),
+      expect.objectContaining({ type: "price", seq: 1, replayed: false }),
+    ]);
+
+    // The absent client is told on its next socket, then gets the new history's ticks.
+    const back = await connect("client_id=epoch-away");
+    await back.waitFor("replay_end");
+    expect(back.frames.slice(0, 2)).toEqual([
+      expect.objectContaining({ type: "welcome", epoch: "replaced-history" }),
+      expect.objectContaining({ type: "reset", previous_epoch: oldEpoch }),
+    ]);
+    expect(seqs(back)).toEqual([1]);
+    client.close();
+    back.close();
+  });
+});
