@@ -83,6 +83,7 @@ export class ModelServer {
         for (const t of this.ticks) if (t.seq > lastSeq) this.forgotten.add(`${this.epoch}:${t.seq}`);
       } else if (epoch !== null && epoch !== this.epoch) {
         this.sendTo(socket, { type: "reset", epoch: this.epoch, previous_epoch: epoch, message: "history wiped" });
+        this.sendTo(socket, { type: "replay_end", count: 0 });
         if (latest) this.sendTo(socket, this.frame(latest, currencies, false));
       } else {
         const from = Math.max(0, lastSeq + 1 - this.repeatOnResume);
@@ -93,7 +94,8 @@ export class ModelServer {
         const replay = kept.filter((t) => t.seq >= from && this.concerns(t, currencies));
         for (const t of replay) this.sendTo(socket, this.frame(t, currencies, true));
         this.sendTo(socket, { type: "replay_end", count: replay.length });
-        if (replay.length === 0 && latest) this.sendTo(socket, this.frame(latest, currencies, false));
+        // On a resume the client may hold the snapshot already, so it comes as replayed.
+        if (replay.length === 0 && latest) this.sendTo(socket, this.frame(latest, currencies, true));
       }
     } else if (latest) {
       this.sendTo(socket, this.frame(latest, currencies, false));
