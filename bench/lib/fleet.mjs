@@ -12,12 +12,16 @@ import WebSocket from "ws";
  */
 export class AddressPool {
   #next = 0;
+  /** `firstBlock`: the second octet to start from (1: 127.1.0.1); pools started far apart do not meet. */
+  constructor(firstBlock = 1) {
+    this.firstBlock = firstBlock;
+  }
   take() {
-    // 127.1.0.1 upwards, skipping .0 and .255 in the last octet: 254 × 256 × 254 addresses.
+    // 127.<firstBlock>.0.1 upwards, skipping .0 and .255 in the last octet: 254 × 256 addresses per block.
     const n = this.#next++;
     const d = (n % 254) + 1;
     const c = Math.floor(n / 254) % 256;
-    const b = 1 + (Math.floor(n / (254 * 256)) % 254);
+    const b = 1 + ((this.firstBlock - 1 + Math.floor(n / (254 * 256))) % 254);
     return `127.${b}.${c}.${d}`;
   }
 }

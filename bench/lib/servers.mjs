@@ -3,7 +3,11 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { getFrom, HealthAddresses } from "./http.mjs";
 import { freePort, killGroup, sample, sleep, spawnGroup, workerdProcesses } from "./procs.mjs";
+
+/** /health is rate limited per address like the API: the bench's own reads rotate over addresses of their own. */
+const healthAddresses = new HealthAddresses();
 
 function childEnv(root, extra = {}) {
   const bin = path.join(root, "node_modules", ".bin");
@@ -255,9 +259,12 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
     sample() {
       return sample(this.pids());
     },
+    /** /health as the edge serves it: cached for up to one interval (X-Edge-Cache says where it came from). */
     async health() {
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-      return res.json();
+      return JSON.parse((await this.healthResponse()).body);
+    },
+    healthResponse() {
+      return getFrom(`${baseUrl}/health`, healthAddresses.take());
     },
     async stop() {
       await killGroup(proc.pid);

@@ -1,46 +1,125 @@
-import { parseHistoryQuery, parsePriceQuery, pickCurrencySources, pickPrices } from "../protocol";
+/**
+ * GET /api/price, /api/history and /health: answered from the edge cache (edge-cache.ts), so
+ * the hub sees at most one call per key per poll interval and location, whatever the traffic.
+ */
+import { readConfig } from "../config";
+import {
+  historyQueryString,
+  parseHistoryQuery,
+  parsePriceQuery,
+  pickCurrencySources,
+  pickPrices,
+  type Currency,
+  type HistoryBody,
+  type HistoryQuery,
+  type PriceBody,
+  type StatusMessage,
+  type Tick,
+} from "../protocol";
+import { CORS_HEADERS, errorResponse } from "../shared/responses";
 import { hubStub } from "../stubs";
-import { errorResponse, json } from "../shared/responses";
+import { EdgeCache, KEY_PREFIX, secondsLeft, ttlForInterval, type Answer, type CachedAnswer } from "./edge-cache";
+import { etagMatches } from "./etag";
 
-const MAX_HISTORY_POINTS = 20_000;
+const edge = new EdgeCache({
+  cache: () => caches.default,
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+});
 
-export async function handlePrice(request: Request, env: Env): Promise<Response> {
+/**
+ * A stale /health (503) is kept 1 s, not a whole interval: recovery shows within a second, and
+ * a flood during an outage still costs the hub one call a second per location.
+ */
+export const UNHEALTHY_TTL_S = 1;
+
+type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response>;
+
+const keyFor = (request: Request, name: string) => `${new URL(request.url).origin}${KEY_PREFIX}${name}`;
+
+function cached(request: Request, env: Env, ctx: ExecutionContext, key: string, load: () => Promise<Answer>, ttl?: (a: Answer) => number) {
+  const fresh = ttlForInterval(readConfig(env).pollIntervalMs);
+  return edge.get(keyFor(request, key), load, ttl ?? (() => fresh), (work) => ctx.waitUntil(work));
+}
+
+/**
+ * The HTTP response for a cached answer. A 200 may be kept by browsers and proxies for what is
+ * left of its edge lifetime and revalidated with its ETag (304); anything else is not stored.
+ */
+function answerResponse(request: Request, answer: CachedAnswer, body: string, etag: string, nowMs = Date.now()): Response {
+  const ok = answer.status === 200;
+  const headers: Record<string, string> = {
+    ...CORS_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": ok ? `public, max-age=${secondsLeft(answer, nowMs)}` : "no-store",
+    "X-Edge-Cache": answer.source,
+  };
+  if (ok) headers.ETag = etag;
+  if (ok && etagMatches(request.headers.get("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
+  return new Response(body, { status: answer.status, headers });
+}
+
+export const handlePrice: Handler = async (request, env, ctx) => {
   const query = parsePriceQuery(new URL(request.url).searchParams);
   if (!query.ok) return errorResponse(400, query.error);
-  const hub = hubStub(env);
-  const [tick, status] = await Promise.all([hub.latest(), hub.status()]);
+  // One key for every currency set: the hub is asked for the whole latest tick, the edge picks.
+  const answer = await cached(request, env, ctx, "snapshot", async () => ({
+    body: JSON.stringify(await hubStub(env).snapshot()),
+    status: 200,
+  }));
+  const snapshot = JSON.parse(answer.body) as { latest: Tick | null; status: StatusMessage };
+  const tick = snapshot.latest;
   if (!tick) return errorResponse(404, { code: "no_price_yet", message: "no price has been published yet" });
   const bySource = pickCurrencySources(tick, query.value.currencies);
-  return json({
+  const body: PriceBody = {
     seq: tick.seq,
     ts: Math.floor(tick.tsMs / 1000),
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, query.value.currencies),
     sources: tick.sources,
     ...(bySource ? { sources_by_currency: bySource } : {}),
-    status: status.state,
-  });
+    status: snapshot.status.state,
+  };
+  // The body follows from the snapshot and the currency set: so does its ETag.
+  return answerResponse(request, answer, JSON.stringify(body), priceEtag(answer.etag, query.value.currencies));
+};
+
+function priceEtag(snapshotEtag: string, currencies: readonly Currency[]): string {
+  return `${snapshotEtag.slice(0, -1)}.${currencies.join("-")}"`;
 }
 
-export async function handleHistory(request: Request, env: Env): Promise<Response> {
+export const handleHistory: Handler = async (request, env, ctx) => {
   const query = parseHistoryQuery(new URL(request.url).searchParams, Date.now());
   if (!query.ok) return errorResponse(400, query.error);
-  const { currency, fromS, toS } = query.value;
-  const ticks = await hubStub(env).priceHistory(currency, fromS * 1000, toS * 1000 + 999, MAX_HISTORY_POINTS);
-  return json({
-    currency,
-    from: fromS,
-    to: toS,
-    points: ticks.map((t) => ({
-      seq: t.seq,
-      ts: Math.floor(t.tsMs / 1000),
-      time: new Date(t.tsMs).toISOString(),
-      price: t.prices[currency],
-    })),
-  });
+  const q = query.value;
+  const answer = await cached(request, env, ctx, `history?${historyQueryString(q)}`, () => historyAnswer(env, q));
+  return answerResponse(request, answer, answer.body, answer.etag);
+};
+
+/** One page, its body written around the JSON text the hub's SQLite wrote: nothing parsed per point. */
+async function historyAnswer(env: Env, q: HistoryQuery): Promise<Answer> {
+  const toS = q.toS ?? Math.floor(Date.now() / 1000);
+  // A window reaching now takes every tick the hub has, whatever its clock says compared with ours.
+  const toMs = q.toS === null ? Number.MAX_SAFE_INTEGER : q.toS * 1000 + 999;
+  const page = await hubStub(env).historyPage(q.currency, q.fromS * 1000, toMs, q.afterSeq ?? 0, q.limit);
+  const next = page.more ? `/api/history?${historyQueryString({ ...q, afterSeq: page.lastSeq })}` : null;
+  const head: Omit<HistoryBody, "points" | "next"> = { currency: q.currency, from: q.fromS, to: toS, limit: q.limit };
+  // HistoryBody, written around the page's JSON text instead of parsing and re-serialising it.
+  return { body: `${JSON.stringify(head).slice(0, -1)},"points":${page.points},"next":${JSON.stringify(next)}}`, status: 200 };
 }
 
-export async function handleHealth(_request: Request, env: Env): Promise<Response> {
-  const health = await hubStub(env).health();
-  return json(health, health.ok ? 200 : 503);
-}
+export const handleHealth: Handler = async (request, env, ctx) => {
+  const answer = await cached(
+    request,
+    env,
+    ctx,
+    "health",
+    async () => {
+      const health = await hubStub(env).health();
+      return { body: JSON.stringify(health), status: health.ok ? 200 : 503 };
+    },
+    (a) => (a.status === 200 ? ttlForInterval(readConfig(env).pollIntervalMs) : UNHEALTHY_TTL_S),
+  );
+  return answerResponse(request, answer, answer.body, answer.etag);
+};

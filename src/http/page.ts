@@ -3,6 +3,7 @@
  * src/page/generated/assets.ts) with a strict Content-Security-Policy.
  */
 import { PAGE_ASSETS, PAGE_HTML, type PageAsset } from "../page/generated/assets";
+import { etagMatches } from "./etag";
 
 export const PAGE_PATHS: readonly string[] = ["/", "/home"];
 
@@ -45,12 +46,6 @@ function securityHeaders(url: URL): Record<string, string> {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
   };
-}
-
-function etagMatches(header: string | null, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === "*") return true;
-  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
 }
 
 function respond(request: Request, url: URL, asset: PageAsset, cacheControl: string): Response {

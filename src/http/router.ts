@@ -24,9 +24,9 @@ router
   .get("/pricefeed", async (req, env) => (await rateLimited(env.UPGRADE_LIMITER, req, LIMIT_PERIOD_S)) ?? handlePricefeed(req, env))
   .options("/api/*", () => new Response(null, { status: 204, headers: CORS_HEADERS }))
   .all("/api/*", async (req, env) => rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S))
-  .get("/api/price", (req, env) => handlePrice(req, env))
-  .get("/api/history", (req, env) => handleHistory(req, env))
-  .get("/health", (req, env) => handleHealth(req, env))
+  .get("/api/price", (req, env, ctx) => handlePrice(req, env, ctx))
+  .get("/api/history", (req, env, ctx) => handleHistory(req, env, ctx))
+  .get("/health", async (req, env, ctx) => (await rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S)) ?? handleHealth(req, env, ctx))
   .all("*", (req) => servePage(req))
   .all("*", (req) => {
     const path = new URL(req.url).pathname;

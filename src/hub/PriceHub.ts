@@ -2,19 +2,20 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
 import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
 import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
-import { deliverToSessions, mergeReports } from "../relay/deliver";
+import { deliverThroughRelays, deliverToSessions } from "../relay/deliver";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
 import { log } from "../shared/log";
 import { randomId } from "../shared/random-id";
 import { quotedBy } from "../sources/registry";
 import type { Quotes } from "../sources/types";
-import { TickTable, type TickPage } from "../storage/tick-table";
+import { TickTable, type PricePage, type TickPage } from "../storage/tick-table";
 import { relayStub } from "../stubs";
 import { feedStatus, nextCondition, statusKey } from "./feed-status";
 import { buildHealth, type HubHealth } from "./health";
 import type { HubState } from "./hub-state";
 import { SubscriberTable } from "./subscribers";
+import { ReadCounter } from "./read-counter";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
 import { nextTick } from "./publish";
 import { configuredSourceKind, needsNewHistory, sourceKindOf, type SourceKind } from "./source-kind";
@@ -34,6 +35,8 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   private readonly history: TickTable;
   private readonly sessions: SessionStubs;
   private readonly subscribers: SubscriberTable;
+  /** Calls the HTTP side made (each one an edge-cache miss), shown in /health. */
+  private readonly httpReads = new ReadCounter();
   /** True while alarm() runs: getAlarm() is null then, which must not read as "the loop stopped". */
   private polling = false;
 
@@ -164,18 +167,12 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     } else {
       this.sessions.clear(); // the relays hold the stubs now
       const groups = partitionSubscribers(ids, relays);
-      const reports = await Promise.allSettled(
-        groups.map((group, i) =>
-          group.length === 0
-            ? Promise.resolve({ delivered: 0, failed: 0, gone: [] })
-            : relayStub(this.env, i).relay(event, group),
-        ),
+      const sent = await deliverThroughRelays(
+        groups.map((group, i) => ({ size: group.length, send: () => relayStub(this.env, i).relay(event, group) })),
+        config.relayTimeoutMs,
       );
-      report = mergeReports(
-        reports.map((r, i) =>
-          r.status === "fulfilled" ? r.value : { delivered: 0, failed: groups[i]!.length, gone: [] },
-        ),
-      );
+      report = sent.report;
+      if (sent.failedRelays.length > 0) log("relays_failed", { relays: sent.failedRelays, of: relays });
     }
     this.subscribers.removeGone(report.gone, generation);
     if (report.failed > 0) log("fanout_failures", { failed: report.failed, of: ids.length });
@@ -253,8 +250,16 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     return this.history.since(sinceMs, limit);
   }
 
-  priceHistory(currency: Currency, fromMs: number, toMs: number, limit: number): Tick[] {
-    return this.history.pricesBetween(currency, fromMs, toMs, limit);
+  /** For GET /api/history (through the edge cache): one page, as JSON text built by SQLite. */
+  historyPage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage {
+    this.httpReads.count("history");
+    return this.history.pricePage(currency, fromMs, toMs, afterSeq, limit);
+  }
+
+  /** For GET /api/price (through the edge cache): the latest tick and the feed's state in one call. */
+  snapshot(): { latest: Tick | null; status: StatusMessage } {
+    this.httpReads.count("price");
+    return { latest: this.history.latest(), status: this.status() };
   }
 
   status(): StatusMessage {
@@ -262,6 +267,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   }
 
   async health(): Promise<HubHealth> {
+    this.httpReads.count("health");
     const config = this.config;
     return buildHealth({
       config,
@@ -270,6 +276,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       latest: this.history.latest(),
       subscribers: this.subscriberCount(),
       alarmAtMs: await this.ctx.storage.getAlarm(),
+      httpReads: this.httpReads.report(),
       nowMs: Date.now(),
     });
   }

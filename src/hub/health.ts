@@ -3,6 +3,7 @@ import type { Dispute, Tick } from "../protocol";
 import type { HubState } from "./hub-state";
 import { sourceHealthReport, type PollerState, type SourceHealth } from "./poller";
 import { isStale } from "./publish";
+import type { HttpReadsReport } from "./read-counter";
 
 export interface HubHealth {
   /** False (and HTTP 503) while the feed is stale or a currency is disputed. */
@@ -22,6 +23,8 @@ export interface HubHealth {
   next_poll: string | null;
   last_fanout: HubState["lastFanout"];
   sources: SourceHealth[];
+  /** The hub's calls from the HTTP side since its instance started (edge-cache misses). */
+  http_reads: HttpReadsReport;
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -33,6 +36,7 @@ export function buildHealth(input: {
   latest: Tick | null;
   subscribers: number;
   alarmAtMs: number | null;
+  httpReads: HttpReadsReport;
   nowMs: number;
 }): HubHealth {
   const { config, state, nowMs } = input;
@@ -55,5 +59,6 @@ export function buildHealth(input: {
     next_poll: iso(input.alarmAtMs),
     last_fanout: state.lastFanout,
     sources: sourceHealthReport(input.poller, config, nowMs),
+    http_reads: input.httpReads,
   };
 }

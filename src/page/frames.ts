@@ -12,8 +12,11 @@ export function tickMs(time: unknown, ts: unknown): number {
   return isNum(ts) ? ts * 1000 : NaN;
 }
 
-/** `GET /api/history` body → chart points (invalid rows dropped). */
-export function parseHistory(body: unknown): { currency: Currency; points: ChartPoint[] } | null {
+/** The only pages the page follows: another page of the same API on the same origin. */
+const NEXT_PAGE = /^\/api\/history\?[A-Za-z0-9=&%_.,-]*$/;
+
+/** `GET /api/history` body → chart points (invalid rows dropped) and the path of the next page, if any. */
+export function parseHistory(body: unknown): { currency: Currency; points: ChartPoint[]; next: string | null } | null {
   if (!isObject(body) || typeof body.currency !== "string" || !isCurrency(body.currency)) return null;
   if (!Array.isArray(body.points)) return null;
   const points: ChartPoint[] = [];
@@ -24,7 +27,8 @@ export function parseHistory(body: unknown): { currency: Currency; points: Chart
     points.push({ seq: row.seq, t, price: row.price, replayed: false });
   }
   points.sort((a, b) => a.seq - b.seq);
-  return { currency: body.currency, points };
+  const next = typeof body.next === "string" && NEXT_PAGE.test(body.next) ? body.next : null;
+  return { currency: body.currency, points, next };
 }
 
 export interface PriceSnapshot {

@@ -3,8 +3,9 @@
  * resume, dedupe, gaps); this wires its events, the HTTP API, storage and the view around the
  * pure reducer in state.ts.
  */
-import type { Currency } from "../protocol";
+import { HISTORY_MAX_LIMIT, type Currency } from "../protocol";
 import { PriceFeedClient } from "../sdk";
+import type { ChartPoint } from "./chart-scale";
 import { apiErrorMessage, parseHistory, parsePriceSnapshot } from "./frames";
 import { browserStorage, createPrefsSaver, loadPrefs, STORAGE_PREFIX } from "./storage";
 import { CHART_WINDOW_MS, initialState, reduce, sortCurrencies, type ViewEvent, type ViewState } from "./state";
@@ -57,17 +58,29 @@ async function getJson(path: string): Promise<unknown> {
 }
 
 const historyInFlight = new Set<Currency>();
+/** At most this many pages for one chart: an hour at a 1 s interval is 2 of 2,000 points. */
+const MAX_HISTORY_PAGES = 10;
 
+/**
+ * The chart's hour, page by page (`next`). `from` is rounded down to the minute and the window
+ * left open: every page load in a minute asks the same question, which the edge cache answers.
+ */
 async function loadHistory(currency: Currency): Promise<void> {
   if (historyInFlight.has(currency) || state.historyLoaded[currency]) return;
   historyInFlight.add(currency);
   try {
-    const now = Date.now();
-    const from = Math.floor((now - CHART_WINDOW_MS) / 1000);
-    const to = Math.ceil(now / 1000);
-    const body = await getJson(`/api/history?currency=${currency}&from=${from}&to=${to}`);
-    const parsed = parseHistory(body);
-    if (parsed) dispatch({ type: "history", currency, points: parsed.points, nowMs: Date.now() });
+    const from = Math.floor((Date.now() - CHART_WINDOW_MS) / 60_000) * 60;
+    let path: string | null = `/api/history?currency=${currency}&from=${from}&limit=${HISTORY_MAX_LIMIT}`;
+    const points: ChartPoint[] = [];
+    let pages = 0;
+    while (path !== null && pages < MAX_HISTORY_PAGES) {
+      const parsed = parseHistory(await getJson(path));
+      if (!parsed) break;
+      points.push(...parsed.points);
+      path = parsed.next;
+      pages++;
+    }
+    if (pages > 0) dispatch({ type: "history", currency, points, nowMs: Date.now() });
   } catch {
     // No history (yet): the chart fills from the live feed; retried on the next connection.
   } finally {

@@ -40,3 +40,8 @@ export function parseCurrencies(input: string | readonly unknown[]): Result<Curr
   if (out.length === 0) return fail("invalid_currencies", "currencies is empty");
   return ok(out);
 }
+
+/** Currencies in the one order of SUPPORTED_CURRENCIES: `EUR,usd` and `USD,EUR` ask the same. */
+export function canonicalOrder(currencies: readonly Currency[]): Currency[] {
+  return SUPPORTED_CURRENCIES.filter((c) => currencies.includes(c));
+}

@@ -4,3 +4,4 @@ export * from "./query";
 export * from "./result";
 export * from "./tick";
 export * from "./server-frames";
+export * from "./api";

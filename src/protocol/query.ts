@@ -1,4 +1,4 @@
-import { DEFAULT_CURRENCIES, parseCurrencies, type Currency } from "./currencies";
+import { canonicalOrder, DEFAULT_CURRENCIES, parseCurrencies, type Currency } from "./currencies";
 import { fail, ok, type Result } from "./result";
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -94,18 +94,29 @@ export function parsePricefeedQuery(params: URLSearchParams, nowMs: number): Res
   });
 }
 
+/** The currencies in canonical order: every spelling of one set asks the same question. */
 export function parsePriceQuery(params: URLSearchParams): Result<{ currencies: Currency[] }> {
   const currencies = currenciesParam(params, "currencies");
-  return currencies.ok ? ok({ currencies: currencies.value }) : currencies;
+  return currencies.ok ? ok({ currencies: canonicalOrder(currencies.value) }) : currencies;
 }
 
 export interface HistoryQuery {
   currency: Currency;
+  /** Unix seconds, inclusive. */
   fromS: number;
-  toS: number;
+  /** Unix seconds, inclusive; null: up to now (the window is still growing). */
+  toS: number | null;
+  /** Most points in one page. */
+  limit: number;
+  /** The cursor: only points with a larger seq (the previous page's last). */
+  afterSeq: number | null;
 }
 
 export const MAX_HISTORY_WINDOW_S = 86_400;
+export const HISTORY_DEFAULT_LIMIT = 1000;
+export const HISTORY_MAX_LIMIT = 2000;
+/** An absent `from` is an hour back, rounded down to the minute so a minute of such requests share one answer. */
+export const HISTORY_DEFAULT_SPAN_S = 3600;
 
 export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Result<HistoryQuery> {
   const ccy = single(params, "currency");
@@ -116,20 +127,40 @@ export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Resul
     return fail("invalid_currencies", "history takes exactly one currency");
   }
   const nowS = Math.floor(nowMs / 1000);
-  const bounds: Record<"from" | "to", number> = { from: nowS - 3600, to: nowS };
-  for (const name of ["from", "to"] as const) {
+  const given: Partial<Record<"from" | "to" | "limit" | "after", number>> = {};
+  for (const name of ["from", "to", "limit", "after"] as const) {
     const raw = single(params, name);
     if (!raw.ok) return raw;
     if (raw.value === null) continue;
     const n = nonNegativeInteger(raw.value);
     if (n === null) {
-      return fail("invalid_parameter", `${name} ${show(raw.value)} must be a non-negative integer of Unix seconds`);
+      const what = name === "from" || name === "to" ? "a non-negative integer of Unix seconds" : "a non-negative integer";
+      return fail("invalid_parameter", `${name} ${show(raw.value)} must be ${what}`);
     }
-    bounds[name] = n;
+    given[name] = n;
   }
-  if (bounds.from > bounds.to) return fail("invalid_parameter", "from must not be after to");
-  if (bounds.to - bounds.from > MAX_HISTORY_WINDOW_S) {
+  const fromS = given.from ?? Math.floor((nowS - HISTORY_DEFAULT_SPAN_S) / 60) * 60;
+  // A window reaching now or later is "up to now": the same answer, whatever the client's clock said.
+  const toS = given.to === undefined || given.to >= nowS ? null : given.to;
+  if (fromS > (toS ?? nowS)) return fail("invalid_parameter", "from must not be after to");
+  if ((toS ?? nowS) - fromS > MAX_HISTORY_WINDOW_S) {
     return fail("invalid_parameter", `the window from..to is limited to ${MAX_HISTORY_WINDOW_S} s`);
   }
-  return ok({ currency: currencies.value[0]!, fromS: bounds.from, toS: bounds.to });
+  const limit = given.limit ?? HISTORY_DEFAULT_LIMIT;
+  if (limit < 1 || limit > HISTORY_MAX_LIMIT) {
+    return fail("invalid_parameter", `limit must be 1 to ${HISTORY_MAX_LIMIT}`);
+  }
+  return ok({ currency: currencies.value[0]!, fromS, toS, limit, afterSeq: given.after ?? null });
+}
+
+/**
+ * The one spelling of a history query: equal queries give equal strings (the edge cache key,
+ * and the `next` link of a page). Parameters the parser ignores are not in it.
+ */
+export function historyQueryString(query: HistoryQuery): string {
+  const params = new URLSearchParams({ currency: query.currency, from: String(query.fromS) });
+  if (query.toS !== null) params.set("to", String(query.toS));
+  params.set("limit", String(query.limit));
+  if (query.afterSeq !== null) params.set("after", String(query.afterSeq));
+  return params.toString();
 }

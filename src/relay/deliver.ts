@@ -71,3 +71,45 @@ export function mergeReports(reports: readonly DeliveryReport[]): DeliveryReport
     gone: reports.flatMap((r) => r.gone),
   };
 }
+
+/** One relay's share of a fan-out: how many sessions it serves, and the call that hands them the event. */
+export interface RelayBatch {
+  size: number;
+  send: () => Promise<DeliveryReport>;
+}
+
+/**
+ * Hands one event to every relay concurrently and waits for their reports, no longer than
+ * `timeoutMs` (one timer for all). A relay that throws or does not answer in time counts its
+ * whole group failed (those sessions fill the hole from history on the next tick): a hung relay
+ * costs one deadline, never the poll loop.
+ */
+export async function deliverThroughRelays(
+  batches: readonly RelayBatch[],
+  timeoutMs: number,
+): Promise<{ report: DeliveryReport; failedRelays: number[] }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
+  const failedRelays: number[] = [];
+  const failed = (i: number): DeliveryReport => {
+    failedRelays.push(i);
+    return { delivered: 0, failed: batches[i]!.size, gone: [] };
+  };
+  try {
+    const reports = await Promise.all(
+      batches.map((batch, i) =>
+        batch.size === 0
+          ? { delivered: 0, failed: 0, gone: [] }
+          : Promise.race([batch.send(), deadline]).then(
+              (result) => (result === TIMED_OUT ? failed(i) : result),
+              () => failed(i),
+            ),
+      ),
+    );
+    return { report: mergeReports(reports), failedRelays: failedRelays.sort((a, b) => a - b) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -20,6 +20,15 @@ export function pageAfter(page: TickPage, afterSeq: number): TickPage {
   return { ticks, gap };
 }
 
+/** A page of one currency's prices: `points` is the JSON array text of `{seq, ts, time, price}`. */
+export interface PricePage {
+  points: string;
+  count: number;
+  lastSeq: number | null;
+  /** More points lie in the window after `lastSeq`. */
+  more: boolean;
+}
+
 interface TickRow extends Record<string, SqlStorageValue> {
   seq: number;
   ts_ms: number;
@@ -141,20 +150,45 @@ export class TickTable {
     return { ticks, gap };
   }
 
-  /** One currency's price over a time window, oldest first. */
-  pricesBetween(currency: Currency, fromMs: number, toMs: number, limit: number): Tick[] {
-    return this.sql
-      .exec<TickRow>(
-        `SELECT * FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? AND json_extract(prices, '$.' || ?) IS NOT NULL
-         ORDER BY seq DESC LIMIT ?`,
+  /**
+   * One page of one currency's prices over a time window, oldest first, after seq `afterSeq`.
+   * SQLite writes the page's JSON itself from the stored text (each price exactly as stored),
+   * so the object parses and builds nothing per row.
+   */
+  pricePage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage {
+    const path = `$.${currency}`;
+    const page = this.sql
+      .exec<{ points: string; count: number; last: number | null }>(
+        `SELECT json_group_array(json_object(
+                  'seq', seq,
+                  'ts', ts_ms / 1000,
+                  'time', strftime('%Y-%m-%dT%H:%M:%S', ts_ms / 1000, 'unixepoch') || printf('.%03dZ', ts_ms % 1000),
+                  'price', json(prices -> ?)) ORDER BY seq) AS points,
+                COUNT(*) AS count, MAX(seq) AS last
+         FROM (SELECT seq, ts_ms, prices FROM ${this.table}
+               WHERE ts_ms >= ? AND ts_ms <= ? AND seq > ? AND prices -> ? IS NOT NULL
+               ORDER BY seq LIMIT ?)`,
+        path,
         fromMs,
         toMs,
-        currency,
+        afterSeq,
+        path,
         limit,
       )
-      .toArray()
-      .map(rowToTick)
-      .reverse();
+      .one();
+    const more =
+      page.last !== null &&
+      page.count === limit &&
+      this.sql
+        .exec<{ more: number }>(
+          `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? AND seq > ? AND prices -> ? IS NOT NULL) AS more`,
+          fromMs,
+          toMs,
+          page.last,
+          path,
+        )
+        .one().more === 1;
+    return { points: page.points, count: page.count, lastSeq: page.last, more };
   }
 
   deleteOlderThan(tsMs: number): void {

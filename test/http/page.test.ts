@@ -325,7 +325,13 @@ describe("page: frames and API bodies", () => {
     expect(h).toEqual({
       currency: "USD",
       points: [pt(1, 4000, 1), pt(2, 5500, 2)],
+      next: null,
     });
+    const page = (next: unknown) => parseHistory({ currency: "EUR", points: [], next })?.next;
+    expect(page("/api/history?currency=EUR&from=60&limit=2000&after=42")).toBe("/api/history?currency=EUR&from=60&limit=2000&after=42");
+    for (const elsewhere of ["https://evil.example/api/history?x=1", "//evil.example/api/history?a", "/health", "/api/history?a=<b>", 7, null]) {
+      expect(page(elsewhere)).toBeNull();
+    }
     expect(parseHistory({ error: { code: "x", message: "y" } })).toBeNull();
     expect(parsePriceSnapshot({ seq: 9, ts: 10, time: "1970-01-01T00:00:10.000Z", prices: { EUR: 5 }, sources: ["a"] })).toEqual({
       seq: 9,

@@ -6,11 +6,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { UNHEALTHY_TTL_S } from "../../src/http/api";
 import { initialPollerState, pollOnce, type PollerState } from "../../src/hub/poller";
 import type { Currency, Dispute, Tick } from "../../src/protocol";
 import sequence from "../fixtures/sources/kraken-spike-sequence.json";
 import { connect, type FeedClient } from "../support/feed";
-import { hub, settledHub } from "../support/hub";
+import { hub, settledHub, sleep } from "../support/hub";
 import { fakeClock, pollHarness, testConfig } from "../support/poll-harness";
 
 type RecordedPoll = (typeof sequence.polls)[number];
@@ -153,6 +154,8 @@ describe("one venue spikes while another is down (recorded sequence)", () => {
       status: 503,
       body: { ok: false, status: "disputed", disputes: KRAKEN_AND_COINBASE.map((currency) => expect.objectContaining({ currency })) },
     });
+    // The edge keeps a 503 for UNHEALTHY_TTL_S only: recovery shows once it has expired.
+    await sleep(UNHEALTHY_TTL_S * 1000 + 50);
     const after = await exports.default.fetch(new Request("http://feed.test/health"));
     expect(after.status).toBe(200);
     watcher.close();

@@ -10,16 +10,17 @@ import { nextTick } from "../../src/hub/publish";
 import { hashClientId } from "../../src/relay/partition";
 import { connect } from "../support/feed";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { loggedEvents } from "../support/logs";
 
 /** The object's id, for fault injection aimed at one instance of a class. */
 const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
 
 /** `count` live clients, and a publish that fans a moved USD price out through three relays. */
-async function clientsBehindThreeRelays(prefix: string, count: number) {
+async function clientsBehindThreeRelays(prefix: string, count: number, relayTimeoutMs?: number) {
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
   await Promise.all(clients.map((c) => c.waitForFrames(2)));
-  const config = { ...readConfig(env), fanoutRelays: 3 };
+  const config = { ...readConfig(env), fanoutRelays: 3, ...(relayTimeoutMs ? { relayTimeoutMs } : {}) };
   const publishViaRelays = () =>
     runInDurableObject(hub(), (instance) => {
       const usd = 80_000 + Math.random() * 1000;
@@ -97,8 +98,8 @@ describe("PriceHub", () => {
 
   it("serves history by time for one currency", async () => {
     const t = await publishTick();
-    const points = await hub().priceHistory("GBP", t.tsMs - 1, t.tsMs + 1, 100);
-    expect(points.at(-1)).toMatchObject({ seq: t.seq, prices: { GBP: t.prices.GBP } });
+    const page = await hub().historyPage("GBP", t.tsMs - 1, t.tsMs + 1, 0, 100);
+    expect(JSON.parse(page.points).at(-1)).toMatchObject({ seq: t.seq, price: t.prices.GBP });
   });
 
   it("drops history older than HISTORY_RETENTION_S", async () => {
@@ -181,6 +182,38 @@ describe("PriceHub", () => {
     for (const c of clients) {
       expect(c.prices().map((p) => p.seq).slice(1)).toEqual([t1.seq, t2.seq, t3.seq]);
     }
+    clients.forEach((c) => c.close());
+  });
+
+  it("does not wait for a relay that never answers: the poll ends at the deadline and counts that group failed", async () => {
+    await publishTick();
+    const { ids, clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("hung-relay-client", 12, 200);
+    const hung = env.FANOUT_RELAY.idFromName("relay-1");
+    const subscribers = await runInDurableObject(hub(), (_i, state) =>
+      state.storage.sql.exec<{ client_id: string }>("SELECT client_id FROM subscribers").toArray().map((r) => r.client_id),
+    );
+    const hungGroup = subscribers.filter((id) => hashClientId(id) % 3 === 1);
+    expect(ids.filter((id) => hashClientId(id) % 3 === 1).length).toBeGreaterThan(0);
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const realRelay = FanoutRelay.prototype.relay;
+    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (this: FanoutRelay, ...args) {
+      if (idOf(this).equals(hung)) {
+        await woken; // hangs until the test is over
+        return { delivered: 0, failed: 0, gone: [] };
+      }
+      return realRelay.apply(this, args);
+    });
+    const t1 = (await publishVia())!; // returns: the poll is not stalled by relay-1
+    spy.mockRestore();
+    expect((await hub().health()).last_fanout).toMatchObject({ seq: t1.seq, relays: 3, failed: hungGroup.length, delivered: subscribers.length - hungGroup.length });
+    expect(loggedEvents("relays_failed")).toEqual([expect.objectContaining({ relays: [1], of: 3 })]);
+
+    // The hung relay's clients fill the hole from history with the next tick.
+    const t2 = (await publishVia())!;
+    await Promise.all(clients.map((c) => c.waitForSeq(t2.seq)));
+    for (const c of clients) expect(c.prices().map((p) => p.seq).slice(1)).toEqual([t1.seq, t2.seq]);
+    wake();
     clients.forEach((c) => c.close());
   });
 

@@ -2,6 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
+import { UNHEALTHY_TTL_S } from "../../src/http/api";
 import type { Quotes } from "../../src/sources/types";
 import { connect } from "../support/feed";
 import { hub, publishTick, sleep } from "../support/hub";
@@ -44,6 +45,8 @@ describe("staleness", () => {
       expect.arrayContaining([{ type: "status", state: "live" }, expect.objectContaining({ type: "price", replayed: false })]),
     );
     expect(client.closed).toBeNull();
+    // The edge keeps a 503 for UNHEALTHY_TTL_S only: recovery shows once it has expired.
+    await sleep(UNHEALTHY_TTL_S * 1000 + 50);
     expect((await exports.default.fetch(new Request("http://feed.test/health"))).status).toBe(200);
     expect(loggedEvents("feed_status").map((e) => e.state)).toEqual(["stale", "live"]);
     client.close();

@@ -1,5 +1,14 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseHistoryQuery, parsePricefeedQuery } from "../../src/protocol";
+import {
+  HISTORY_DEFAULT_LIMIT,
+  HISTORY_MAX_LIMIT,
+  historyQueryString,
+  parseHistoryQuery,
+  parsePricefeedQuery,
+  parsePriceQuery,
+  SUPPORTED_CURRENCIES,
+} from "../../src/protocol";
 
 const NOW = Date.UTC(2026, 10, 24, 20, 0, 0);
 const parse = (q: string) => parsePricefeedQuery(new URLSearchParams(q), NOW);
@@ -54,14 +63,83 @@ describe("parsePricefeedQuery", () => {
 });
 
 describe("parseHistoryQuery", () => {
-  it("defaults to the last hour of USD", () => {
-    expect(parseHistoryQuery(new URLSearchParams(""), NOW)).toEqual({
+  const history = (q: string) => parseHistoryQuery(new URLSearchParams(q), NOW + 12_345);
+
+  it("defaults to USD from the minute an hour back up to now, a page of 1000", () => {
+    expect(history("")).toEqual({
       ok: true,
-      value: { currency: "USD", fromS: NOW / 1000 - 3600, toS: NOW / 1000 },
+      value: { currency: "USD", fromS: NOW / 1000 - 3600, toS: null, limit: HISTORY_DEFAULT_LIMIT, afterSeq: null },
     });
   });
 
-  it.each(["currency=USD,EUR", "from=10&to=5", "from=x", "from=0&to=999999"])("rejects %s", (q) => {
-    expect(parseHistoryQuery(new URLSearchParams(q), NOW).ok).toBe(false);
+  it("reads a window that ends now or later as reaching now, an earlier one as it is", () => {
+    const nowS = Math.floor((NOW + 12_345) / 1000);
+    expect(history(`from=${nowS - 60}&to=${nowS}`)).toMatchObject({ value: { toS: null } });
+    expect(history(`from=${nowS - 60}&to=${nowS + 999}`)).toMatchObject({ value: { toS: null } });
+    expect(history(`from=${nowS - 60}&to=${nowS - 1}`)).toMatchObject({ value: { toS: nowS - 1 } });
+  });
+
+  it("takes a limit up to the maximum and a seq cursor", () => {
+    expect(history(`limit=${HISTORY_MAX_LIMIT}&after=42`)).toMatchObject({ value: { limit: HISTORY_MAX_LIMIT, afterSeq: 42 } });
+  });
+
+  it.each([
+    "currency=USD,EUR",
+    "from=10&to=5",
+    "from=x",
+    "from=0&to=999999",
+    "from=0",
+    "limit=0",
+    `limit=${HISTORY_MAX_LIMIT + 1}`,
+    "limit=-1",
+    "after=1.5",
+    "after=1&after=2",
+  ])("rejects %s", (q) => {
+    const r = history(q);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message.length).toBeGreaterThan(10);
+  });
+
+  it("spells every query one way: the parse of its spelling is itself, and junk or order do not change it", () => {
+    const nowMs = NOW + 12_345;
+    const nowS = Math.floor(nowMs / 1000);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SUPPORTED_CURRENCIES),
+        fc.integer({ min: 0, max: 86_400 }),
+        fc.option(fc.integer({ min: 0, max: 86_400 }), { nil: null }),
+        fc.integer({ min: 1, max: HISTORY_MAX_LIMIT }),
+        fc.option(fc.nat(), { nil: null }),
+        fc.boolean(),
+        (currency, back, span, limit, after, lower) => {
+          const fromS = nowS - back;
+          const params: [string, string][] = [
+            ["currency", lower ? currency.toLowerCase() : currency],
+            ["from", String(fromS)],
+            ["limit", String(limit)],
+            ["junk", "1"],
+          ];
+          if (span !== null) params.push(["to", String(Math.min(fromS + span, nowS + 100))]);
+          if (after !== null) params.push(["after", String(after)]);
+          const parsed = parseHistoryQuery(new URLSearchParams(params), nowMs);
+          const reversed = parseHistoryQuery(new URLSearchParams([...params].reverse()), nowMs);
+          if (!parsed.ok || !reversed.ok) throw new Error(JSON.stringify(parsed));
+          const spelled = historyQueryString(parsed.value);
+          expect(historyQueryString(reversed.value)).toBe(spelled);
+          expect(parseHistoryQuery(new URLSearchParams(spelled), nowMs)).toEqual(parsed);
+          expect(spelled).not.toContain("junk");
+        },
+      ),
+    );
+  });
+});
+
+describe("parsePriceQuery", () => {
+  it("puts every spelling of one currency set in one order", () => {
+    const spell = (q: string) => parsePriceQuery(new URLSearchParams(q));
+    for (const q of ["currencies=eur,usd", "currencies=USD,EUR", "currencies=usd,EUR,usd"]) {
+      expect(spell(q)).toEqual({ ok: true, value: { currencies: ["USD", "EUR"] } });
+    }
+    expect(spell("")).toEqual({ ok: true, value: { currencies: ["USD"] } });
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { deliverToSessions } from "../../src/relay/deliver";
+import { deliverThroughRelays, deliverToSessions, DELIVERY_TIMEOUT_MS } from "../../src/relay/deliver";
+import { readConfig } from "../../src/config";
 import type { HubEvent, ReceiveResult } from "../../src/contracts";
 import { SessionStubs } from "../../src/relay/session-stubs";
 import type { Tick } from "../../src/protocol";
@@ -125,5 +126,28 @@ describe("pageAfter", () => {
     expect(pageAfter(page, 3)).toEqual(page);
     expect(pageAfter(page, 5)).toEqual({ ticks: [tick(8), tick(9)], gap: { fromSeq: 6, toSeq: 7 } });
     expect(pageAfter(page, 8)).toEqual({ ticks: [tick(9)], gap: null });
+  });
+});
+
+describe("deliverThroughRelays", () => {
+  const report = (delivered: number) => async () => ({ delivered, failed: 0, gone: [] });
+
+  it("counts a relay that never answers, or throws, as its whole group failed, and returns at the deadline", async () => {
+    const never = () => new Promise<never>(() => {});
+    const result = await deliverThroughRelays(
+      [
+        { size: 3, send: report(3) },
+        { size: 4, send: never },
+        { size: 0, send: never }, // an empty group is not even asked
+        { size: 2, send: async () => Promise.reject(new Error("relay down")) },
+        { size: 5, send: async () => ({ delivered: 4, failed: 0, gone: ["x"] }) },
+      ],
+      50,
+    );
+    expect(result).toEqual({ report: { delivered: 7, failed: 6, gone: ["x"] }, failedRelays: [1, 3] });
+  });
+
+  it("waits longer for a relay than a relay waits for its sessions, by default", () => {
+    expect(readConfig({}).relayTimeoutMs).toBeGreaterThan(DELIVERY_TIMEOUT_MS);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_COINDESK_MIN_INTERVAL_MS, readConfig } from "../../src/config";
 import { SUPPORTED_CURRENCIES } from "../../src/protocol";
 import { coindesk, coindeskHeaders, coindeskUrl, parseCoindeskTick } from "../../src/sources/coindesk";
 import groupsValue from "../fixtures/sources/coindesk-data-api-groups-value.json";
@@ -85,5 +86,16 @@ describe("coindesk", () => {
     await expect(
       coindesk.fetchQuotes(["USD"], { ...ctx, config: testConfig({ COINDESK_API_KEY: "k" }) }),
     ).rejects.toMatchObject({ kind: "http", status: 401 });
+  });
+});
+
+describe("coindesk's quota", () => {
+  it("spaces calls by default so a 31-day month stays under 90 % of 100,000 calls, whatever the poll interval", () => {
+    const config = readConfig({ POLL_INTERVAL_MS: "1000" });
+    expect(config.coindeskMinIntervalMs).toBe(DEFAULT_COINDESK_MIN_INTERVAL_MS);
+    const callsPer31Days = (31 * 86_400_000) / Math.max(config.coindeskMinIntervalMs, config.pollIntervalMs);
+    expect(callsPer31Days).toBeLessThanOrEqual(0.9 * 100_000);
+    expect(coindesk.minIntervalMs(config)).toBe(DEFAULT_COINDESK_MIN_INTERVAL_MS);
+    expect(readConfig({ COINDESK_MIN_INTERVAL_MS: "0" }).coindeskMinIntervalMs).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { readConfig, type Config, type ConfigVars } from "../../src/config";
 import type { PollDeps } from "../../src/hub/poller";
 
-/** Sources at loopback test hosts, a 5 s interval and an explicit poll budget. */
+/** Sources at loopback test hosts, a 5 s interval, an explicit poll budget, and CoinDesk asked at every poll like the others. */
 export function testConfig(overrides: ConfigVars = {}): Config {
   return readConfig({
     PRICE_SOURCES: "coinbase,kraken,bitstamp",
@@ -11,6 +11,7 @@ export function testConfig(overrides: ConfigVars = {}): Config {
     KRAKEN_API_URL: "http://kraken.test",
     BITSTAMP_API_URL: "http://bitstamp.test",
     COINDESK_API_URL: "http://coindesk.test",
+    COINDESK_MIN_INTERVAL_MS: "0",
     ...overrides,
   });
 }

@@ -74,8 +74,16 @@ async function verify(name, rec, currencies) {
   const to = Math.ceil(Date.now() / 1000);
   const truth = new Map();
   for (const c of currencies) {
-    const body = await (await fetch(`${server.base}/api/history?currency=${c}&from=${from}&to=${to}`)).json();
-    truth.set(c, new Map(body.points.map((p) => [p.seq, p.price])));
+    const series = new Map();
+    // Paged: follow `next` to the end.
+    for (let path = `/api/history?currency=${c}&from=${from}&to=${to}`; path; ) {
+      const res = await fetch(`${server.base}${path}`);
+      assert(res.ok, `GET ${path}: HTTP ${res.status}`);
+      const body = await res.json();
+      for (const p of body.points) series.set(p.seq, p.price);
+      path = body.next ?? null;
+    }
+    truth.set(c, series);
   }
   const inGap = (s) => rec.gaps.some((g) => s >= g.fromSeq && s <= g.toSeq);
   const fired = new Map(rec.prices.map((p) => [p.seq, p]));
