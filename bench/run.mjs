@@ -369,6 +369,7 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
     log(
       `  ${analysis.ticks} ticks: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; delivered ${analysis.delivered}/${analysis.expected}` +
         `; dup ${analysis.duplicates}, out-of-order ${analysis.outOfOrder}, gap events ${analysis.gapEvents}` +
+        `; dropped by the client library ${analysis.droppedByClient}, gap ranges ${analysis.gapRanges}` +
         `; RSS/client ${result.memory.perClientKiB} KiB; server CPU ${result.cpu.serverCoresBusy} cores` +
         (result.hubFanout ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, relays ${result.hubFanout.relays.join("/")}` : ""),
     );

@@ -1,5 +1,7 @@
-// A fleet of N WebSocket clients in this process: paced connects, a per-frame record of every
-// price frame (seq, tick time, receive time), and the delivery/latency analysis.
+// A fleet of N clients of the client library (btc-pricefeed/client) in this process, on the `ws`
+// package's sockets: paced connects, a per-tick record of every price event (seq, tick time,
+// receive time), and the delivery/latency analysis. Reconnects and resumes are the library's.
+import { PriceFeedClient } from "btc-pricefeed/client";
 import WebSocket from "ws";
 
 /**
@@ -24,31 +26,46 @@ export class AddressPool {
   }
 }
 
+/**
+ * The bench never aborts a handshake itself (wrangler dev exits when a client drops a request in
+ * flight): the library's connect timeout is set beyond any run.
+ */
+const NEVER_MS = 2 ** 31 - 1;
+
 export class Client {
   constructor(index, clientId) {
     this.index = index;
     this.clientId = clientId;
-    this.ws = null;
-    this.openedAt = null; // handshake done (101)
-    this.welcomeAt = null; // welcome frame received
+    /** @type {PriceFeedClient | null} */
+    this.feed = null;
+    /** Every socket the library opened for this client (closed at the end). */
+    this.sockets = [];
+    this.welcomeAt = null; // first welcome
     this.attempts = 0;
     this.error = null;
-    /** Every price frame: [seq, tickMs, recvMs, replayed(0/1)]. */
+    /** Every price event: [seq, tickMs, recvMs, replayed(0/1)]. */
     this.prices = [];
-    this.other = 0; // non-price frames after welcome (status, gap, ...)
-    this.parseErrors = 0;
+    this.other = 0; // gap and status events
+    this.gaps = 0;
     this.closedEarly = false;
     /** Had its welcome when the connect phase ended: only these are measured. */
     this.counted = false;
   }
 }
 
+/** Why an attempt failed, in the bench's words: http_429, error_ECONNRESET, closed_before_welcome, … */
+function failureOf(socket) {
+  const err = socket.benchError;
+  if (!err) return "closed_before_welcome";
+  const status = /Unexpected server response: (\d+)/.exec(err.message ?? "");
+  return status ? `http_${status[1]}` : `error_${err.code ?? err.message}`.slice(0, 60);
+}
+
 /**
  * Opens `n` clients with at most `concurrency` handshakes in flight; a client counts as
- * connected when its welcome frame arrives. Attempts the server refuses or drops are retried
- * (fresh address). The bench never aborts a handshake itself: wrangler dev exits when a client
- * drops a request in flight. A handshake still pending when the phase times out is left alone
- * and that client is not measured.
+ * connected when its welcome arrives. A client whose attempts fail `retries + 1` times in a row
+ * (the library's backoff between them, a fresh address each) is closed and not measured; so is
+ * one whose handshake is still pending when the phase times out (left alone, see NEVER_MS).
  */
 export async function connectFleet({
   baseUrl,
@@ -70,61 +87,68 @@ export async function connectFleet({
   let lastConnectAt = started;
   const handshakeMs = [];
 
-  const attempt = (client) =>
+  const connectOne = (client) =>
     new Promise((resolve) => {
-      client.attempts++;
-      const url = `${baseUrl}/pricefeed?client_id=${client.clientId}&currencies=USD`;
-      const t0 = Date.now();
+      let t0 = Date.now();
       let settled = false;
-      const ws = new WebSocket(url, {
-        localAddress: addresses.take(),
-        perMessageDeflate: false,
-        skipUTF8Validation: true,
+      let socket = null;
+      class PooledWebSocket extends WebSocket {
+        constructor(url) {
+          super(url, { localAddress: addresses.take(), perMessageDeflate: false, skipUTF8Validation: true });
+          this.on("error", (err) => (this.benchError = err));
+          client.sockets.push(this);
+          client.attempts++;
+          socket = this;
+          t0 = Date.now();
+        }
+      }
+      const feed = new PriceFeedClient({
+        url: `${baseUrl}/pricefeed`,
+        clientId: client.clientId,
+        currencies: ["USD"],
+        WebSocket: PooledWebSocket,
+        connectTimeoutMs: NEVER_MS,
+        backoff: { baseMs: 250, maxMs: 2000 },
       });
-      client.ws = ws;
-      const timer = setTimeout(() => done(false, "pending_at_phase_timeout", false), Math.max(0, phaseDeadline - Date.now()));
-      function done(ok, why, retryable = true) {
+      client.feed = feed;
+      const timer = setTimeout(() => done(false, "pending_at_phase_timeout"), Math.max(0, phaseDeadline - Date.now()));
+      function done(ok, why) {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (!ok) {
+        if (ok) handshakeMs.push(Date.now() - t0);
+        else {
           failures[why] = (failures[why] ?? 0) + 1;
           client.error = why;
-          client.retryable = retryable;
-        } else {
-          handshakeMs.push(Date.now() - t0);
         }
         resolve(ok);
       }
-      ws.on("unexpected-response", (_req, res) => {
-        done(false, `http_${res.statusCode}`);
+      feed.on("price", (tick) => client.prices.push([tick.seq, Date.parse(tick.time), Date.now(), tick.replayed ? 1 : 0]));
+      feed.on("gap", () => {
+        client.other++;
+        client.gaps++;
       });
-      ws.on("error", (err) => done(false, `error_${err.code ?? err.message}`.slice(0, 60)));
-      ws.on("open", () => {
-        client.openedAt = Date.now();
-      });
-      ws.on("close", () => {
-        if (!settled) done(false, "closed_before_welcome");
-        else if (client.welcomeAt) client.closedEarly = true;
-      });
-      ws.on("message", (data) => {
-        const recv = Date.now();
-        let msg;
-        try {
-          msg = JSON.parse(data.toString());
-        } catch {
-          client.parseErrors++;
+      feed.on("status", () => client.other++);
+      feed.on("state", (state, detail) => {
+        if (state === "open") {
+          client.welcomeAt ??= Date.now();
+          done(true);
           return;
         }
-        if (msg.type === "price") {
-          client.prices.push([msg.seq, Date.parse(msg.time), recv, msg.replayed ? 1 : 0]);
-        } else if (msg.type === "welcome") {
-          client.welcomeAt = recv;
-          done(true);
+        if (state !== "reconnecting" || detail.retryAt === null) return;
+        if (client.welcomeAt !== null) {
+          client.closedEarly = true;
+          return;
+        }
+        const why = failureOf(socket);
+        if (detail.attempt > retries || shouldStop() || Date.now() > phaseDeadline) {
+          feed.close();
+          done(false, why);
         } else {
-          client.other++;
+          failures[why] = (failures[why] ?? 0) + 1;
         }
       });
+      feed.start();
     });
 
   const worker = async () => {
@@ -132,17 +156,9 @@ export async function connectFleet({
       if (Date.now() > phaseDeadline || shouldStop()) return;
       const i = nextIndex++;
       if (i >= n) return;
-      const client = clients[i];
-      for (let r = 0; r <= retries; r++) {
-        if (Date.now() > phaseDeadline || shouldStop()) break;
-        client.error = null;
-        if (await attempt(client)) {
-          connected++;
-          lastConnectAt = Date.now();
-          break;
-        }
-        if (!client.retryable) break;
-        await new Promise((res) => setTimeout(res, 250 * (r + 1)));
+      if (await connectOne(clients[i])) {
+        connected++;
+        lastConnectAt = Date.now();
       }
     }
   };
@@ -167,30 +183,19 @@ export async function connectFleet({
   };
 }
 
-/** Closes every client: a graceful close frame, then terminate whatever is left. */
+/** Closes every client (the library sends a close frame), then terminates whatever is left. */
 export async function closeFleet(clients, timeoutMs) {
-  const open = clients.filter((c) => c.ws && c.ws.readyState === WebSocket.OPEN);
-  await Promise.race([
-    Promise.all(
-      open.map(
-        (c) =>
-          new Promise((resolve) => {
-            c.ws.once("close", resolve);
-            try {
-              c.ws.close(1000, "bench done");
-            } catch {
-              resolve();
-            }
-          }),
-      ),
-    ),
-    new Promise((resolve) => setTimeout(resolve, timeoutMs)),
-  ]);
+  const open = clients.flatMap((c) => c.sockets.filter((ws) => ws.readyState === WebSocket.OPEN));
+  const closed = Promise.all(open.map((ws) => new Promise((resolve) => ws.once("close", resolve))));
+  for (const c of clients) c.feed?.close();
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
   for (const c of clients) {
-    try {
-      c.ws?.terminate();
-    } catch {
-      /* ignore */
+    for (const ws of c.sockets) {
+      try {
+        ws.terminate();
+      } catch {
+        /* ignore */
+      }
     }
   }
 }
@@ -239,9 +244,11 @@ export function deliveredCount(clients, window) {
 }
 
 /**
- * The analysis of one measurement window (a set of seqs): latency over every frame of the
+ * The analysis of one measurement window (a set of seqs): latency over every tick of the
  * window received before `cutoffMs`, delivered vs expected, and per-client order checks over
- * all live frames (snapshot included).
+ * all live ticks (snapshot included). The library already drops repeated seqs and reports holes
+ * as gap events: `duplicates`/`outOfOrder` check that promise, `droppedByClient` and
+ * `gapRanges` count what it dropped and reported.
  */
 export function analyze(clients, window, cutoffMs) {
   const live = clients.filter((c) => c.counted);
@@ -257,9 +264,13 @@ export function analyze(clients, window, cutoffMs) {
   let clientsNotIncreasing = 0;
   let replayedFrames = 0;
   let snapshotFrames = 0;
+  let droppedByClient = 0;
+  let gapRanges = 0;
   let closedEarly = 0;
   for (const c of live) {
     if (c.closedEarly) closedEarly++;
+    droppedByClient += c.feed?.duplicatesDropped ?? 0;
+    gapRanges += c.gaps;
     const seen = new Set();
     let prev = null;
     let increasing = true;
@@ -319,6 +330,8 @@ export function analyze(clients, window, cutoffMs) {
     duplicates,
     outOfOrder,
     gapEvents,
+    droppedByClient,
+    gapRanges,
     clientsNotIncreasing,
     replayedFrames,
     snapshotFrames,

@@ -145,7 +145,7 @@ export function renderMarkdown(report) {
   );
   lines.push(
     `Settings: simulated source, POLL_INTERVAL_MS=${o.intervalMs}, ${o.ticks} ticks measured per scenario after all clients connected, ` +
-      `${o.concurrency} handshakes in flight, one \`currencies=USD\` socket per distinct \`client_id\`, all clients in one Node process with \`ws\`. ` +
+      `${o.concurrency} handshakes in flight, one \`currencies=USD\` socket per distinct \`client_id\`, all clients in one Node process: the client library (\`btc-pricefeed/client\`) on \`ws\` sockets. ` +
       `Worker: local workerd, a fresh server and storage per scenario (Storage column, below), ` +
       (o.via === "proxy" ? "clients through wrangler's port (its proxy workerd in front of the Worker)" : "clients on the Worker's own runtime socket (wrangler's proxy workerd bypassed: production has no such hop)") +
       (o.localObservability ? ", wrangler's local trace store on (X_LOCAL_OBSERVABILITY)" : ", wrangler's local trace store off (X_LOCAL_OBSERVABILITY=false)") +

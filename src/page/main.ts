@@ -1,24 +1,41 @@
 /**
- * Entry point of the /home page: wires the socket (feed.ts), the HTTP API, storage and
- * the view around the pure reducer in state.ts.
+ * Entry point of the /home page: the feed comes from the client library (src/sdk: reconnect,
+ * resume, dedupe, gaps); this wires its events, the HTTP API, storage and the view around the
+ * pure reducer in state.ts.
  */
-import { HISTORY_MAX_LIMIT, type Currency, type ServerMessage } from "../protocol";
+import { HISTORY_MAX_LIMIT, type Currency } from "../protocol";
+import { PriceFeedClient } from "../sdk";
 import type { ChartPoint } from "./chart-scale";
-import { Feed } from "./feed";
 import { apiErrorMessage, parseHistory, parsePriceSnapshot } from "./frames";
-import { createPersister, loadPersisted } from "./storage";
-import { CHART_WINDOW_MS, initialState, reduce, sortCurrencies, subscriptionDiff, type ViewEvent, type ViewState } from "./state";
+import { browserStorage, createPrefsSaver, loadPrefs, STORAGE_PREFIX } from "./storage";
+import { CHART_WINDOW_MS, initialState, reduce, sortCurrencies, type ViewEvent, type ViewState } from "./state";
 import { createView } from "./view";
 
-let state: ViewState = initialState(loadPersisted());
-const persist = createPersister();
+const storage = browserStorage();
+const prefs = loadPrefs(storage);
+const savePrefs = createPrefsSaver(storage);
+
+function feedUrl(): string {
+  const url = new URL("/pricefeed", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  return url.toString();
+}
+
+const feed = new PriceFeedClient({
+  url: feedUrl(),
+  currencies: sortCurrencies(prefs.currencies.length > 0 ? prefs.currencies : ["USD"]),
+  storage: storage ?? undefined,
+  storageKey: STORAGE_PREFIX,
+});
+
+let state: ViewState = initialState({ clientId: feed.clientId, lastSeq: feed.lastSeq, currencies: feed.currencies, focus: prefs.focus });
 let renderQueued = false;
 
 function dispatch(event: ViewEvent): void {
   const next = reduce(state, event);
   if (next === state) return;
   state = next;
-  persist({ clientId: state.clientId, lastSeq: state.lastSeq, currencies: state.wanted, focus: state.focus });
+  savePrefs({ currencies: state.wanted, focus: state.focus });
   scheduleRender();
 }
 
@@ -87,65 +104,36 @@ function loadMissingData(): void {
   void loadSnapshot(unpriced);
 }
 
-// ---- socket ---------------------------------------------------------------------------
+// ---- the feed --------------------------------------------------------------------------
 
-/** A subscribe/unsubscribe frame is in flight: wait for `subscribed` before sending more. */
-let subscriptionInFlight = false;
-
-function reconcileSubscription(): void {
-  if (subscriptionInFlight || !feed.isOpen || state.confirmed === null) return;
-  const [next] = subscriptionDiff(state.wanted, state.confirmed);
-  if (!next) return;
-  if (feed.send(next)) subscriptionInFlight = true;
-}
-
-function feedUrl(): string {
-  const url = new URL("/pricefeed", location.href);
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("currencies", state.wanted.join(","));
-  if (state.clientId) url.searchParams.set("client_id", state.clientId);
-  if (state.clientId && state.lastSeq !== null) url.searchParams.set("last_seq", String(state.lastSeq));
-  return url.toString();
-}
-
-const feed = new Feed({
-  url: feedUrl,
-  onConnecting() {
-    subscriptionInFlight = false;
-    dispatch({ type: "connecting", replay: state.clientId !== null && state.lastSeq !== null });
-  },
-  onFrame(msg: ServerMessage) {
-    dispatch({ type: "frame", msg, nowMs: Date.now() });
-    if (msg.type === "welcome") {
-      reconcileSubscription();
-      loadMissingData();
-    } else if (msg.type === "subscribed") {
-      subscriptionInFlight = false;
-      reconcileSubscription();
-    } else if (msg.type === "error" && subscriptionInFlight) {
-      // The server refused the change: take its set as it is (the next subscribed/welcome corrects it).
-      subscriptionInFlight = false;
-    }
-  },
-  onDown(retryAt) {
-    subscriptionInFlight = false;
-    dispatch({ type: "disconnected", retryAt });
-  },
+feed.on("state", (link, detail) =>
+  dispatch({ type: "link", state: link, attempt: detail.attempt, retryAt: detail.retryAt, resuming: feed.lastSeq !== null }),
+);
+feed.on("welcome", (info) => {
+  dispatch({ type: "welcome", info });
+  loadMissingData();
 });
+feed.on("price", (tick) => dispatch({ type: "price", tick, nowMs: Date.now() }));
+feed.on("gap", (range) => dispatch({ type: "gap", range }));
+feed.on("replay", ({ count }) => dispatch({ type: "replay", count }));
+feed.on("status", (status) => dispatch({ type: "status", status, nowMs: Date.now() }));
+feed.on("subscribed", (currencies) => dispatch({ type: "subscribed", currencies }));
+feed.on("reset", () => dispatch({ type: "reset" }));
+feed.on("error", ({ code, message }) => dispatch({ type: "server_error", code, message }));
 
 // ---- view -----------------------------------------------------------------------------
 
 const view = createView({
-  open: () => (feed.isWanted ? feed.retryNow() : feed.open()),
+  open: () => (feed.state === "reconnecting" ? feed.retryNow() : feed.start()),
   close: () => feed.close(),
   toggleCurrency(currency, on) {
-    const wanted = on ? [...state.wanted, currency] : state.wanted.filter((c) => c !== currency);
-    dispatch({ type: "select", currencies: sortCurrencies(wanted) });
+    if (on) feed.subscribe([currency]);
+    else if (state.wanted.length > 1) feed.unsubscribe([currency]);
+    dispatch({ type: "select", currencies: feed.currencies });
     if (on) {
       void loadHistory(currency);
       if (!state.prices[currency]) void loadSnapshot([currency]);
     }
-    reconcileSubscription();
     scheduleRender();
   },
   focus: (currency) => dispatch({ type: "focus", currency }),
@@ -163,4 +151,4 @@ window.addEventListener("online", () => feed.retryNow());
 
 scheduleRender();
 loadMissingData();
-feed.open();
+feed.start();

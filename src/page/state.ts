@@ -1,18 +1,14 @@
 /**
- * The page's view state and the pure reducer that folds socket frames, HTTP results and
- * user actions into it. The DOM code renders a ViewState; the controller performs the
- * side effects (socket, timers, storage). Unit-tested in the workers pool.
+ * The page's view state and the pure reducer that folds the client library's events, HTTP results
+ * and user actions into it. The DOM code renders a ViewState; the controller (main.ts) performs
+ * the side effects (the feed, timers, storage). Unit-tested in the workers pool.
  */
-import {
-  SUPPORTED_CURRENCIES,
-  type ClientMessage,
-  type Currency,
-  type Dispute,
-  type ServerMessage,
-} from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
+import type { ConnectionState as LinkState, FeedStatus, GapRange, PriceTick, WelcomeInfo } from "../sdk";
 import { mergeSeries, trimSeries, type ChartPoint } from "./chart-scale";
 import { tickMs, type PriceSnapshot } from "./frames";
 
+/** What the status pill shows: the connection, and once open, whether the feed is stale. */
 export type ConnectionState = "connecting" | "live" | "stale" | "reconnecting" | "closed";
 
 export const CHART_WINDOW_MS = 3_600_000;
@@ -42,13 +38,18 @@ export interface TickRow {
 }
 
 export interface MissedNotice {
-  /** From replay_end. */
+  /** Replayed ticks of the last replay. */
   count: number;
-  gaps: { fromSeq: number; toSeq: number }[];
+  gaps: GapRange[];
+  /** The server's history was reset: what came before cannot be replayed. */
+  reset: boolean;
 }
 
 export interface ViewState {
+  /** Derived from `link` and `staleSince`. */
   connection: ConnectionState;
+  /** The client library's connection state. */
+  link: LinkState;
   clientId: string | null;
   intervalMs: number | null;
   /** What the user picked (persisted). */
@@ -62,26 +63,30 @@ export interface ViewState {
   ticks: TickRow[];
   lastSeq: number | null;
   sources: string[];
+  /** From the feed's status (one at a time: stale, disputed or live). */
   staleSince: number | null;
-  /** Currencies the feed holds back because their sources disagree, from the last status frame. */
+  /** Currencies the feed holds back because their sources disagree. */
   disputed: { sinceMs: number; disputes: Dispute[] } | null;
-  /** A replay was asked for and replay_end has not arrived yet. */
+  /** A replay was asked for and has not ended yet. */
   replaying: boolean;
-  /** Replayed frames received in the current replay. */
-  replayReceived: number;
   missed: MissedNotice | null;
   error: { code: string; message: string } | null;
-  /** Failed connection attempts since the last welcome. */
+  /** Failed connection attempts since the last stable connection. */
   attempt: number;
   retryAt: number | null;
 }
 
 export type ViewEvent =
-  /** A socket is being opened; `replay` when it asks for one (client_id known + last_seq). */
-  | { type: "connecting"; replay: boolean }
-  | { type: "frame"; msg: ServerMessage; nowMs: number }
-  /** The socket went away; retryAt null means no automatic retry (closed by the user). */
-  | { type: "disconnected"; retryAt: number | null }
+  /** The library's connection state; `resuming` when an attempt starts with a last_seq. */
+  | { type: "link"; state: LinkState; attempt: number; retryAt: number | null; resuming: boolean }
+  | { type: "welcome"; info: WelcomeInfo }
+  | { type: "price"; tick: PriceTick; nowMs: number }
+  | { type: "gap"; range: GapRange }
+  | { type: "replay"; count: number }
+  | { type: "status"; status: FeedStatus; nowMs: number }
+  | { type: "subscribed"; currencies: Currency[] }
+  | { type: "reset" }
+  | { type: "server_error"; code: string; message: string }
   | { type: "select"; currencies: Currency[] }
   | { type: "focus"; currency: Currency }
   | { type: "history"; currency: Currency; points: ChartPoint[]; nowMs: number }
@@ -102,6 +107,7 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
   const focus = saved.focus && wanted.includes(saved.focus) ? saved.focus : wanted[0]!;
   return {
     connection: "closed",
+    link: "closed",
     clientId: saved.clientId ?? null,
     intervalMs: null,
     wanted,
@@ -116,7 +122,6 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
     staleSince: null,
     disputed: null,
     replaying: false,
-    replayReceived: 0,
     missed: null,
     error: null,
     attempt: 0,
@@ -129,35 +134,28 @@ export function sortCurrencies(list: readonly Currency[]): Currency[] {
   return SUPPORTED_CURRENCIES.filter((c) => list.includes(c));
 }
 
-/**
- * The frames that take the socket from `current` to `wanted`: at most one subscribe and
- * one unsubscribe. Subscribing first means the socket never has an empty set.
- */
-export function subscriptionDiff(wanted: readonly Currency[], current: readonly Currency[]): ClientMessage[] {
-  const add = wanted.filter((c) => !current.includes(c));
-  const remove = current.filter((c) => !wanted.includes(c));
-  const out: ClientMessage[] = [];
-  if (add.length > 0) out.push({ type: "subscribe", currencies: add });
-  if (remove.length > 0) out.push({ type: "unsubscribe", currencies: remove });
-  return out;
+/** The pill: the connection while not open; once open, live or stale. */
+export function connectionOf(link: LinkState, staleSince: number | null): ConnectionState {
+  if (link !== "open") return link;
+  return staleSince !== null ? "stale" : "live";
 }
 
-function applyPrice(state: ViewState, msg: Extract<ServerMessage, { type: "price" }>, nowMs: number): ViewState {
+function applyStatus(state: ViewState, status: FeedStatus, nowMs: number): ViewState {
+  const since = (s: number) => (s > 0 ? (s < 1e12 ? s * 1000 : s) : nowMs);
+  const staleSince = status.state === "stale" ? since(status.since) : null;
+  const disputed = status.state === "disputed" ? { sinceMs: since(status.since), disputes: status.disputes } : null;
+  return { ...state, staleSince, disputed, connection: connectionOf(state.link, staleSince) };
+}
+
+function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState {
   const t = tickMs(msg.time, msg.ts);
   const prices = { ...state.prices };
   const series = { ...state.series };
-  let applied = false;
   for (const c of SUPPORTED_CURRENCIES) {
     const price = msg.prices[c];
     if (price === undefined) continue;
     const old = prices[c];
-    if (old && !old.fromSnapshot) {
-      // The same tick again (the snapshot after an empty replay) or an older replayed one.
-      if (msg.seq === old.seq) continue;
-      if (msg.seq < old.seq && msg.replayed) continue;
-      // A live seq going backwards means the server's history was reset: accept it.
-    }
-    // A snapshot of the same tick is no "previous": the change would read 0.
+    // The library delivers each seq once, in order; a snapshot from /api/price of the same tick is no "previous".
     const previous = old && !(old.fromSnapshot && msg.seq <= old.seq) ? old.price : null;
     prices[c] = {
       price,
@@ -167,7 +165,7 @@ function applyPrice(state: ViewState, msg: Extract<ServerMessage, { type: "price
       time: msg.time,
       replayed: msg.replayed,
       fromSnapshot: false,
-      sources: msg.sources_by_currency?.[c] ?? null,
+      sources: msg.sourcesByCurrency?.[c] ?? null,
     };
     if (Number.isFinite(t)) {
       series[c] = trimSeries(
@@ -175,13 +173,8 @@ function applyPrice(state: ViewState, msg: Extract<ServerMessage, { type: "price
         nowMs - CHART_WINDOW_MS,
       );
     }
-    applied = true;
   }
-  const duplicate = !applied && state.ticks.some((r) => r.seq === msg.seq);
-  const ticks = duplicate
-    ? state.ticks
-    : [{ seq: msg.seq, time: msg.time, prices: msg.prices, replayed: msg.replayed }, ...state.ticks].slice(0, TICK_LOG_SIZE);
-  const live = !msg.replayed && state.connection === "stale" ? "live" : state.connection;
+  const ticks = [{ seq: msg.seq, time: msg.time, prices: msg.prices, replayed: msg.replayed }, ...state.ticks].slice(0, TICK_LOG_SIZE);
   return {
     ...state,
     prices,
@@ -189,96 +182,55 @@ function applyPrice(state: ViewState, msg: Extract<ServerMessage, { type: "price
     ticks,
     lastSeq: msg.seq,
     sources: msg.sources.length > 0 ? msg.sources : state.sources,
-    replayReceived: msg.replayed ? state.replayReceived + 1 : state.replayReceived,
-    connection: live,
-    staleSince: live === "live" ? null : state.staleSince,
   };
 }
 
-function applyFrame(state: ViewState, msg: ServerMessage, nowMs: number): ViewState {
-  switch (msg.type) {
-    case "welcome":
-      return {
-        ...state,
-        connection: "live",
-        replaying: state.replaying || msg.resumed,
-        clientId: msg.client_id,
-        intervalMs: msg.interval_ms,
-        confirmed: sortCurrencies(msg.currencies),
-        attempt: 0,
-        retryAt: null,
-        staleSince: null,
-        // The server follows the snapshot with the feed's status when it is not live.
-        disputed: null,
-        error: null,
-      };
-    case "price":
-      return applyPrice(state, msg, nowMs);
-    case "replay_end":
-      return {
-        ...state,
-        replaying: false,
-        replayReceived: 0,
-        // A replay with nothing in it leaves an earlier notice (and any gap) as it was.
-        missed: msg.count > 0 ? { count: msg.count, gaps: state.missed?.gaps ?? [] } : state.missed,
-      };
-    case "gap": {
-      const gaps = [...(state.missed?.gaps ?? []), { fromSeq: msg.from_seq, toSeq: msg.to_seq }].slice(-5);
-      return { ...state, missed: { count: state.missed?.count ?? 0, gaps } };
-    }
-    case "subscribed":
-      return { ...state, confirmed: sortCurrencies(msg.currencies) };
-    case "status": {
-      // One state at a time: stale (no quotes at all), disputed (some currencies held back) or live.
-      const since = (s: number) => (s > 0 ? (s < 1e12 ? s * 1000 : s) : nowMs);
-      if (msg.state === "stale") {
-        return {
-          ...state,
-          connection: state.connection === "live" || state.connection === "stale" ? "stale" : state.connection,
-          staleSince: since(msg.since),
-          disputed: null,
-        };
-      }
-      return {
-        ...state,
-        connection: state.connection === "stale" ? "live" : state.connection,
-        staleSince: null,
-        disputed: msg.state === "disputed" ? { sinceMs: since(msg.since), disputes: msg.disputes } : null,
-      };
-    }
-    case "reset":
-      // seq numbers restart with the new epoch: the next price starts the count again.
-      return { ...state, lastSeq: null };
-    case "error":
-      return { ...state, error: { code: msg.code, message: msg.message } };
-  }
+function missed(state: ViewState, change: Partial<MissedNotice>): MissedNotice {
+  return { count: state.missed?.count ?? 0, gaps: state.missed?.gaps ?? [], reset: state.missed?.reset ?? false, ...change };
 }
 
 export function reduce(state: ViewState, event: ViewEvent): ViewState {
   switch (event.type) {
-    case "connecting":
+    case "link": {
+      const starting = event.state === "connecting" || (event.state === "reconnecting" && event.retryAt === null);
       return {
         ...state,
-        connection: state.attempt > 0 ? "reconnecting" : "connecting",
-        confirmed: null,
-        retryAt: null,
-        replaying: event.replay,
-        replayReceived: 0,
-      };
-    case "frame":
-      return applyFrame(state, event.msg, event.nowMs);
-    case "disconnected":
-      return {
-        ...state,
-        connection: event.retryAt === null ? "closed" : "reconnecting",
-        confirmed: null,
-        attempt: event.retryAt === null ? 0 : state.attempt + 1,
+        link: event.state,
+        connection: connectionOf(event.state, state.staleSince),
+        confirmed: event.state === "open" ? state.confirmed : null,
+        attempt: event.attempt,
         retryAt: event.retryAt,
-        replaying: false,
-        replayReceived: 0,
-        staleSince: null,
-        disputed: null,
+        replaying: starting ? event.resuming : event.state === "open" ? state.replaying : false,
       };
+    }
+    case "welcome":
+      return {
+        ...state,
+        clientId: event.info.clientId,
+        intervalMs: event.info.intervalMs,
+        confirmed: sortCurrencies(event.info.currencies),
+        error: null,
+      };
+    case "price":
+      return applyPrice(state, event.tick, event.nowMs);
+    case "replay":
+      return {
+        ...state,
+        replaying: false,
+        // A replay with nothing in it leaves an earlier notice (and any gap) as it was.
+        missed: event.count > 0 ? missed(state, { count: event.count }) : state.missed,
+      };
+    case "gap":
+      return { ...state, missed: missed(state, { gaps: [...(state.missed?.gaps ?? []), event.range].slice(-5) }) };
+    case "status":
+      return applyStatus(state, event.status, event.nowMs);
+    case "subscribed":
+      return { ...state, confirmed: sortCurrencies(event.currencies) };
+    case "reset":
+      // seq numbers restart with the new epoch: the next price starts the count again.
+      return { ...state, lastSeq: null, missed: missed(state, { reset: true }) };
+    case "server_error":
+      return { ...state, error: { code: event.code, message: event.message } };
     case "select": {
       const wanted = sortCurrencies(event.currencies);
       if (wanted.length === 0) return state;

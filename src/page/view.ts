@@ -201,17 +201,20 @@ export function createView(actions: ViewActions): View {
   }
 
   function renderNotices(state: ViewState) {
-    if (state.missed && (state.missed.count > 0 || state.missed.gaps.length > 0)) {
+    if (state.missed && (state.missed.count > 0 || state.missed.gaps.length > 0 || state.missed.reset)) {
       missed.hidden = false;
       missed.dataset.count = String(state.missed.count);
-      setText(missedTextEl, state.missed.count > 0 ? missedText(state.missed.count) : "Some prices could not be replayed");
-      const gaps = state.missed.gaps.map((g) => `#${g.fromSeq}–#${g.toSeq}`).join(", ");
       setText(
-        missedDetail,
-        state.missed.count > 0
-          ? `They are marked “replayed” below${gaps ? `; not available any more: ${gaps}` : ""}.`
-          : `not available any more: ${gaps}.`,
+        missedTextEl,
+        state.missed.count > 0 ? missedText(state.missed.count) : state.missed.reset ? "The feed's history was reset" : "Some prices could not be replayed",
       );
+      const gaps = state.missed.gaps.map((g) => (g.fromSeq === g.toSeq ? `#${g.fromSeq}` : `#${g.fromSeq}–#${g.toSeq}`)).join(", ");
+      const parts = [
+        state.missed.count > 0 ? "They are marked “replayed” below" : "",
+        gaps ? `not available any more: ${gaps}` : "",
+        state.missed.reset ? "prices from before the reset cannot be replayed" : "",
+      ].filter(Boolean);
+      setText(missedDetail, `${parts.join("; ")}.`);
     } else {
       missed.hidden = true;
       delete missed.dataset.count;

@@ -9,14 +9,14 @@
 //
 // Writes test-results/home.png (desktop), home-phone.png and e2e-*.log; exits non-zero on any
 // failure; always stops the processes it started (their whole process groups).
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, createWriteStream } from "node:fs";
-import { createServer } from "node:net";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import WebSocket from "ws";
+import { PriceFeedClient } from "btc-pricefeed/client";
+import { createProcesses, freePort, node22, sleep, startWrangler, waitFor } from "../support/processes.mjs";
 import { scenarios } from "./scenarios.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -35,122 +35,16 @@ const CHROMIUM_ARGS = [
 const POLL_INTERVAL_MS = 1000;
 const only = (process.argv.find((a) => a.startsWith("--only="))?.slice(7) ?? "").split(",").filter(Boolean);
 
-// ---- child processes --------------------------------------------------------------------
-
-/** @type {Map<string, import("node:child_process").ChildProcess>} */
-const children = new Map();
-/** The last lines each process printed, kept after it exits. */
-const tails = new Map();
-
 function log(...args) {
   console.log(`[e2e ${new Date().toISOString().slice(11, 23)}]`, ...args);
 }
 
-/** Starts a command in its own process group, its output teed into test-results/e2e-<name>.log. */
-function start(name, command, args, env = {}) {
-  const file = createWriteStream(join(RESULTS, `e2e-${name}.log`), { flags: "a" });
-  const tail = [];
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const onData = (chunk) => {
-    file.write(chunk);
-    for (const line of chunk.toString().split("\n")) if (line.trim()) tail.push(line);
-    while (tail.length > 60) tail.shift();
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  child.on("exit", (code, signal) => {
-    file.write(`\n[exited code=${code} signal=${signal}]\n`);
-    file.end();
-    if (children.get(name) === child) children.delete(name);
-  });
-  tails.set(name, tail);
-  children.set(name, child);
-  return child;
-}
-
-function killGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function stop(name) {
-  const child = children.get(name);
-  if (!child) return;
-  children.delete(name);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  killGroup(child, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child, "SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
-  // workerd may outlive wrangler in the same group.
-  killGroup(child, "SIGKILL");
-}
-
-async function stopAll() {
-  await Promise.all([...children.keys()].map(stop));
-}
-
-process.on("exit", () => {
-  for (const child of children.values()) killGroup(child, "SIGKILL");
-});
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(sig, () => {
-    log(`${sig}: stopping`);
-    stopAll().finally(() => process.exit(130));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs, intervalMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ""}`);
-}
-
-/** Node ≥ 22 for wrangler: this process's node if it is one, else node_modules/.bin/node. */
-function node22() {
-  const major = Number(process.versions.node.split(".")[0]);
-  if (major >= 22) return process.execPath;
-  const local = join(ROOT, "node_modules/.bin/node");
-  if (existsSync(local)) return local;
-  throw new Error("wrangler needs Node 22: run through npm (node_modules/.bin/node) or install node@22");
-}
+const procs = createProcesses({ cwd: ROOT, logFile: (name) => join(RESULTS, `e2e-${name}.log`), log });
 
 // ---- the fake upstream --------------------------------------------------------------------
 
 async function startUpstream(port) {
-  start("upstream", node22(), [join(ROOT, "scripts/fake-upstream.ts"), "--port", String(port)], { PORT: String(port) });
+  procs.start("upstream", node22(ROOT), [join(ROOT, "scripts/fake-upstream.ts"), "--port", String(port)], { PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
   await waitFor("the fake upstream", async () => (await fetch(`${base}/__control`)).ok, 15_000);
   log(`fake upstream (scripts/fake-upstream.ts) on ${base}`);
@@ -169,8 +63,7 @@ async function controlUpstream(base, body) {
 
 // ---- wrangler dev -------------------------------------------------------------------------
 
-async function startWrangler(upstream, port, persistDir) {
-  const inspector = await freePort();
+function startFeedServer(upstream, port, persistDir) {
   const vars = {
     PRICE_SOURCES: "coinbase,kraken,bitstamp",
     COINBASE_API_URL: `${upstream}/coinbase`,
@@ -180,80 +73,31 @@ async function startWrangler(upstream, port, persistDir) {
     POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
     SOURCE_TIMEOUT_MS: "800",
   };
-  const args = [
-    join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspector),
-    "--persist-to",
-    persistDir,
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "info",
-    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ];
-  start("wrangler", node22(), args, {
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_LOG: "info",
-    NO_UPDATE_NOTIFIER: "1",
-    FORCE_COLOR: "0",
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    "wrangler dev to serve /health",
-    async () => {
-      if (!children.has("wrangler")) throw new Error("wrangler exited:\n" + (tails.get("wrangler") ?? []).join("\n"));
-      const res = await fetch(`${base}/health`);
-      return res.status === 200 || res.status === 503;
-    },
-    120_000,
-    500,
-  );
-  // In local dev nothing fires the cron: trigger the watchdog once so the hub starts polling.
-  await fetch(`${base}/cdn-cgi/local/scheduled`).catch(() => {});
-  log(`wrangler dev on ${base}`);
-  return base;
+  return startWrangler(procs, { root: ROOT, port, persistDir, vars, log });
 }
 
 // ---- a feed watcher -------------------------------------------------------------------------
 
 /**
- * A Node WebSocket client on /pricefeed that keeps the latest tick: how the tests learn that
- * the hub published a price without polling /api/price (which is rate-limited per IP).
+ * A client of /pricefeed through the client library (it reconnects and resumes across the
+ * restart scenario) that keeps the latest tick: how the tests learn that the hub published a
+ * price without polling /api/price (which is rate-limited per IP).
  */
-function createWatcher(getBase) {
-  let ws = null;
+function createWatcher(base) {
   let latest = null;
-  let closed = false;
-  const connect = () => {
-    if (closed) return;
-    const url = `${getBase().replace(/^http/, "ws")}/pricefeed?client_id=e2e-watcher&currencies=USD,EUR,GBP`;
-    const socket = new WebSocket(url);
-    ws = socket;
-    socket.on("message", (data) => {
-      try {
-        const msg = JSON.parse(String(data));
-        if (msg.type === "price" && (!latest || msg.seq >= latest.seq)) latest = msg;
-      } catch {
-        // "pong"
-      }
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      if (ws === socket) setTimeout(connect, 1000);
-    });
-  };
-  connect();
+  const feed = new PriceFeedClient({
+    url: `${base.replace(/^http/, "ws")}/pricefeed`,
+    clientId: "e2e-watcher",
+    currencies: ["USD", "EUR", "GBP"],
+    backoff: { baseMs: 250, maxMs: 1000 },
+  });
+  feed.on("price", (tick) => {
+    latest = tick;
+  });
+  feed.start();
   return {
     latest: () => latest,
-    close() {
-      closed = true;
-      ws?.terminate();
-    },
+    close: () => feed.close(),
   };
 }
 
@@ -277,7 +121,7 @@ async function main() {
   // The scenarios start from this price (the first tick the hub publishes).
   await controlUpstream(upstream, { price: 97_000.5 });
   const port = await freePort();
-  let base = await startWrangler(upstream, port, persistDir);
+  let base = await startFeedServer(upstream, port, persistDir);
 
   const server = {
     base: () => base,
@@ -300,16 +144,16 @@ async function main() {
     },
     /** Stops wrangler dev and starts it again on the same port and state. */
     async restart(downMs = 0) {
-      await stop("wrangler");
+      await procs.stop("wrangler");
       if (downMs > 0) await sleep(downMs);
-      base = await startWrangler(upstream, port, persistDir);
+      base = await startFeedServer(upstream, port, persistDir);
     },
-    tail: () => (tails.get("wrangler") ?? []).slice(-25).join("\n"),
+    tail: () => procs.tail("wrangler"),
     waitFor,
     sleep,
   };
 
-  const watcher = createWatcher(() => base);
+  const watcher = createWatcher(base);
   await waitFor("the first published price", () => watcher.latest(), 30_000, 250);
 
   log(`launching ${CHROMIUM}`);
@@ -351,7 +195,7 @@ async function main() {
   } finally {
     watcher.close();
     await browser.close().catch(() => {});
-    await stopAll();
+    await procs.stopAll();
     if (process.env.E2E_KEEP === "1") log(`state kept in ${persistDir}`);
     else rmSync(persistDir, { recursive: true, force: true });
   }
@@ -365,8 +209,7 @@ async function main() {
 
 main().catch(async (err) => {
   console.error(`[e2e] ${err?.stack ?? err}`);
-  const tail = tails.get("wrangler");
-  if (tail) console.error(`wrangler log tail:\n${tail.slice(-25).join("\n")}`);
-  await stopAll();
+  console.error(`wrangler log tail:\n${procs.tail("wrangler")}`);
+  await procs.stopAll();
   process.exit(1);
 });

@@ -391,4 +391,44 @@ export const scenarios = [
       assert.deepEqual(problems, []);
     },
   },
+  {
+    name: "takes a reset of the server's history (frames injected into the real connection)",
+    async run({ browser, server }) {
+      // A reset needs a wiped history: the test adds one to the live stream of a real connection
+      // (Playwright's WebSocket routing forwards everything else).
+      const context = await browser.newContext(DESKTOP);
+      const page = await context.newPage();
+      const routes = [];
+      await page.routeWebSocket(/\/pricefeed/, (ws) => {
+        ws.connectToServer();
+        routes.push(ws);
+      });
+      const problems = [];
+      page.on("pageerror", (err) => problems.push(err.message));
+      try {
+        await page.goto(`${server.base()}/home`);
+        await status(server, page, "live");
+        await expectAttr(server, page, "price-USD", "data-value", (v) => Boolean(v));
+        const inject = (frame) => routes.at(-1).send(JSON.stringify(frame));
+
+        // A reset: the history changed, seq numbering restarts; the page follows and says why.
+        const prior = await server.movePrice(nextPrice(4));
+        await expectAttr(server, page, "price-USD", "data-value", prior.prices.USD);
+        assert.ok(prior.seq > 1, "a seq to restart from");
+        const time = new Date().toISOString();
+        inject({ type: "reset", epoch: "e2e-other-history", previous_epoch: "", message: "history wiped" });
+        inject({ type: "price", seq: 1, ts: Math.floor(Date.parse(time) / 1000), time, prices: { USD: 12_345.5 }, sources: ["test"], replayed: false });
+        await expectAttr(server, page, "price-USD", "data-value", 12_345.5);
+        assert.equal(await page.getByTestId("last-seq").innerText(), "#1");
+        await expectText(server, page, "missed", /history was reset.*cannot be replayed/is);
+        assert.equal(await page.evaluate(() => localStorage.getItem("btcfeed.epoch")), "e2e-other-history");
+        // The real feed goes on from there: its next tick (a higher seq) is taken.
+        const moved = await server.movePrice(nextPrice(7));
+        await expectAttr(server, page, "price-USD", "data-value", moved.prices.USD);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    },
+  },
 ];
