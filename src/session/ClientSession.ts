@@ -27,6 +27,7 @@ import {
   caughtUp,
   changeEpoch,
   goOffline,
+  leaseMs,
   onAlarm,
   onWake,
   readRecord,
@@ -174,9 +175,9 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   /** welcome → reset (if any) → replay (if any) → replay_end → snapshot when nothing was replayed → live. */
   private async startSocket(ws: WebSocket, clientId: string, query: PricefeedQuery): Promise<void> {
     const config = this.config;
+    // A known session has its alarm already (the purge, or the lease of another socket): when it
+    // fires with a socket open it only renews the lease (onAlarm). Nothing to change here.
     const previous = await this.load();
-    // The alarm is a lease while a socket is open (see onAlarm): a session never sits without one.
-    await this.ctx.storage.setAlarm(Date.now() + config.clientTtlS * 1000);
     const currencies = query.currenciesGiven || !previous ? query.currencies : previous.currencies;
     const attachment = attachmentOf(ws);
     if (attachment) ws.serializeAttachment({ ...attachment, currencies });
@@ -212,6 +213,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const next = afterReplay(current, open, newest);
     if (open && current.link.state === "offline") this.buffer.clear();
     this.save(next);
+    // A new session's record and its first alarm (the lease) commit together.
+    if (!previous) await this.ctx.storage.setAlarm(Date.now() + leaseMs(config.clientTtlS * 1000));
     if (open) {
       const now = attachmentOf(ws);
       if (now) ws.serializeAttachment({ ...now, ready: true, mark: { handledSeq: next.handledSeq, lastTick: next.lastTick } });
@@ -418,7 +421,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     }
     if (this.openSockets().length > 0) {
       // A reconnect won the race: it subscribes again; keep the lease.
-      await this.ctx.storage.setAlarm(Date.now() + ttlMs);
+      await this.ctx.storage.setAlarm(Date.now() + leaseMs(ttlMs));
       return;
     }
     await this.ctx.storage.deleteAll();

@@ -132,6 +132,16 @@ export function changeEpoch(record: SessionRecord, epoch: string, firstSeq: numb
   return { ...record, epoch, handledSeq, lastTick: null, link, resetFrom: record.resetFrom ?? record.epoch };
 }
 
+/**
+ * How often a connected session's lease alarm fires (and checkpoints its mark): CLIENT_TTL_S, but
+ * not more than once a minute. It bounds how late a session notices sockets a restart took without
+ * a close event (a tick usually wakes it sooner) and how far back its replay after a restart goes;
+ * more often would be a durable write per client that buys nothing.
+ */
+export const MIN_LEASE_MS = 60_000;
+
+export const leaseMs = (ttlMs: number): number => Math.max(ttlMs, MIN_LEASE_MS);
+
 export type AlarmDecision =
   /** A socket is open: renew the lease and checkpoint the live mark. */
   | { action: "renew"; nextAtMs: number }
@@ -144,7 +154,7 @@ export type AlarmDecision =
  * a close event (a restart) still finds out, goes offline, and is purged CLIENT_TTL_S later.
  */
 export function onAlarm(record: SessionRecord | null, openSockets: number, nowMs: number, ttlMs: number): AlarmDecision {
-  if (openSockets > 0) return { action: "renew", nextAtMs: nowMs + ttlMs };
+  if (openSockets > 0) return { action: "renew", nextAtMs: nowMs + leaseMs(ttlMs) };
   if (!record) return { action: "purge" };
   // Live without a socket only until onWake has seen it: give the client its full TTL from now.
   const dueMs = (record.link.state === "offline" ? record.link.sinceMs : nowMs) + ttlMs;

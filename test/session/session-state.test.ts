@@ -108,6 +108,8 @@ describe("gaps, catch-up and epochs", () => {
 describe("onAlarm", () => {
   it("renews the lease while a socket is open, waits out the TTL, then purges", () => {
     expect(onAlarm(live, 1, 5_000, 100_000)).toEqual({ action: "renew", nextAtMs: 105_000 });
+    // A short TTL does not make the lease (a durable checkpoint per client) fire more than once a minute.
+    expect(onAlarm(live, 1, 5_000, 5_000)).toEqual({ action: "renew", nextAtMs: 65_000 });
     expect(onAlarm(offline(11), 0, 50_000, 100_000)).toEqual({ action: "wait", nextAtMs: 101_000 });
     expect(onAlarm(offline(11), 0, 101_000, 100_000)).toEqual({ action: "purge" });
     expect(onAlarm(null, 0, 1, 100_000)).toEqual({ action: "purge" });

@@ -427,13 +427,12 @@ describe("expiry", () => {
     const alarmAt = () => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
     const purgeAt = await alarmAt();
     expect(purgeAt).not.toBeNull();
-    await sleep(5);
     const again = await connect("client_id=come-back");
     await again.waitFor("replay_end");
-    const lease = await alarmAt();
-    expect(lease).toBeGreaterThan(purgeAt!);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await alarmAt()).toBeGreaterThanOrEqual(lease!);
+    // The purge alarm still fires when it was due, finds the socket and only renews the lease.
+    expect(await expire("come-back")).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.kv.get("session"))).toBeDefined();
+    expect(await alarmAt()).toBeGreaterThan(purgeAt!);
     const before = again.frames.length;
     const t = await publishTick();
     await again.waitForFrames(before + 1);
