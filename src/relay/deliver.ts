@@ -53,7 +53,10 @@ export async function deliverToSessions(
     await Promise.all(clientIds.map((_, i) => deliver(i, event, false)));
     if (behind.length > 0 && event.kind === "tick") {
       const fromSeq = Math.min(...behind.map((b) => b.afterSeq));
-      const read = Promise.resolve(backlog(fromSeq)).catch((): typeof TIMED_OUT => TIMED_OUT);
+      // A read that throws, synchronously or not, costs these sessions this tick, never the batch.
+      const read = Promise.resolve()
+        .then(() => backlog(fromSeq))
+        .catch((): typeof TIMED_OUT => TIMED_OUT);
       const page = await Promise.race([read, deadline]);
       if (page === TIMED_OUT) report.failed += behind.length;
       else await Promise.all(behind.map((b) => deliver(b.index, { ...event, backlog: pageAfter(page, b.afterSeq) }, true)));

@@ -111,6 +111,14 @@ describe("deliverToSessions", () => {
       failed: 1,
       gone: [],
     });
+    const throwing = () => {
+      throw new Error("history unreadable");
+    };
+    expect(await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: throwing })).toEqual({
+      delivered: 0,
+      failed: 1,
+      gone: [],
+    });
     const page = { ticks: [tick(2)], gap: null };
     expect(await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: () => page })).toEqual({
       delivered: 0,
