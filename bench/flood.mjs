@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
-import { installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
+import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner } from "./lib/storage.mjs";
 
@@ -211,12 +211,7 @@ async function main() {
     process.exit(2);
   }
   installCleanup();
-  const watchdog = setTimeout(() => {
-    log(`max time of ${opts.maxMinutes} min reached: aborting`);
-    killAllGroupsSync();
-    process.exit(1);
-  }, opts.maxMinutes * 60_000);
-  watchdog.unref();
+  const watchdog = abortAfter(opts.maxMinutes, log);
 
   const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-flood-${runId}-`));

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
-import { installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
+import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
 import { startProfile } from "./lib/profile.mjs";
@@ -415,12 +415,7 @@ async function main() {
   log(`run ${runId}; machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}; open files ${machine.openFiles?.soft}`);
   log(`work dir (logs, persist dirs) ${workDir}`);
 
-  const watchdog = setTimeout(() => {
-    log(`max time of ${opts.maxMinutes} min reached: aborting`);
-    killAllGroupsSync();
-    process.exit(1);
-  }, opts.maxMinutes * 60_000);
-  watchdog.unref();
+  const watchdog = abortAfter(opts.maxMinutes, log);
 
   const persistRoot = opts.persistRoot ? mkdtempSync(path.join(opts.persistRoot, `btc-bench-${runId}-`)) : workDir;
   const ctx = { runId, workDir, persistRoot, addresses: new AddressPool(), build: null };

@@ -11,6 +11,17 @@ const PAGE_KB = 4;
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Aborts the run (and kills every server it started) after `minutes`; returns the timer. */
+export function abortAfter(minutes, log) {
+  const timer = setTimeout(() => {
+    log(`max time of ${minutes} min reached: aborting`);
+    killAllGroupsSync();
+    process.exit(1);
+  }, minutes * 60_000);
+  timer.unref();
+  return timer;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
