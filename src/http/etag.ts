@@ -1,4 +1,5 @@
 /** Strong ETags and If-None-Match, shared by the page and the API. */
+import { base64url } from "../shared/random-id";
 
 /** True when an If-None-Match header names `etag` (weak or strong) or is `*`. */
 export function etagMatches(header: string | null, etag: string): boolean {
@@ -11,7 +12,5 @@ export function etagMatches(header: string | null, etag: string): boolean {
 /** A strong ETag for a body: the first 128 bits of its SHA-256, base64url. */
 export async function bodyEtag(body: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)));
-  let binary = "";
-  for (const byte of digest.subarray(0, 16)) binary += String.fromCharCode(byte);
-  return `"${btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}"`;
+  return `"${base64url(digest.subarray(0, 16))}"`;
 }

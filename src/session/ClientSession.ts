@@ -278,7 +278,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       this.handleTick(tick);
       // The session now holds everything the hub has: a reconnect need not ask the hub.
       const after = this.cached;
-      if (after && after !== caughtUp(after)) this.save(caughtUp(after));
+      const upToDate = after && caughtUp(after);
+      if (upToDate && upToDate !== after) this.save(upToDate);
       return { subscribed: true };
     });
   }

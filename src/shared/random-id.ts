@@ -1,5 +1,11 @@
-/** `bytes` random bytes as URL-safe base64 without padding: ids that must not be guessable. */
+/** Bytes as URL-safe base64 without padding (ids, ETags). */
+export function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** `bytes` random bytes, base64url: ids that must not be guessable. */
 export function randomId(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
