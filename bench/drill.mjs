@@ -35,7 +35,17 @@ const HELP = `npm run drill -- [options]
   --profile            CPU-profile the Worker's isolate during the reconnect storm`;
 
 function parseArgs(argv) {
-  const opts = { clients: 200, ghosts: 0.1, interval: 1000, ttl: 20, settle: 4, down: 2, after: 4, storage: "auto", profile: false };
+  const opts = {
+    clients: 200,
+    ghosts: 0.1,
+    interval: 1000,
+    ttl: 20,
+    settle: 4,
+    down: 2,
+    after: 4,
+    storage: "auto",
+    profile: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") {
@@ -85,11 +95,24 @@ class DrillClient {
 
   /** Opens a socket; resolves when its replay ended (or, on a first connect, its first price came). */
   open(baseUrl, address, query) {
-    const connection = { prices: [], gaps: [], welcome: null, startedAt: Date.now(), openedAt: null, welcomeAt: null, liveAt: null, closed: false, error: null };
+    const connection = {
+      prices: [],
+      gaps: [],
+      welcome: null,
+      startedAt: Date.now(),
+      openedAt: null,
+      welcomeAt: null,
+      liveAt: null,
+      closed: false,
+      error: null,
+    };
     this.connections.push(connection);
     const params = new URLSearchParams({ client_id: this.clientId, ...query });
     return new Promise((resolve) => {
-      const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/pricefeed?${params}`, { localAddress: address, perMessageDeflate: false });
+      const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/pricefeed?${params}`, {
+        localAddress: address,
+        perMessageDeflate: false,
+      });
       connection.ws = ws;
       const done = () => resolve(connection);
       ws.on("open", () => (connection.openedAt = Date.now()));
@@ -182,11 +205,23 @@ async function main() {
   const build = buildWorker({ root, outDir: path.join(workDir, "build"), log });
   const vars = { CLIENT_TTL_S: String(opts.ttl) };
   const start = () =>
-    startWorker({ root, workDir, persistRoot: storage.persistRoot, label: "drill", vars, intervalMs: opts.interval, build, startTimeoutMs: 120_000, keepPersist: true, log });
+    startWorker({
+      root,
+      workDir,
+      persistRoot: storage.persistRoot,
+      label: "drill",
+      vars,
+      intervalMs: opts.interval,
+      build,
+      startTimeoutMs: 120_000,
+      keepPersist: true,
+      log,
+    });
 
   const ghosts = Math.round(opts.clients * opts.ghosts);
-  const clients = Array.from({ length: opts.clients }, (_, i) =>
-    new DrillClient(i, runId, i < ghosts ? "ghost" : (i - ghosts) % 2 === 0 ? "plain" : "last_seq"),
+  const clients = Array.from(
+    { length: opts.clients },
+    (_, i) => new DrillClient(i, runId, i < ghosts ? "ghost" : (i - ghosts) % 2 === 0 ? "plain" : "last_seq"),
   );
   const addresses = new AddressPool(1);
   const healthAddresses = new HealthAddresses();
@@ -206,7 +241,9 @@ async function main() {
   await sleep(opts.down * 1000);
   server = await start();
   const readyAt = Date.now();
-  log(`server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ${opts.clients - ghosts} clients reconnect at once`);
+  log(
+    `server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ${opts.clients - ghosts} clients reconnect at once`,
+  );
 
   const profile = opts.profile ? await startProfile(server.inspectorPort) : null;
   const returning = clients.filter((c) => c.kind !== "ghost");
@@ -250,11 +287,17 @@ async function main() {
   rmSync(workDir, { recursive: true, force: true });
 
   const ms = (s) => `${s.p50} / ${s.p99} / ${s.max}`;
-  console.log(`\n## Restart drill (${new Date().toISOString()}, ${opts.clients} clients, ${storage.mode} storage, ${opts.interval} ms interval)\n`);
-  console.log("| clients | resume with | lost (no gap) | sent again | repeats not marked replayed | reported in gaps |");
+  console.log(
+    `\n## Restart drill (${new Date().toISOString()}, ${opts.clients} clients, ${storage.mode} storage, ${opts.interval} ms interval)\n`,
+  );
+  console.log(
+    "| clients | resume with | lost (no gap) | sent again | repeats not marked replayed | reported in gaps |",
+  );
   console.log("|---:|---|---:|---:|---:|---:|");
   for (const [kind, r] of Object.entries(byKind)) {
-    console.log(`| ${r.clients} | ${kind === "plain" ? "plain reconnect" : "last_seq + epoch"} | ${r.lost} | ${r.repeated} | ${r.unmarkedRepeats} | ${r.gapReported} |`);
+    console.log(
+      `| ${r.clients} | ${kind === "plain" ? "plain reconnect" : "last_seq + epoch"} | ${r.lost} | ${r.repeated} | ${r.unmarkedRepeats} | ${r.gapReported} |`,
+    );
   }
   console.log(`| ${ghosts} | never come back (ghosts) | – | – | – | – |`);
   console.log("\n| reconnect storm (ms, p50 / p99 / max) | |");
@@ -265,10 +308,15 @@ async function main() {
   console.log(`| 101 → welcome (session wakes, reads its record) | ${ms(phases.welcomeAfterOpen)} |`);
   console.log(`| welcome → replay_end (the replay) | ${ms(phases.replayAfterWelcome)} |`);
   console.log(`| clients that did not get live again | ${failed.length} |`);
-  console.log(`\nHub subscribers ${waitS} s after the reconnect: ${health.subscribers} (expected ${opts.clients - ghosts}: the ${ghosts} ghosts purged).`);
+  console.log(
+    `\nHub subscribers ${waitS} s after the reconnect: ${health.subscribers} (expected ${opts.clients - ghosts}: the ${ghosts} ghosts purged).`,
+  );
   if (profileSummary) {
-    console.log(`\nCPU during the reconnect storm (the Worker's isolate): busy ${profileSummary.busyMs} ms of ${profileSummary.wallMs} ms, GC ${profileSummary.gcMs} ms; inclusive:`);
-    for (const f of profileSummary.topInclusive.slice(0, 15)) console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.pct).padStart(5)} %  ${f.fn}`);
+    console.log(
+      `\nCPU during the reconnect storm (the Worker's isolate): busy ${profileSummary.busyMs} ms of ${profileSummary.wallMs} ms, GC ${profileSummary.gcMs} ms; inclusive:`,
+    );
+    for (const f of profileSummary.topInclusive.slice(0, 15))
+      console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.pct).padStart(5)} %  ${f.fn}`);
   }
 }
 

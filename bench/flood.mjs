@@ -14,7 +14,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
+import {
+  AddressPool,
+  analyze,
+  closeFleet,
+  connectFleet,
+  deliveredCount,
+  liveSeqsSince,
+  summarize,
+} from "./lib/fleet.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner } from "./lib/storage.mjs";
@@ -33,9 +41,19 @@ const HELP = `npm run bench:flood -- [options]      (each also reads BENCH_FLOOD
   --out bench/results  where flood-<timestamp>.json and flood-latest.md go`;
 
 function parseArgs(argv) {
-  const defaults = { clients: "500", "http-clients": "50", rounds: "3", ticks: "10", interval: "1000", storage: "auto", "max-minutes": "20", out: path.join(here, "results") };
+  const defaults = {
+    clients: "500",
+    "http-clients": "50",
+    rounds: "3",
+    ticks: "10",
+    interval: "1000",
+    storage: "auto",
+    "max-minutes": "20",
+    out: path.join(here, "results"),
+  };
   const opts = {};
-  for (const k of Object.keys(defaults)) opts[k] = process.env[`BENCH_FLOOD_${k.toUpperCase().replace(/-/g, "_")}`] ?? defaults[k];
+  for (const k of Object.keys(defaults))
+    opts[k] = process.env[`BENCH_FLOOD_${k.toUpperCase().replace(/-/g, "_")}`] ?? defaults[k];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--help" || argv[i] === "-h") {
       console.log(HELP);
@@ -98,9 +116,19 @@ const CONTROL_PATHS = ["/api/none?x={random}"];
 
 /** M closed-loop HTTP clients in a child process (lib/flood-client.mjs) until stop(). */
 function startFlood({ baseUrl, concurrency, addressBlock, paths }) {
-  const child = spawn(process.execPath, [path.join(here, "lib", "flood-client.mjs"), baseUrl, String(concurrency), String(addressBlock), JSON.stringify(paths)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(here, "lib", "flood-client.mjs"),
+      baseUrl,
+      String(concurrency),
+      String(addressBlock),
+      JSON.stringify(paths),
+    ],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   let out = "";
   child.stdout.setEncoding("utf8");
   child.stdout.on("data", (d) => (out += d));
@@ -171,13 +199,18 @@ function render(report) {
       `and **control** (the same clients on \`${report.controlPaths[0]}\`: the per-IP limiter, then a 404; never the cache nor the hub).`,
     "",
   );
-  L.push("| Round | Window | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | workerd cores busy | HTTP requests (per s) | Reached the hub |");
+  L.push(
+    "| Round | Window | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | workerd cores busy | HTTP requests (per s) | Reached the hub |",
+  );
   L.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rounds) {
     for (const w of [r.quiet, r.flood, r.control]) {
       const f = w.floodStats;
       const h = w.hubCalls;
-      const hub = w.kind === "quiet" ? "–" : `${h.total}${h.total ? ` (health ${h.health}, price ${h.price}, history ${h.history})` : ""}`;
+      const hub =
+        w.kind === "quiet"
+          ? "–"
+          : `${h.total}${h.total ? ` (health ${h.health}, price ${h.price}, history ${h.history})` : ""}`;
       L.push(
         `| ${r.round} | ${w.kind} | ${w.latencyMs.p50 ?? "–"} | ${w.latencyMs.p99 ?? "–"} | ${w.latencyMs.max ?? "–"} | ${int(w.delivered)} / ${int(w.expected)} | ` +
           `${w.serverCoresBusy ?? "–"} | ${f ? `${int(f.requests)} (${f.perSecond})` : "–"} | ${hub} |`,
@@ -191,12 +224,20 @@ function render(report) {
   L.push(`| p99 (ms) | ${summary.quiet.p99} | ${summary.flood.p99} | ${summary.control.p99} |`);
   L.push(`| p99 / quiet p99 | 1 | ${summary.p99FloodVsQuiet ?? "–"} | ${summary.p99ControlVsQuiet ?? "–"} |`);
   L.push(`| workerd cores busy | ${summary.quiet.cores} | ${summary.flood.cores} | ${summary.control.cores} |`);
-  L.push(`| HTTP requests per window (per s) | – | ${int(summary.flood.requests)} (${summary.flood.perSecond}) | ${int(summary.control.requests)} (${summary.control.perSecond}) |`);
-  L.push(`| of which reached the hub | – | ${summary.flood.hubCalls} (${summary.hubShare}) | ${summary.control.hubCalls} |`);
+  L.push(
+    `| HTTP requests per window (per s) | – | ${int(summary.flood.requests)} (${summary.flood.perSecond}) | ${int(summary.control.requests)} (${summary.control.perSecond}) |`,
+  );
+  L.push(
+    `| of which reached the hub | – | ${summary.flood.hubCalls} (${summary.hubShare}) | ${summary.control.hubCalls} |`,
+  );
   L.push("");
   L.push(
-    `Flood statuses (all rounds): ${Object.entries(summary.floodStatus).map(([k, v]) => `${k}: ${int(v)}`).join(", ")}; ` +
-      `answered from: ${Object.entries(summary.floodSource).map(([k, v]) => `${k} ${int(v)}`).join(", ")}; socket errors ${summary.floodErrors}. ` +
+    `Flood statuses (all rounds): ${Object.entries(summary.floodStatus)
+      .map(([k, v]) => `${k}: ${int(v)}`)
+      .join(", ")}; ` +
+      `answered from: ${Object.entries(summary.floodSource)
+        .map(([k, v]) => `${k} ${int(v)}`)
+        .join(", ")}; socket errors ${summary.floodErrors}. ` +
       `Reached the hub = the hub's own count of HTTP reads (\`http_reads\` in /health) after the window minus before it, minus the bench's own read. ` +
       `Latency = receive time − the frame's \`time\`, over every frame of the window's ticks.`,
   );
@@ -226,7 +267,17 @@ async function main() {
   let fleet = null;
   const rounds = [];
   try {
-    server = await startWorker({ root, workDir, persistRoot: storage.persistRoot, label: "flood", vars: {}, intervalMs: opts.intervalMs, build, startTimeoutMs: 120_000, log });
+    server = await startWorker({
+      root,
+      workDir,
+      persistRoot: storage.persistRoot,
+      label: "flood",
+      vars: {},
+      intervalMs: opts.intervalMs,
+      build,
+      startTimeoutMs: 120_000,
+      log,
+    });
     await sleep(1000);
     const conn = await connectFleet({
       baseUrl: server.wsUrl,
@@ -248,7 +299,9 @@ async function main() {
     /** One window: `paths` flooded by M clients (none: quiet), `ticks` ticks measured, the hub's reads counted. */
     const runWindow = async (kind, round, paths) => {
       const before = await hubReads(server, ttlMs);
-      const flood = paths ? startFlood({ baseUrl: server.baseUrl, concurrency: opts.httpClients, addressBlock: addressBlock++, paths }) : null;
+      const flood = paths
+        ? startFlood({ baseUrl: server.baseUrl, concurrency: opts.httpClients, addressBlock: addressBlock++, paths })
+        : null;
       if (flood) await sleep(500); // the flood is under way before the first measured tick
       const cpu0 = server.sample();
       const since = Date.now();
@@ -266,7 +319,9 @@ async function main() {
       hubCalls.total = hubCalls.health + hubCalls.price + hubCalls.history;
       log(
         `  ${kind}: p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms, ${a.delivered}/${a.expected}, server ${cores} cores` +
-          (floodStats ? `; ${floodStats.requests} requests (${floodStats.perSecond}/s), statuses ${JSON.stringify(floodStats.status)}, errors ${floodStats.errors}` : "") +
+          (floodStats
+            ? `; ${floodStats.requests} requests (${floodStats.perSecond}/s), statuses ${JSON.stringify(floodStats.status)}, errors ${floodStats.errors}`
+            : "") +
           `; hub calls ${JSON.stringify(hubCalls)}`,
       );
       if (server.exited()) throw new Error("wrangler dev exited during the run");
@@ -310,7 +365,9 @@ async function main() {
   summary.p99FloodVsQuiet = ratio(summary.flood.p99, summary.quiet.p99);
   summary.p99ControlVsQuiet = ratio(summary.control.p99, summary.quiet.p99);
   summary.p99FloodVsControl = ratio(summary.flood.p99, summary.control.p99);
-  summary.hubShare = summary.flood.requests ? `${((100 * summary.flood.hubCalls) / summary.flood.requests).toFixed(2)} %` : "–";
+  summary.hubShare = summary.flood.requests
+    ? `${((100 * summary.flood.hubCalls) / summary.flood.requests).toFixed(2)} %`
+    : "–";
   summary.floodStatus = merge((r) => r.flood.floodStats.status);
   summary.floodSource = merge((r) => r.flood.floodStats.source);
   summary.floodErrors = rounds.reduce((n, r) => n + r.flood.floodStats.errors + r.control.floodStats.errors, 0);

@@ -14,7 +14,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince, summarize } from "./lib/fleet.mjs";
+import {
+  AddressPool,
+  analyze,
+  closeFleet,
+  connectFleet,
+  deliveredCount,
+  liveSeqsSince,
+  summarize,
+} from "./lib/fleet.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
@@ -137,7 +145,9 @@ function parseArgs(argv) {
     fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
     relays: list(opts.relays),
     concurrency: Math.max(1, Number(opts.concurrency)),
-    servers: String(opts.servers).split(",").map((s) => s.trim()),
+    servers: String(opts.servers)
+      .split(",")
+      .map((s) => s.trim()),
     connectTimeoutMs: Number(opts["connect-timeout"]) * 1000,
     drainMs: Number(opts.drain) * 1000,
     tickTimeoutMs: Number(opts["tick-timeout"]) * 1000,
@@ -182,7 +192,17 @@ async function runScenario(args) {
  * `storage` (Worker only): the planner's decision, see lib/storage.mjs. `substituteFor`: the
  * requested size this one stands in for (it did not fit the open-file limit).
  */
-async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = null, comparison, substituteFor, opts, ctx }) {
+async function runScenarioOnce({
+  name,
+  server: kind,
+  n,
+  vars = {},
+  storage = null,
+  comparison,
+  substituteFor,
+  opts,
+  ctx,
+}) {
   const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
   log(`── ${kind} ${name}, N=${n}${storage ? `, ${storage.mode} storage` : ""} ──`);
   const result = { scenario: name, server: kind, n, vars, ok: false };
@@ -199,8 +219,28 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
   try {
     server =
       kind !== "worker"
-        ? await startBaseline({ root, workDir: ctx.workDir, label, intervalMs: opts.intervalMs, startTimeoutMs: 30_000, log })
-        : await startWorker({ root, workDir: ctx.workDir, persistRoot: storage.persistRoot, label, vars, intervalMs: opts.intervalMs, build: ctx.build, logLevel: opts.logLevel, via: opts.via, localObservability: opts.localObservability, startTimeoutMs: 120_000, log });
+        ? await startBaseline({
+            root,
+            workDir: ctx.workDir,
+            label,
+            intervalMs: opts.intervalMs,
+            startTimeoutMs: 30_000,
+            log,
+          })
+        : await startWorker({
+            root,
+            workDir: ctx.workDir,
+            persistRoot: storage.persistRoot,
+            label,
+            vars,
+            intervalMs: opts.intervalMs,
+            build: ctx.build,
+            logLevel: opts.logLevel,
+            via: opts.via,
+            localObservability: opts.localObservability,
+            startTimeoutMs: 120_000,
+            log,
+          });
     result.logFile = server.logFile;
     result.serverVars = server.vars;
     if (server.via) result.via = server.via;
@@ -211,7 +251,9 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
     const fdLimit = Math.min(...result.serverOpenFileLimit.map(Number).filter(Number.isFinite));
     // The planner keeps sizes within the limit it read; this catches a server that got less.
     if (kind === "worker" && fdLimit < n * FDS_PER_CLIENT + 100) {
-      log(`  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`);
+      log(
+        `  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`,
+      );
     }
 
     // ── connect ──
@@ -227,7 +269,8 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
       retries: 2,
       addresses: ctx.addresses,
       shouldStop: () => server.exited() !== null || server.crashes().count > 0,
-      onProgress: ({ connected, elapsedMs }) => log(`  connecting: ${connected}/${n} after ${(elapsedMs / 1000).toFixed(0)} s`),
+      onProgress: ({ connected, elapsedMs }) =>
+        log(`  connecting: ${connected}/${n} after ${(elapsedMs / 1000).toFixed(0)} s`),
     });
     fleet = conn.clients;
     result.connect = {
@@ -310,7 +353,12 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
       try {
         result.profile = await profiler.stop(path.join(ctx.workDir, `${label}.cpuprofile`));
         const p = result.profile;
-        log(`  profile: ${p.busyMs} ms busy of ${p.sampledMs} ms sampled (idle ${p.idlePct}%); top self: ${p.topSelf.slice(0, 5).map((x) => `${x.fn} ${x.pct}%`).join(", ")}`);
+        log(
+          `  profile: ${p.busyMs} ms busy of ${p.sampledMs} ms sampled (idle ${p.idlePct}%); top self: ${p.topSelf
+            .slice(0, 5)
+            .map((x) => `${x.fn} ${x.pct}%`)
+            .join(", ")}`,
+        );
       } catch (e) {
         log(`  profiler failed: ${e.message}`);
       }
@@ -361,7 +409,13 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
         durationMs: summarize(f.map((x) => x.durationMs)),
         relays: [...new Set(f.map((x) => x.relays))],
         failed: f.reduce((s, x) => s + (x.failed ?? 0), 0),
-        perTick: f.map(({ seq, durationMs, relays, delivered, failed }) => ({ seq, durationMs, relays, delivered, failed })),
+        perTick: f.map(({ seq, durationMs, relays, delivered, failed }) => ({
+          seq,
+          durationMs,
+          relays,
+          delivered,
+          failed,
+        })),
         healthErrors: healthErrors.length,
       };
     }
@@ -371,15 +425,22 @@ async function runScenarioOnce({ name, server: kind, n, vars = {}, storage = nul
         `; dup ${analysis.duplicates}, out-of-order ${analysis.outOfOrder}, gap events ${analysis.gapEvents}` +
         `; dropped by the client library ${analysis.droppedByClient}, gap ranges ${analysis.gapRanges}` +
         `; RSS/client ${result.memory.perClientKiB} KiB; server CPU ${result.cpu.serverCoresBusy} cores` +
-        (result.hubFanout ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, relays ${result.hubFanout.relays.join("/")}` : ""),
+        (result.hubFanout
+          ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, relays ${result.hubFanout.relays.join("/")}`
+          : ""),
     );
     const crash = server.crashes();
     if (crash.count > 0) {
       result.serverExited = true; // retried like an exit
-      throw new Error(`workerd crashed ${crash.count}× and was restarted (every socket dropped): ${crash.cause ?? "cause not logged"}; see ${server.logFile}`);
+      throw new Error(
+        `workerd crashed ${crash.count}× and was restarted (every socket dropped): ${crash.cause ?? "cause not logged"}; see ${server.logFile}`,
+      );
     }
     const exited = server.exited();
-    if (exited) throw new Error(`the server exited during the scenario (code ${exited.code}, signal ${exited.signal}); see ${server.logFile}`);
+    if (exited)
+      throw new Error(
+        `the server exited during the scenario (code ${exited.code}, signal ${exited.signal}); see ${server.logFile}`,
+      );
     result.ok = true;
   } catch (error) {
     result.error = String(error.stack ?? error);
@@ -400,7 +461,9 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const [major] = process.versions.node.split(".").map(Number);
   if (major < 22) {
-    console.error(`Node ${process.version}: run through npm (npm run bench) so node_modules/.bin/node (22) is used; wrangler needs Node ≥ 22.`);
+    console.error(
+      `Node ${process.version}: run through npm (npm run bench) so node_modules/.bin/node (22) is used; wrangler needs Node ≥ 22.`,
+    );
     process.exit(2);
   }
   installCleanup();
@@ -408,11 +471,15 @@ async function main() {
   const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, ...opts.storageSizes, 0);
   const softFiles = Number(machine.openFiles?.soft);
   if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
-    log(`WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`);
+    log(
+      `WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`,
+    );
   }
   const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-bench-${runId}-`));
-  log(`run ${runId}; machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}; open files ${machine.openFiles?.soft}`);
+  log(
+    `run ${runId}; machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}; open files ${machine.openFiles?.soft}`,
+  );
   log(`work dir (logs, persist dirs) ${workDir}`);
 
   const watchdog = abortAfter(opts.maxMinutes, log);
@@ -423,7 +490,10 @@ async function main() {
     runId,
     machine,
     options: { ...opts, out: path.relative(root, opts.out), persistRoot: opts.persistRoot ?? os.tmpdir() },
-    git: { head: readOnlyGit(["rev-parse", "--short", "HEAD"]), dirtyFiles: Number(readOnlyGit(["status", "--porcelain"])?.split("\n").filter(Boolean).length ?? NaN) },
+    git: {
+      head: readOnlyGit(["rev-parse", "--short", "HEAD"]),
+      dirtyFiles: Number(readOnlyGit(["status", "--porcelain"])?.split("\n").filter(Boolean).length ?? NaN),
+    },
     clientNode: process.version,
   };
   if (opts.servers.includes("worker") && opts.snapshot) {
@@ -439,7 +509,8 @@ async function main() {
   const baseline = opts.servers.includes("baseline");
   const limits = serverOpenFileLimit();
   const fds = fdBudget({ limit: limits.server, hardLimit: limits.hard, override: opts.fdLimit });
-  if (opts.fdLimit && !fds.overridden) log(`--fd-limit ${opts.fdLimit} is not below the real limit (${limits.server}): ignored`);
+  if (opts.fdLimit && !fds.overridden)
+    log(`--fd-limit ${opts.fdLimit} is not below the real limit (${limits.server}): ignored`);
   const planner = createStoragePlanner({ runId, diskRoot: persistRoot, log });
   log(
     `storage ${opts.storage}; workerd may open ${fds.limit} files${fds.overridden ? ` (--fd-limit; really ${fds.realLimit})` : ` (hard limit ${limits.hard})`}: ` +
@@ -450,7 +521,8 @@ async function main() {
   const sameVars = (a, b) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
   /** Records that run `r` also stands in for the requested size `forN`. */
   const standsIn = (r, forN) => {
-    if (forN && forN !== r.n && !(r.substituteFor ?? []).includes(forN)) r.substituteFor = [...(r.substituteFor ?? []), forN];
+    if (forN && forN !== r.n && !(r.substituteFor ?? []).includes(forN))
+      r.substituteFor = [...(r.substituteFor ?? []), forN];
     return r;
   };
   /**
@@ -460,8 +532,22 @@ async function main() {
   const notRun = ({ name, n, vars = {}, storage, comparison }) => {
     const sub = fds.substitute(n);
     const reason = fds.reason(n);
-    log(`── worker ${name}, N=${n}${storage ? `, ${storage} storage` : ""}: not run, ${reason}${sub ? `; ${sub} clients instead` : ""} ──`);
-    const r = { scenario: name, server: "worker", n, vars, ok: false, skipped: true, skipReason: "open-files", fdsNeeded: fds.need(n), fdLimit: fds.limit, substitutedBy: sub, error: `not run: ${reason}` };
+    log(
+      `── worker ${name}, N=${n}${storage ? `, ${storage} storage` : ""}: not run, ${reason}${sub ? `; ${sub} clients instead` : ""} ──`,
+    );
+    const r = {
+      scenario: name,
+      server: "worker",
+      n,
+      vars,
+      ok: false,
+      skipped: true,
+      skipReason: "open-files",
+      fdsNeeded: fds.need(n),
+      fdLimit: fds.limit,
+      substitutedBy: sub,
+      error: `not run: ${reason}`,
+    };
     if (storage) Object.assign(r, { storage, storageRequested: storage });
     if (comparison) r.comparison = comparison;
     scenarios.push(r);
@@ -469,11 +555,28 @@ async function main() {
   /** Runs a scenario, unless the same one (server, name, size, vars, storage asked, comparison) already ran. */
   const ensure = async ({ server, name, n, vars = {}, requested = opts.storage, comparison, forN }) => {
     const done = scenarios.find(
-      (s) => !s.skipped && s.server === server && s.scenario === name && s.n === n && sameVars(s.vars, vars) && (server !== "worker" || s.storageRequested === requested) && s.comparison === comparison,
+      (s) =>
+        !s.skipped &&
+        s.server === server &&
+        s.scenario === name &&
+        s.n === n &&
+        sameVars(s.vars, vars) &&
+        (server !== "worker" || s.storageRequested === requested) &&
+        s.comparison === comparison,
     );
     if (done) return standsIn(done, forN);
     const storage = server === "worker" ? planner.resolve(requested) : null;
-    const r = await runScenario({ name, server, n, vars, storage, comparison, substituteFor: forN && forN !== n ? forN : undefined, opts, ctx });
+    const r = await runScenario({
+      name,
+      server,
+      n,
+      vars,
+      storage,
+      comparison,
+      substituteFor: forN && forN !== n ? forN : undefined,
+      opts,
+      ctx,
+    });
     scenarios.push(r);
     return r;
   };
@@ -493,9 +596,13 @@ async function main() {
     for (const n of opts.fanoutSizes) {
       const e = fds.substitute(n);
       // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that means 0 relays.
-      const variants = [["direct", { FANOUT_CHUNK: "100000" }], ...opts.relays.map((k) => [`relays-${k}`, { FANOUT_RELAYS: String(k) }])];
+      const variants = [
+        ["direct", { FANOUT_CHUNK: "100000" }],
+        ...opts.relays.map((k) => [`relays-${k}`, { FANOUT_RELAYS: String(k) }]),
+      ];
       if (e !== n) {
-        if (!scenarios.some((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && !s.comparison)) notRun({ name: "auto", n });
+        if (!scenarios.some((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && !s.comparison))
+          notRun({ name: "auto", n });
         for (const [name, vars] of variants) notRun({ name, n, vars });
         if (!e) continue;
       }
@@ -512,7 +619,15 @@ async function main() {
         if (!e) continue;
       }
       for (const mode of STORAGE_MODES) {
-        const done = scenarios.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === e && !s.skipped && !s.comparison && s.storage === mode);
+        const done = scenarios.find(
+          (s) =>
+            s.server === "worker" &&
+            s.scenario === "auto" &&
+            s.n === e &&
+            !s.skipped &&
+            !s.comparison &&
+            s.storage === mode,
+        );
         if (done) {
           standsIn(done, n);
           continue;
@@ -520,7 +635,19 @@ async function main() {
         const t = mode === "tmpfs" ? planner.tmpfsState() : null;
         if (t && !t.ok) {
           // It would run on disk: the disk row already says that.
-          const r = { scenario: "auto", server: "worker", n: e, vars: {}, ok: false, skipped: true, skipReason: "tmpfs", storage: "tmpfs", storageRequested: "tmpfs", comparison: "storage", error: `not run: tmpfs unavailable (${t.reason})` };
+          const r = {
+            scenario: "auto",
+            server: "worker",
+            n: e,
+            vars: {},
+            ok: false,
+            skipped: true,
+            skipReason: "tmpfs",
+            storage: "tmpfs",
+            storageRequested: "tmpfs",
+            comparison: "storage",
+            error: `not run: tmpfs unavailable (${t.reason})`,
+          };
           scenarios.push(standsIn(r, n));
           continue;
         }
@@ -544,9 +671,15 @@ async function main() {
   console.log(md);
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, path.join(opts.out, "latest.md"))}`);
   const failed = scenarios.filter((s) => !s.ok && !s.skipped);
-  if (failed.length) log(`${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}`).join(", ")}`);
+  if (failed.length)
+    log(
+      `${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}`).join(", ")}`,
+    );
   const skipped = scenarios.filter((s) => s.skipped);
-  if (skipped.length) log(`${skipped.length} scenario(s) not run: ${skipped.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}${s.substitutedBy ? ` (ran ${s.substitutedBy} instead)` : ""}`).join(", ")}`);
+  if (skipped.length)
+    log(
+      `${skipped.length} scenario(s) not run: ${skipped.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}${s.substitutedBy ? ` (ran ${s.substitutedBy} instead)` : ""}`).join(", ")}`,
+    );
   clearTimeout(watchdog);
   process.exitCode = failed.length ? 1 : 0;
 }

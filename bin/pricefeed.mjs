@@ -14,7 +14,9 @@ try {
   await import("../dist/cli.js");
 } catch (err) {
   if (err && err.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/cli.js")) {
-    process.stderr.write("pricefeed: dist/cli.js is missing; build it with `npm run build:sdk` (npm ci does it too).\n");
+    process.stderr.write(
+      "pricefeed: dist/cli.js is missing; build it with `npm run build:sdk` (npm ci does it too).\n",
+    );
     process.exit(1);
   }
   throw err;

@@ -6,10 +6,16 @@ const feed = new PriceFeedClient({
   url: process.argv[2] ?? "ws://localhost:8787/pricefeed",
   currencies: ["USD", "EUR"],
 });
-feed.on("price", (t) => console.log(`#${t.seq} ${t.time} USD ${t.prices.USD} EUR ${t.prices.EUR}${t.replayed ? " (replayed)" : ""}`));
+feed.on("price", (t) =>
+  console.log(`#${t.seq} ${t.time} USD ${t.prices.USD} EUR ${t.prices.EUR}${t.replayed ? " (replayed)" : ""}`),
+);
 feed.on("gap", (g) => console.log(`gap: #${g.fromSeq}..#${g.toSeq} will never come`));
 feed.on("status", (s) => console.log(`status: ${s.state}`));
-feed.on("state", (s, d) => console.log(`state: ${s}${d.reason ? ` (${d.reason})` : ""}${d.retryAt ? `, retry in ${d.retryAt - Date.now()} ms` : ""}`));
+feed.on("state", (s, d) =>
+  console.log(
+    `state: ${s}${d.reason ? ` (${d.reason})` : ""}${d.retryAt ? `, retry in ${d.retryAt - Date.now()} ms` : ""}`,
+  ),
+);
 feed.on("welcome", (w) => console.log(`welcome: client ${w.clientId}, last seq ${feed.lastSeq ?? "none"}`));
 feed.start();
 process.on("SIGINT", () => {

@@ -45,13 +45,18 @@ const result = await esbuild
 const clientInputs = Object.entries(result.metafile.outputs)
   .filter(([file]) => !file.endsWith("cli.js") && file.endsWith(".js"))
   .flatMap(([, out]) => out.imports.map((i) => i.path));
-if (clientInputs.some((p) => p.startsWith("node:"))) fail(`the client library imports a Node built-in: ${clientInputs.join(", ")}`);
+if (clientInputs.some((p) => p.startsWith("node:")))
+  fail(`the client library imports a Node built-in: ${clientInputs.join(", ")}`);
 
 // Declarations: tsc emits them; relative specifiers get the .js a Node ESM consumer needs.
-const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "src/sdk/tsconfig.build.json")], {
-  cwd: root,
-  stdio: "inherit",
-});
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "src/sdk/tsconfig.build.json")],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 if (tsc.status !== 0) fail("tsc could not emit the declarations");
 
 const typesDir = join(dist, "types");
@@ -63,15 +68,20 @@ function* files(dir) {
   }
 }
 for (const file of files(typesDir)) {
-  const text = readFileSync(file, "utf8").replace(/(from\s+|import\()(["'])(\.{1,2}\/[^"']+)\2/g, (match, lead, quote, spec) => {
-    if (/\.(js|mjs|cjs|json)$/.test(spec)) return match;
-    const base = join(dirname(file), spec);
-    if (existsSync(`${base}.d.ts`)) return `${lead}${quote}${spec}.js${quote}`;
-    if (existsSync(join(base, "index.d.ts"))) return `${lead}${quote}${spec}/index.js${quote}`;
-    fail(`${relative(root, file)}: cannot resolve ${spec}`);
-  });
+  const text = readFileSync(file, "utf8").replace(
+    /(from\s+|import\()(["'])(\.{1,2}\/[^"']+)\2/g,
+    (match, lead, quote, spec) => {
+      if (/\.(js|mjs|cjs|json)$/.test(spec)) return match;
+      const base = join(dirname(file), spec);
+      if (existsSync(`${base}.d.ts`)) return `${lead}${quote}${spec}.js${quote}`;
+      if (existsSync(join(base, "index.d.ts"))) return `${lead}${quote}${spec}/index.js${quote}`;
+      fail(`${relative(root, file)}: cannot resolve ${spec}`);
+    },
+  );
   writeFileSync(file, text);
 }
 
 const size = (f) => `${(statSync(join(dist, f)).size / 1024).toFixed(1)} KiB`;
-console.log(`build-sdk: dist/client.js ${size("client.js")} (+ shared chunk), dist/cli.js ${size("cli.js")}, declarations in dist/types/`);
+console.log(
+  `build-sdk: dist/client.js ${size("client.js")} (+ shared chunk), dist/cli.js ${size("cli.js")}, declarations in dist/types/`,
+);

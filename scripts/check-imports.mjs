@@ -83,7 +83,9 @@ function visit(file) {
     const selfImport = (imports.get(file) ?? []).includes(file);
     if (component.length > 1 || selfImport) {
       const inCycle = new Set(component);
-      const edges = component.flatMap((f) => (imports.get(f) ?? []).filter((d) => inCycle.has(d)).map((d) => `${rel(f)} -> ${rel(d)}`));
+      const edges = component.flatMap((f) =>
+        (imports.get(f) ?? []).filter((d) => inCycle.has(d)).map((d) => `${rel(f)} -> ${rel(d)}`),
+      );
       problems.push(`import cycle of ${component.length} file(s):\n    ${edges.join("\n    ")}`);
     }
   }

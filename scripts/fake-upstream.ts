@@ -34,7 +34,11 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
-  const options: Options = { port: Number(env.FAKE_UPSTREAM_PORT || DEFAULT_PORT), priceUsd: undefined, driftEveryS: null };
+  const options: Options = {
+    port: Number(env.FAKE_UPSTREAM_PORT || DEFAULT_PORT),
+    priceUsd: undefined,
+    driftEveryS: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
     const next = () => inline ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") ? argv[++i] : undefined);

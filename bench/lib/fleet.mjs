@@ -123,7 +123,9 @@ export async function connectFleet({
         }
         resolve(ok);
       }
-      feed.on("price", (tick) => client.prices.push([tick.seq, Date.parse(tick.time), Date.now(), tick.replayed ? 1 : 0]));
+      feed.on("price", (tick) =>
+        client.prices.push([tick.seq, Date.parse(tick.time), Date.now(), tick.replayed ? 1 : 0]),
+      );
       feed.on("gap", () => {
         client.other++;
         client.gaps++;
@@ -313,7 +315,10 @@ export function analyze(clients, window, cutoffMs) {
   const sorted = [...window].sort((a, b) => a - b);
   let holes = 0;
   for (let i = 1; i < sorted.length; i++) holes += sorted[i] - sorted[i - 1] - 1;
-  const tickTimes = [...perTick.values()].map((t) => t.tickMs).filter((x) => x != null).sort((a, b) => a - b);
+  const tickTimes = [...perTick.values()]
+    .map((t) => t.tickMs)
+    .filter((x) => x != null)
+    .sort((a, b) => a - b);
   const spacing = tickTimes.slice(1).map((t, i) => t - tickTimes[i]);
   return {
     clients: live.length,
@@ -339,7 +344,11 @@ export function analyze(clients, window, cutoffMs) {
     latencyMs: summarize(latencies),
     perTick: [...perTick.values()]
       .sort((a, b) => a.seq - b.seq)
-      .map((t) => ({ seq: t.seq, time: t.tickMs ? new Date(t.tickMs).toISOString() : null, ...pick(summarize(t.lat)) })),
+      .map((t) => ({
+        seq: t.seq,
+        time: t.tickMs ? new Date(t.tickMs).toISOString() : null,
+        ...pick(summarize(t.lat)),
+      })),
   };
 }
 

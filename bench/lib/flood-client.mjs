@@ -50,7 +50,12 @@ function stop() {
   running.then(() => {
     const seconds = (stoppedAt - startedAt) / 1000;
     process.stdout.write(
-      JSON.stringify({ ...stats, seconds, perSecond: Math.round((stats.requests / seconds) * 10) / 10, latencyMs: summarize(ms) }) + "\n",
+      JSON.stringify({
+        ...stats,
+        seconds,
+        perSecond: Math.round((stats.requests / seconds) * 10) / 10,
+        latencyMs: summarize(ms),
+      }) + "\n",
       () => process.exit(0),
     );
   });

@@ -14,7 +14,12 @@ export function getFrom(url, localAddress, headers = {}) {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () =>
-        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - t0 }),
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+          ms: performance.now() - t0,
+        }),
       );
       res.on("error", reject);
     });

@@ -29,7 +29,9 @@ export async function startProfile(inspectorPort, { samplingIntervalUs = 200 } =
   const call = (method, params = {}, timeoutMs = 60_000) =>
     new Promise((resolve, reject) => {
       const myId = 1_000_000 + ++id;
-      pending.set(myId, (msg) => (msg.error ? reject(new Error(`${method}: ${msg.error.message}`)) : resolve(msg.result)));
+      pending.set(myId, (msg) =>
+        msg.error ? reject(new Error(`${method}: ${msg.error.message}`)) : resolve(msg.result),
+      );
       ws.send(JSON.stringify({ id: myId, method, params }));
       setTimeout(() => reject(new Error(`${method}: no answer within ${timeoutMs} ms`)), timeoutMs).unref();
     });

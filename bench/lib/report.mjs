@@ -1,7 +1,8 @@
 // Markdown rendering of a bench report (bench/results/latest.md and stdout).
 
 const fmt = (x, d = 0) => (x == null || !Number.isFinite(x) ? "–" : x.toFixed(d));
-const ratio = (a, b) => (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "–" : `${(a / b).toFixed(1)}×`);
+const ratio = (a, b) =>
+  a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "–" : `${(a / b).toFixed(1)}×`;
 const int = (x) => (x == null ? "–" : x.toLocaleString("en-US"));
 
 function relaysOf(s) {
@@ -38,7 +39,11 @@ function storagePhrase(s) {
 
 function failure(s) {
   if (s.skipped) return String(s.error ?? "not run").slice(0, 200);
-  let why = String(s.error ?? "").split("\n")[0].replace(/^Error: /, "").replace(/; see .*$/, "").slice(0, 90);
+  let why = String(s.error ?? "")
+    .split("\n")[0]
+    .replace(/^Error: /, "")
+    .replace(/; see .*$/, "")
+    .slice(0, 90);
   if (/Too many open files/.test(s.error ?? "")) {
     why = `workerd crashed: too many open files (limit ${s.serverOpenFileLimit?.[1] ?? s.serverOpenFileLimit?.[0] ?? "?"}, ~4 per client)`;
   }
@@ -70,7 +75,8 @@ function storageSizesOf(report) {
 }
 
 /** What was measured at 2,000 clients before --storage existed (same code, wrangler dev). */
-const FSYNC_REFERENCE = "at 2,000 clients, measured before this option: disk connect 29.2 s, p99 507 ms; tmpfs 8.6 s, 425 ms";
+const FSYNC_REFERENCE =
+  "at 2,000 clients, measured before this option: disk connect 29.2 s, p99 507 ms; tmpfs 8.6 s, 425 ms";
 
 /**
  * Rows of the disk vs tmpfs table: per requested storage size, disk then tmpfs, then the same at
@@ -78,7 +84,9 @@ const FSYNC_REFERENCE = "at 2,000 clients, measured before this option: disk con
  * on that storage counts (the bench reuses it).
  */
 function storageRows(report) {
-  const cand = report.scenarios.filter((s) => s.server === "worker" && s.scenario === "auto" && (!s.comparison || s.comparison === "storage"));
+  const cand = report.scenarios.filter(
+    (s) => s.server === "worker" && s.scenario === "auto" && (!s.comparison || s.comparison === "storage"),
+  );
   const sizes = [];
   for (const n of storageSizesOf(report)) {
     sizes.push(n);
@@ -107,7 +115,8 @@ function storageText(report) {
       `**disk** = \`wrangler dev --persist-to\` under ${o.persistRoot ?? "the tmp dir"}: local workerd commits each object's SQLite writes with an fsync, synchronously on its one thread, which production storage does not; ` +
       "**tmpfs** = the same wrangler dev and files under /dev/shm, without the disk fsync; auto = tmpfs when /dev/shm is a writable tmpfs.",
   );
-  if (info?.tmpfs && !info.tmpfs.ok) parts.push(`tmpfs was unavailable (${info.tmpfs.reason}): those scenarios ran on disk.`);
+  if (info?.tmpfs && !info.tmpfs.ok)
+    parts.push(`tmpfs was unavailable (${info.tmpfs.reason}): those scenarios ran on disk.`);
   if (fd) {
     const lim = Number.isFinite(fd.limit) ? fd.limit.toLocaleString("en-US") : String(fd.limit);
     parts.push(
@@ -115,7 +124,7 @@ function storageText(report) {
         (fd.overridden ? " (--fd-limit)" : "") +
         `: a size needing more than ${fd.fdsPerClient} per client + ${fd.fdMargin} is not started, and the largest that fits` +
         (fd.substituteSize ? ` (${int(fd.substituteSize)} here)` : "") +
-        " runs in its place, for the Worker and the baseline, labelled \"(for N)\".",
+        ' runs in its place, for the Worker and the baseline, labelled "(for N)".',
     );
   }
   // This run's own numbers, when it compared disk and tmpfs at some size.
@@ -123,7 +132,10 @@ function storageText(report) {
   const measured = [];
   for (const n of new Set(rows.map((r) => r.n))) {
     const got = rows.filter((r) => r.n === n);
-    if (got.length === 2) measured.push(`at ${sizeOf(got[0].s)} clients: ${got.map(({ mode, s }) => `${mode} connect ${fmt(s.connect.seconds, 1)} s, p99 ${fmt(s.latencyMs.p99)} ms`).join("; ")}`);
+    if (got.length === 2)
+      measured.push(
+        `at ${sizeOf(got[0].s)} clients: ${got.map(({ mode, s }) => `${mode} connect ${fmt(s.connect.seconds, 1)} s, p99 ${fmt(s.latencyMs.p99)} ms`).join("; ")}`,
+      );
   }
   parts.push(`Effect of the fsync: ${measured.length ? `this run, ${measured.join(" / ")}` : FSYNC_REFERENCE}.`);
   return parts.join(" ");
@@ -135,7 +147,8 @@ export function renderMarkdown(report) {
   const sc = report.scenarios;
   // Rows of the storage comparison (extra runs at --storage-sizes) appear only in its own table.
   const main = sc.filter((s) => !s.comparison);
-  const find = (server, scenario, n) => main.find((s) => s.server === server && s.scenario === scenario && s.n === n && s.ok);
+  const find = (server, scenario, n) =>
+    main.find((s) => s.server === server && s.scenario === scenario && s.n === n && s.ok);
   const lines = [];
   lines.push(`## Benchmark results (${report.finishedAt.slice(0, 19).replace("T", " ")} UTC)`);
   lines.push("");
@@ -147,10 +160,16 @@ export function renderMarkdown(report) {
     `Settings: simulated source, POLL_INTERVAL_MS=${o.intervalMs}, ${o.ticks} ticks measured per scenario after all clients connected, ` +
       `${o.concurrency} handshakes in flight, one \`currencies=USD\` socket per distinct \`client_id\`, all clients in one Node process: the client library (\`btc-pricefeed/client\`) on \`ws\` sockets. ` +
       `Worker: local workerd, a fresh server and storage per scenario (Storage column, below), ` +
-      (o.via === "proxy" ? "clients through wrangler's port (its proxy workerd in front of the Worker)" : "clients on the Worker's own runtime socket (wrangler's proxy workerd bypassed: production has no such hop)") +
-      (o.localObservability ? ", wrangler's local trace store on (X_LOCAL_OBSERVABILITY)" : ", wrangler's local trace store off (X_LOCAL_OBSERVABILITY=false)") +
+      (o.via === "proxy"
+        ? "clients through wrangler's port (its proxy workerd in front of the Worker)"
+        : "clients on the Worker's own runtime socket (wrangler's proxy workerd bypassed: production has no such hop)") +
+      (o.localObservability
+        ? ", wrangler's local trace store on (X_LOCAL_OBSERVABILITY)"
+        : ", wrangler's local trace store off (X_LOCAL_OBSERVABILITY=false)") +
       `${report.workerBundleSha256 ? ", one pre-built bundle for every scenario" : ""}.` +
-      (report.git?.head ? ` Code: ${report.git.head}${report.git.dirtyFiles ? ` + ${report.git.dirtyFiles} uncommitted files` : ""}.` : ""),
+      (report.git?.head
+        ? ` Code: ${report.git.head}${report.git.dirtyFiles ? ` + ${report.git.dirtyFiles} uncommitted files` : ""}.`
+        : ""),
   );
   lines.push("");
   lines.push(
@@ -169,7 +188,9 @@ export function renderMarkdown(report) {
   lines.push("");
 
   // Worker and baseline at the same size (a substitute size included: the baseline ran it too).
-  const withBaseline = main.filter((s) => s.ok && s.server === "worker" && s.scenario === "auto" && find("baseline", "baseline", s.n));
+  const withBaseline = main.filter(
+    (s) => s.ok && s.server === "worker" && s.scenario === "auto" && find("baseline", "baseline", s.n),
+  );
   if (withBaseline.length) {
     lines.push("### Ratios (Worker / baseline; lower is better for all)");
     lines.push("");
@@ -190,15 +211,28 @@ export function renderMarkdown(report) {
   if (fanoutSizes.length) {
     lines.push("### Fan-out: direct RPC (before) vs relay tree (after)");
     lines.push("");
-    lines.push("Hub fan-out = the hub's own `last_fanout.durationMs` from `/health` (publish → every RPC settled), median over the measured ticks.");
+    lines.push(
+      "Hub fan-out = the hub's own `last_fanout.durationMs` from `/health` (publish → every RPC settled), median over the measured ticks.",
+    );
     lines.push("");
-    lines.push("| Clients | Fan-out | Storage | Relays | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Hub fan-out p50 (ms) | Server CPU per tick (s) | Tick spacing p50 (ms) |");
+    lines.push(
+      "| Clients | Fan-out | Storage | Relays | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Hub fan-out p50 (ms) | Server CPU per tick (s) | Tick spacing p50 (ms) |",
+    );
     lines.push("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const n of fanoutSizes) {
       const w = main.filter((s) => s.server === "worker" && s.n === n);
-      const runs = [...w.filter((s) => s.scenario === "direct"), ...w.filter((s) => s.scenario === "auto"), ...w.filter((s) => s.scenario.startsWith("relays-"))];
+      const runs = [
+        ...w.filter((s) => s.scenario === "direct"),
+        ...w.filter((s) => s.scenario === "auto"),
+        ...w.filter((s) => s.scenario.startsWith("relays-")),
+      ];
       for (const s of runs) {
-        const mode = s.scenario === "direct" ? "direct RPC (FANOUT_CHUNK=100000)" : s.scenario === "auto" ? "relay tree, auto sizing" : `relay tree, ${s.scenario.replace("relays-", "FANOUT_RELAYS=")}`;
+        const mode =
+          s.scenario === "direct"
+            ? "direct RPC (FANOUT_CHUNK=100000)"
+            : s.scenario === "auto"
+              ? "relay tree, auto sizing"
+              : `relay tree, ${s.scenario.replace("relays-", "FANOUT_RELAYS=")}`;
         if (!s.ok) {
           lines.push(`| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | – | ${failure(s)} | | | | | | |`);
           continue;
@@ -216,9 +250,13 @@ export function renderMarkdown(report) {
   if (stRows.length) {
     lines.push("### Storage: disk vs tmpfs");
     lines.push("");
-    lines.push("The same bundle with the relay tree's auto sizing; only where the Durable Objects keep their storage changes (see Storage above). Open files = the user workerd's, per connected client.");
+    lines.push(
+      "The same bundle with the relay tree's auto sizing; only where the Durable Objects keep their storage changes (see Storage above). Open files = the user workerd's, per connected client.",
+    );
     lines.push("");
-    lines.push("| Clients | Storage | Connect all (s) | p50 (ms) | p99 (ms) | Delivered / expected | Server CPU per tick (s) | Hub fan-out p50 (ms) | Open files per client |");
+    lines.push(
+      "| Clients | Storage | Connect all (s) | p50 (ms) | p99 (ms) | Delivered / expected | Server CPU per tick (s) | Hub fan-out p50 (ms) | Open files per client |",
+    );
     lines.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const { mode, s } of stRows) {
       if (!s.ok) {
@@ -243,7 +281,11 @@ export function renderMarkdown(report) {
       const p = s.profile;
       lines.push(
         `- ${sizeOf(s)} clients, ${s.scenario}: JS thread busy ${fmt(100 - p.idlePct)}% of ${fmt(p.sampledMs / 1000, 1)} s (GC ${fmt(p.gcMs)} ms). ` +
-          `Top self time: ${p.topSelf.filter((x) => x.fn !== "(idle)").slice(0, 8).map((x) => `\`${x.fn}\` ${x.pct}%`).join(", ")}.`,
+          `Top self time: ${p.topSelf
+            .filter((x) => x.fn !== "(idle)")
+            .slice(0, 8)
+            .map((x) => `\`${x.fn}\` ${x.pct}%`)
+            .join(", ")}.`,
       );
     }
     lines.push("");
@@ -253,7 +295,8 @@ export function renderMarkdown(report) {
   lines.push("");
   lines.push("| Target | Measured | Reached |");
   lines.push("|---|---|---|");
-  const allDelivered = (s) => s.delivery.delivered === s.delivery.expected && s.connect.connected === s.n && s.delivery.duplicates === 0;
+  const allDelivered = (s) =>
+    s.delivery.delivered === s.delivery.expected && s.connect.connected === s.n && s.delivery.duplicates === 0;
   const yes = (c) => (c ? "yes" : "**no**");
   const p99Below = (ms) => ({
     label: ms >= 1000 ? `p99 < ${ms / 1000} s` : `p99 < ${ms} ms`,
@@ -262,10 +305,15 @@ export function renderMarkdown(report) {
   });
   const everyFrame = {
     label: "every frame delivered",
-    measured: (s) => `${int(s.delivery.delivered)} / ${int(s.delivery.expected)}, ${int(s.connect.connected)} of ${int(s.n)} connected`,
+    measured: (s) =>
+      `${int(s.delivery.delivered)} / ${int(s.delivery.expected)}, ${int(s.connect.connected)} of ${int(s.n)} connected`,
     ok: allDelivered,
   };
-  const connectBelow = (sec) => ({ label: `connect < ${sec} s`, measured: (s) => `${fmt(s.connect.seconds, 1)} s`, ok: (s) => s.connect.seconds < sec && s.connect.connected === s.n });
+  const connectBelow = (sec) => ({
+    label: `connect < ${sec} s`,
+    measured: (s) => `${fmt(s.connect.seconds, 1)} s`,
+    ok: (s) => s.connect.seconds < sec && s.connect.connected === s.n,
+  });
   /**
    * The rows of one size's targets. A size that did not fit the open-file limit is a **no** with
    * that reason, followed by the size that ran in its place, judged by the same thresholds.
@@ -281,14 +329,24 @@ export function renderMarkdown(report) {
       for (const c of checks) lines.push(`| ${who}: ${c.label} | ${c.measured(s)} | ${yes(c.ok(s))} |`);
       return s;
     };
-    const r = main.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === N && s.ok) ?? main.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === N);
+    const r =
+      main.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === N && s.ok) ??
+      main.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === N);
     if (!r) {
       lines.push(`| ${int(N)} clients | not run | – |`);
       return null;
     }
     if (!(r.skipped && r.skipReason === "open-files")) return judge(r, `${int(N)} clients`);
-    lines.push(`| ${int(N)} clients: ${all} | ${r.error} — the open-file limit of this container, not the feed | **no** |`);
-    const sub = main.find((s) => s.server === "worker" && s.scenario === "auto" && s.n === r.substitutedBy && (s.substituteFor ?? []).includes(N));
+    lines.push(
+      `| ${int(N)} clients: ${all} | ${r.error} — the open-file limit of this container, not the feed | **no** |`,
+    );
+    const sub = main.find(
+      (s) =>
+        s.server === "worker" &&
+        s.scenario === "auto" &&
+        s.n === r.substitutedBy &&
+        (s.substituteFor ?? []).includes(N),
+    );
     return sub ? judge(sub, `${int(sub.n)} clients (for ${int(N)})`) : null;
   };
   const w1k = targetsAt(1000, [p99Below(150), everyFrame]);
@@ -296,10 +354,14 @@ export function renderMarkdown(report) {
   const b1k = w1k && find("baseline", "baseline", w1k.n);
   if (w1k && b1k) {
     const r = w1k.latencyMs.p99 / b1k.latencyMs.p99;
-    lines.push(`| p99 within 5× of the baseline at ${sizeOf(w1k)} | ${fmt(w1k.latencyMs.p99)} vs ${fmt(b1k.latencyMs.p99)} ms = ${ratio(w1k.latencyMs.p99, b1k.latencyMs.p99)} | ${yes(r <= 5)} |`);
+    lines.push(
+      `| p99 within 5× of the baseline at ${sizeOf(w1k)} | ${fmt(w1k.latencyMs.p99)} vs ${fmt(b1k.latencyMs.p99)} ms = ${ratio(w1k.latencyMs.p99, b1k.latencyMs.p99)} | ${yes(r <= 5)} |`,
+    );
   }
   lines.push("");
-  lines.push(`Full data (per-tick latency spread, hub fan-out per tick, CPU per process, connect failures): \`${report.options?.out ?? "bench/results"}/${report.finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z")}.json\`.`);
+  lines.push(
+    `Full data (per-tick latency spread, hub fan-out per tick, CPU per process, connect failures): \`${report.options?.out ?? "bench/results"}/${report.finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z")}.json\`.`,
+  );
   lines.push("");
   return lines.join("\n");
 }

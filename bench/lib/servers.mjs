@@ -50,7 +50,11 @@ function spawnRaisedLimit(cmd, args, opts) {
 export function serverOpenFileLimit() {
   const num = (out) => (out === "unlimited" ? Infinity : Number(out));
   try {
-    const [server, hard] = execFileSync("/bin/sh", ["-c", `${RAISE_LIMIT}; ulimit -n; ulimit -Hn`], { encoding: "utf8" }).trim().split(/\s+/);
+    const [server, hard] = execFileSync("/bin/sh", ["-c", `${RAISE_LIMIT}; ulimit -n; ulimit -Hn`], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split(/\s+/);
     return { server: num(server), hard: num(hard) };
   } catch {
     return { server: NaN, hard: NaN };
@@ -94,7 +98,9 @@ async function waitForHealth(baseUrl, proc, timeoutMs, label) {
   proc.exited.then((e) => (exited = e));
   while (Date.now() < deadline) {
     if (exited) {
-      throw new Error(`${label} exited (code ${exited.code}, signal ${exited.signal}) before answering /health:\n${tail(proc.logFile)}`);
+      throw new Error(
+        `${label} exited (code ${exited.code}, signal ${exited.signal}) before answering /health:\n${tail(proc.logFile)}`,
+      );
     }
     try {
       const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
@@ -175,7 +181,21 @@ function benchVars(intervalMs, vars) {
  * the proxy reports "Network connection lost" and wrangler dev exits. via = "proxy" goes through
  * wrangler's port like a browser would.
  */
-export async function startWorker({ root, workDir, persistRoot, label, vars, intervalMs, build, logLevel = "debug", via = "runtime", localObservability = false, startTimeoutMs, keepPersist = false, log }) {
+export async function startWorker({
+  root,
+  workDir,
+  persistRoot,
+  label,
+  vars,
+  intervalMs,
+  build,
+  logLevel = "debug",
+  via = "runtime",
+  localObservability = false,
+  startTimeoutMs,
+  keepPersist = false,
+  log,
+}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const persist = path.join(persistRoot ?? workDir, `persist-${label}`);
@@ -202,7 +222,13 @@ export async function startWorker({ root, workDir, persistRoot, label, vars, int
   ];
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
-  log(`starting wrangler dev on :${port} (${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults"}); persist ${persist}; log ${logFile}`);
+  log(
+    `starting wrangler dev on :${port} (${
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ") || "defaults"
+    }); persist ${persist}; log ${logFile}`,
+  );
   // wrangler 4.124 records every local invocation in a trace store (SQLite, an fsync per write)
   // and a streaming tail unless X_LOCAL_OBSERVABILITY=false, whatever [observability] says:
   // a dev-tool cost that production does not have, so it is off unless asked for.

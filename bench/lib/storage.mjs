@@ -31,7 +31,8 @@ const int = (x) => (Number.isFinite(x) ? x.toLocaleString("en-US") : String(x));
 export function checkTmpfs(dir = "/dev/shm") {
   try {
     const { type } = statfsSync(dir);
-    if (type !== TMPFS_MAGIC) return { ok: false, dir, reason: `${dir} is not a tmpfs (filesystem type 0x${type.toString(16)})` };
+    if (type !== TMPFS_MAGIC)
+      return { ok: false, dir, reason: `${dir} is not a tmpfs (filesystem type 0x${type.toString(16)})` };
   } catch (error) {
     return { ok: false, dir, reason: `${dir}: ${error.code ?? error.message}` };
   }
@@ -73,8 +74,18 @@ export function fdBudget({ limit: realLimit, hardLimit, override = null }) {
     need,
     fits,
     substitute: (n) => (fits(n) ? n : subSize),
-    reason: (n) => `needs ~${int(need(n))} open files, ${limitText} (${FDS_PER_CLIENT} per client: socket + SQLite db, -wal, -shm; + ${FD_MARGIN} margin)`,
-    info: () => ({ limit, realLimit, hardLimit, overridden, fdsPerClient: FDS_PER_CLIENT, fdMargin: FD_MARGIN, maxClients, substituteSize: subSize }),
+    reason: (n) =>
+      `needs ~${int(need(n))} open files, ${limitText} (${FDS_PER_CLIENT} per client: socket + SQLite db, -wal, -shm; + ${FD_MARGIN} margin)`,
+    info: () => ({
+      limit,
+      realLimit,
+      hardLimit,
+      overridden,
+      fdsPerClient: FDS_PER_CLIENT,
+      fdMargin: FD_MARGIN,
+      maxClients,
+      substituteSize: subSize,
+    }),
   };
 }
 

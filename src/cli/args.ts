@@ -83,7 +83,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
       case "--from": {
         const v = value();
-        if (v === null || !/^\d{1,12}$/.test(v)) return { kind: "error", message: "--from needs Unix seconds, e.g. --from $(date -d '-5 min' +%s)" };
+        if (v === null || !/^\d{1,12}$/.test(v))
+          return { kind: "error", message: "--from needs Unix seconds, e.g. --from $(date -d '-5 min' +%s)" };
         options.from = Number(v);
         break;
       }
@@ -96,7 +97,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       default:
         if (arg.startsWith("-")) return { kind: "error", message: `unknown option ${arg}` };
         if (urlSeen) return { kind: "error", message: `one URL only (got ${options.url} and ${arg})` };
-        if (!/^(wss?|https?):\/\//i.test(arg)) return { kind: "error", message: `URL ${arg} must start with ws://, wss://, http:// or https://` };
+        if (!/^(wss?|https?):\/\//i.test(arg))
+          return { kind: "error", message: `URL ${arg} must start with ws://, wss://, http:// or https://` };
         options.url = arg;
         urlSeen = true;
     }

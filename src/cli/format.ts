@@ -1,6 +1,15 @@
 /** The lines `pricefeed` prints: pure, so that tests can read them without a terminal. */
 import type { Currency } from "../protocol";
-import type { ConnectionState, DownReason, FeedStatus, GapRange, PriceTick, ResetInfo, StateDetail, WelcomeInfo } from "../sdk";
+import type {
+  ConnectionState,
+  DownReason,
+  FeedStatus,
+  GapRange,
+  PriceTick,
+  ResetInfo,
+  StateDetail,
+  WelcomeInfo,
+} from "../sdk";
 
 export interface Style {
   up(s: string): string;
@@ -12,7 +21,13 @@ export interface Style {
 
 const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
 
-export const COLOR: Style = { up: ansi(32, 39), down: ansi(31, 39), dim: ansi(2, 22), warn: ansi(33, 39), info: ansi(36, 39) };
+export const COLOR: Style = {
+  up: ansi(32, 39),
+  down: ansi(31, 39),
+  dim: ansi(2, 22),
+  warn: ansi(33, 39),
+  info: ansi(36, 39),
+};
 const id = (s: string) => s;
 export const PLAIN: Style = { up: id, down: id, dim: id, warn: id, info: id };
 
@@ -21,7 +36,11 @@ const numberFormats = new Map<number, Intl.NumberFormat>();
 export function formatAmount(value: number, currency: Currency): string {
   const digits = currency === "JPY" ? 0 : 2;
   let f = numberFormats.get(digits);
-  if (!f) numberFormats.set(digits, (f = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })));
+  if (!f)
+    numberFormats.set(
+      digits,
+      (f = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })),
+    );
   return f.format(value);
 }
 
@@ -41,7 +60,12 @@ export function formatPrice(currency: Currency, price: number, previous: number 
   return `${text} ${change > 0 ? style.up(move) : style.down(move)}`;
 }
 
-export function tickLine(tick: PriceTick, currencies: readonly Currency[], previous: Partial<Record<Currency, number>>, style: Style): string {
+export function tickLine(
+  tick: PriceTick,
+  currencies: readonly Currency[],
+  previous: Partial<Record<Currency, number>>,
+  style: Style,
+): string {
   const prices = currencies
     .filter((c) => tick.prices[c] !== undefined)
     .map((c) => formatPrice(c, tick.prices[c]!, previous[c], style))
@@ -64,15 +88,24 @@ export function statusLine(status: FeedStatus, style: Style): string {
       return style.warn(`! status stale: no fresh price since ${clock(new Date(status.since * 1000))}`);
     case "disputed": {
       const what = status.disputes
-        .map((d) => `${d.currency} (${Object.entries(d.quotes).map(([s, v]) => `${s} ${formatAmount(v, d.currency)}`).join(" vs ")})`)
+        .map(
+          (d) =>
+            `${d.currency} (${Object.entries(d.quotes)
+              .map(([s, v]) => `${s} ${formatAmount(v, d.currency)}`)
+              .join(" vs ")})`,
+        )
         .join(", ");
-      return style.warn(`! status disputed since ${clock(new Date(status.since * 1000))}: sources disagree on ${what || "some currency"}`);
+      return style.warn(
+        `! status disputed since ${clock(new Date(status.since * 1000))}: sources disagree on ${what || "some currency"}`,
+      );
     }
   }
 }
 
 export function resetLine(reset: ResetInfo, style: Style): string {
-  return style.warn(`! reset: ${reset.message || "the server's history changed"} (epoch ${reset.previousEpoch || "?"} → ${reset.epoch}); seq numbers restart`);
+  return style.warn(
+    `! reset: ${reset.message || "the server's history changed"} (epoch ${reset.previousEpoch || "?"} → ${reset.epoch}); seq numbers restart`,
+  );
 }
 
 const WHY: Record<DownReason, string> = {
@@ -83,7 +116,13 @@ const WHY: Record<DownReason, string> = {
   stopped: "stopped",
 };
 
-export function stateLine(state: ConnectionState, detail: StateDetail, url: string, nowMs: number, style: Style): string {
+export function stateLine(
+  state: ConnectionState,
+  detail: StateDetail,
+  url: string,
+  nowMs: number,
+  style: Style,
+): string {
   switch (state) {
     case "connecting":
       return style.info(`· connecting to ${url}`);

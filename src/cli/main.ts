@@ -43,7 +43,9 @@ function run(options: CliOptions): void {
     if (options.json) json("replay", { count });
     else if (count > 0) note(style.info(`· replayed ${count} missed tick${count === 1 ? "" : "s"}; live from here`));
   });
-  feed.on("error", (error) => (options.json ? json("error", error) : note(style.warn(`! server error ${error.code}: ${error.message}`))));
+  feed.on("error", (error) =>
+    options.json ? json("error", error) : note(style.warn(`! server error ${error.code}: ${error.message}`)),
+  );
   let stopping = false;
   let resumeFrom: number | null = feed.lastSeq;
   feed.on("state", (state, detail) => {

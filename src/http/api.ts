@@ -37,7 +37,14 @@ type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Re
 
 const keyFor = (request: Request, name: string) => `${new URL(request.url).origin}${KEY_PREFIX}${name}`;
 
-function cached(request: Request, env: Env, ctx: ExecutionContext, key: string, load: () => Promise<Answer>, ttl?: (a: Answer) => number) {
+function cached(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  key: string,
+  load: () => Promise<Answer>,
+  ttl?: (a: Answer) => number,
+) {
   const fresh = ttlForInterval(readConfig(env).pollIntervalMs);
   return edge.get(keyFor(request, key), load, ttl ?? (() => fresh), (work) => ctx.waitUntil(work));
 }
@@ -46,7 +53,13 @@ function cached(request: Request, env: Env, ctx: ExecutionContext, key: string, 
  * The HTTP response for a cached answer. A 200 may be kept by browsers and proxies for what is
  * left of its edge lifetime and revalidated with its ETag (304); anything else is not stored.
  */
-function answerResponse(request: Request, answer: CachedAnswer, body: string, etag: string, nowMs = Date.now()): Response {
+function answerResponse(
+  request: Request,
+  answer: CachedAnswer,
+  body: string,
+  etag: string,
+  nowMs = Date.now(),
+): Response {
   const ok = answer.status === 200;
   const headers: Record<string, string> = {
     ...CORS_HEADERS,
@@ -56,7 +69,8 @@ function answerResponse(request: Request, answer: CachedAnswer, body: string, et
     "X-Edge-Cache": answer.source,
   };
   if (ok) headers.ETag = etag;
-  if (ok && etagMatches(request.headers.get("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
+  if (ok && etagMatches(request.headers.get("If-None-Match"), etag))
+    return new Response(null, { status: 304, headers });
   return new Response(body, { status: answer.status, headers });
 }
 
@@ -97,7 +111,10 @@ async function historyAnswer(env: Env, q: HistoryQuery): Promise<Answer> {
   const next = page.more ? `/api/history?${historyQueryString({ ...q, afterSeq: page.lastSeq })}` : null;
   const head: Omit<HistoryBody, "points" | "next"> = { currency: q.currency, from: q.fromS, to: toS, limit: q.limit };
   // HistoryBody, written around the page's JSON text instead of parsing and re-serialising it.
-  return { body: `${JSON.stringify(head).slice(0, -1)},"points":${page.points},"next":${JSON.stringify(next)}}`, status: 200 };
+  return {
+    body: `${JSON.stringify(head).slice(0, -1)},"points":${page.points},"next":${JSON.stringify(next)}}`,
+    status: 200,
+  };
 }
 
 export const handleHealth: Handler = async (request, env, ctx) => {

@@ -73,7 +73,9 @@ export function servePage(request: Request): Response | null {
   if (!asset) return null;
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response(
-      JSON.stringify({ error: { code: "method_not_allowed", message: `${request.method} is not allowed on ${path}; use GET` } }),
+      JSON.stringify({
+        error: { code: "method_not_allowed", message: `${request.method} is not allowed on ${path}; use GET` },
+      }),
       {
         status: 405,
         headers: { ...securityHeaders(url), "Content-Type": "application/json; charset=utf-8", Allow: "GET, HEAD" },

@@ -9,7 +9,11 @@ import { errorResponse } from "../shared/responses";
  */
 export async function handlePricefeed(request: Request, env: Env): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-    return errorResponse(426, { code: "upgrade_required", message: "GET /pricefeed needs Upgrade: websocket" }, { Upgrade: "websocket" });
+    return errorResponse(
+      426,
+      { code: "upgrade_required", message: "GET /pricefeed needs Upgrade: websocket" },
+      { Upgrade: "websocket" },
+    );
   }
   const url = new URL(request.url);
   const query = parsePricefeedQuery(url.searchParams, Date.now());

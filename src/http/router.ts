@@ -21,17 +21,27 @@ export const router = Router<IRequest, Args>({
 });
 
 router
-  .get("/pricefeed", async (req, env) => (await rateLimited(env.UPGRADE_LIMITER, req, LIMIT_PERIOD_S)) ?? handlePricefeed(req, env))
+  .get(
+    "/pricefeed",
+    async (req, env) => (await rateLimited(env.UPGRADE_LIMITER, req, LIMIT_PERIOD_S)) ?? handlePricefeed(req, env),
+  )
   .options("/api/*", () => new Response(null, { status: 204, headers: CORS_HEADERS }))
   .all("/api/*", async (req, env) => rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S))
   .get("/api/price", (req, env, ctx) => handlePrice(req, env, ctx))
   .get("/api/history", (req, env, ctx) => handleHistory(req, env, ctx))
-  .get("/health", async (req, env, ctx) => (await rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S)) ?? handleHealth(req, env, ctx))
+  .get(
+    "/health",
+    async (req, env, ctx) => (await rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S)) ?? handleHealth(req, env, ctx),
+  )
   .all("*", (req) => servePage(req))
   .all("*", (req) => {
     const path = new URL(req.url).pathname;
     if (KNOWN_PATHS.has(path)) {
-      return errorResponse(405, { code: "method_not_allowed", message: `${req.method} is not allowed on ${path}` }, { Allow: "GET" });
+      return errorResponse(
+        405,
+        { code: "method_not_allowed", message: `${req.method} is not allowed on ${path}` },
+        { Allow: "GET" },
+      );
     }
     return errorResponse(404, { code: "not_found", message: `no route for ${path}` });
   });

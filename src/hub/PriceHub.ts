@@ -140,7 +140,13 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     });
 
     const quoted = quotedBy(config);
-    const condition = nextCondition(state, { prices, disputes: extras.disputes ?? [] }, now, config.pollIntervalMs, (c) => quoted[c] > 0);
+    const condition = nextCondition(
+      state,
+      { prices, disputes: extras.disputes ?? [] },
+      now,
+      config.pollIntervalMs,
+      (c) => quoted[c] > 0,
+    );
     const status = feedStatus(condition);
     const statusChange = statusKey(status) !== statusKey(feedStatus(state)) ? status : null;
     this.state = { ...state, ...condition, lastSeq: tick ? tick.seq : state.lastSeq, lastPollAtMs: now };
@@ -281,4 +287,3 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     });
   }
 }
-

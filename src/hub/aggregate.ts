@@ -146,7 +146,11 @@ export function decide(
 ): Decision | null {
   const [first, second] = accepted;
   if (!first) return null;
-  const middle = (): Decision => ({ value: median(accepted.map((v) => v.value)), from: [...accepted], overruled: null });
+  const middle = (): Decision => ({
+    value: median(accepted.map((v) => v.value)),
+    from: [...accepted],
+    overruled: null,
+  });
   if (accepted.length >= 3) return middle();
   if (second) {
     if (spreadPct(first.value, second.value) <= maxDeviationPct) return middle();

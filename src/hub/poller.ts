@@ -126,7 +126,12 @@ async function pollSource(source: PriceSource, state: SourceState, ctx: PollCont
     current = { ...current, lastRequestAtMs: startedAtMs };
     try {
       const quotes = await untilAborted(
-        source.fetchQuotes(currencies, { config: deps.config, fetch: deps.fetch, signal: ctx.signal, nowMs: startedAtMs }),
+        source.fetchQuotes(currencies, {
+          config: deps.config,
+          fetch: deps.fetch,
+          signal: ctx.signal,
+          nowMs: startedAtMs,
+        }),
         ctx.signal,
       );
       return succeeded(source.name, current, onlySane(quotes, currencies), startedAtMs, deps);
@@ -165,7 +170,13 @@ async function pollSource(source: PriceSource, state: SourceState, ctx: PollCont
   }
 }
 
-function succeeded(name: string, state: SourceState, quotes: Quotes, startedAtMs: number, deps: PollDeps): SourceResult {
+function succeeded(
+  name: string,
+  state: SourceState,
+  quotes: Quotes,
+  startedAtMs: number,
+  deps: PollDeps,
+): SourceResult {
   const atMs = deps.now();
   const before = breakerPhase(state.breaker, atMs);
   if (before !== "closed") logTransition(deps, name, before, "closed", recordSuccess());

@@ -10,7 +10,8 @@ export class SubscriberTable {
   ) {
     sql.exec("CREATE TABLE IF NOT EXISTS subscribers (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL)");
     const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('subscribers')").toArray();
-    if (!columns.some((c) => c.name === "gen")) sql.exec("ALTER TABLE subscribers ADD COLUMN gen INTEGER NOT NULL DEFAULT 0");
+    if (!columns.some((c) => c.name === "gen"))
+      sql.exec("ALTER TABLE subscribers ADD COLUMN gen INTEGER NOT NULL DEFAULT 0");
   }
 
   /** The newest generation handed out; every row listed now has a generation at most this. */
@@ -36,7 +37,8 @@ export class SubscriberTable {
 
   /** Removes clients a fan-out found gone, unless they subscribed again after `generation`. */
   removeGone(clientIds: readonly string[], generation: number): void {
-    for (const id of clientIds) this.sql.exec("DELETE FROM subscribers WHERE client_id = ? AND gen <= ?", id, generation);
+    for (const id of clientIds)
+      this.sql.exec("DELETE FROM subscribers WHERE client_id = ? AND gen <= ?", id, generation);
   }
 
   ids(): string[] {

@@ -79,7 +79,9 @@ export function priceDomain(points: readonly ChartPoint[]): [number, number] | n
   return [lo - pad, hi + pad];
 }
 
-const TIME_STEPS_MS = [15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1000);
+const TIME_STEPS_MS = [15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map(
+  (s) => s * 1000,
+);
 
 /** The time-axis step: the smallest round one (15 s, 30 s, 1 min, 2 min, 5 min, …) giving at most `maxTicks` ticks. */
 export function timeStep(fromMs: number, toMs: number, maxTicks: number): number {
@@ -142,7 +144,14 @@ export function linePath(points: readonly ChartPoint[], x: Scale, y: Scale, minX
 }
 
 /** The line's path closed down to `baseY`, for the filled area under it. */
-export function areaPath(points: readonly ChartPoint[], x: Scale, y: Scale, minX: number, endX: number, baseY: number): string {
+export function areaPath(
+  points: readonly ChartPoint[],
+  x: Scale,
+  y: Scale,
+  minX: number,
+  endX: number,
+  baseY: number,
+): string {
   const line = linePath(points, x, y, minX, endX);
   if (!line) return "";
   const startX = Math.max(minX, x(points[0]!.t));
@@ -188,7 +197,12 @@ export function summarize(points: readonly ChartPoint[]): SeriesSummary | null {
  * The chart's time axis: the last `windowMs`, or (while there is less data than that, e.g. on a
  * fresh deployment) from a little before the first point, but never less than `minSpanMs`.
  */
-export function timeDomain(points: readonly ChartPoint[], nowMs: number, windowMs: number, minSpanMs: number): [number, number] {
+export function timeDomain(
+  points: readonly ChartPoint[],
+  nowMs: number,
+  windowMs: number,
+  minSpanMs: number,
+): [number, number] {
   const windowStart = nowMs - windowMs;
   const first = points[0];
   if (!first || first.t <= windowStart) return [windowStart, nowMs];

@@ -198,7 +198,10 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
   host.addEventListener("keydown", (e) => {
     if (!data || data.points.length === 0) return;
     const n = data.points.length;
-    const firstVisible = Math.max(0, data.points.findIndex((p) => p.t >= data!.fromMs));
+    const firstVisible = Math.max(
+      0,
+      data.points.findIndex((p) => p.t >= data!.fromMs),
+    );
     let next = inspected;
     if (e.key === "ArrowLeft") next = inspected < 0 ? n - 1 : Math.max(firstVisible, inspected - 1);
     else if (e.key === "ArrowRight") next = inspected < 0 ? n - 1 : Math.min(n - 1, inspected + 1);

@@ -63,11 +63,13 @@ export function formatPercent(change: number, base: number, locale?: string): st
   const pct = (change / base) * 100;
   const abs = Math.abs(pct);
   const digits = abs !== 0 && abs < 0.01 ? 3 : 2;
-  return new Intl.NumberFormat(locale, {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-    signDisplay: "exceptZero",
-  }).format(pct) + "%";
+  return (
+    new Intl.NumberFormat(locale, {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      signDisplay: "exceptZero",
+    }).format(pct) + "%"
+  );
 }
 
 /** "20:00:05" in the viewer's time zone (or the one given, for tests). */
@@ -128,7 +130,9 @@ export function disputeTitle(disputes: readonly Dispute[]): string {
 export function disputeDetail(disputes: readonly Dispute[], locale?: string): string {
   return disputes
     .map((d) => {
-      const quotes = Object.entries(d.quotes).map(([source, value]) => `${source} ${formatPrice(value, d.currency, locale)}`);
+      const quotes = Object.entries(d.quotes).map(
+        ([source, value]) => `${source} ${formatPrice(value, d.currency, locale)}`,
+      );
       return `${d.currency}: ${quotes.join(", ")}`;
     })
     .join(" · ");

@@ -28,7 +28,12 @@ const feed = new PriceFeedClient({
   storageKey: STORAGE_PREFIX,
 });
 
-let state: ViewState = initialState({ clientId: feed.clientId, lastSeq: feed.lastSeq, currencies: feed.currencies, focus: prefs.focus });
+let state: ViewState = initialState({
+  clientId: feed.clientId,
+  lastSeq: feed.lastSeq,
+  currencies: feed.currencies,
+  focus: prefs.focus,
+});
 let renderQueued = false;
 
 function dispatch(event: ViewEvent): void {
@@ -107,7 +112,13 @@ function loadMissingData(): void {
 // ---- the feed --------------------------------------------------------------------------
 
 feed.on("state", (link, detail) =>
-  dispatch({ type: "link", state: link, attempt: detail.attempt, retryAt: detail.retryAt, resuming: feed.lastSeq !== null }),
+  dispatch({
+    type: "link",
+    state: link,
+    attempt: detail.attempt,
+    retryAt: detail.retryAt,
+    resuming: feed.lastSeq !== null,
+  }),
 );
 feed.on("welcome", (info) => {
   dispatch({ type: "welcome", info });

@@ -174,7 +174,10 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
       );
     }
   }
-  const ticks = [{ seq: msg.seq, time: msg.time, prices: msg.prices, replayed: msg.replayed }, ...state.ticks].slice(0, TICK_LOG_SIZE);
+  const ticks = [{ seq: msg.seq, time: msg.time, prices: msg.prices, replayed: msg.replayed }, ...state.ticks].slice(
+    0,
+    TICK_LOG_SIZE,
+  );
   return {
     ...state,
     prices,
@@ -186,7 +189,12 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
 }
 
 function missed(state: ViewState, change: Partial<MissedNotice>): MissedNotice {
-  return { count: state.missed?.count ?? 0, gaps: state.missed?.gaps ?? [], reset: state.missed?.reset ?? false, ...change };
+  return {
+    count: state.missed?.count ?? 0,
+    gaps: state.missed?.gaps ?? [],
+    reset: state.missed?.reset ?? false,
+    ...change,
+  };
 }
 
 export function reduce(state: ViewState, event: ViewEvent): ViewState {

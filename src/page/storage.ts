@@ -45,9 +45,7 @@ export interface PagePrefs {
 }
 
 export function loadPrefs(storage: KeyValueStorage | null): PagePrefs {
-  const currencies = (get(storage, KEY.currencies) ?? "")
-    .split(",")
-    .filter((c): c is Currency => isCurrency(c));
+  const currencies = (get(storage, KEY.currencies) ?? "").split(",").filter((c): c is Currency => isCurrency(c));
   const focusRaw = get(storage, KEY.focus);
   return { currencies, focus: focusRaw !== null && isCurrency(focusRaw) ? focusRaw : null };
 }

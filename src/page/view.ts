@@ -94,8 +94,16 @@ function createCard(currency: Currency, onFocus: () => void): Card {
   const time = el("time", { attrs: { "data-testid": `time-${currency}` } });
   const ago = el("span", { class: "card-ago" });
   const seq = el("span", { class: "card-seq" });
-  const badge = el("span", { class: "badge badge-replayed", text: "replayed", attrs: { "data-testid": `replayed-${currency}` } });
-  const disputedBadge = el("span", { class: "badge badge-disputed", text: "held back", attrs: { "data-testid": `disputed-${currency}` } });
+  const badge = el("span", {
+    class: "badge badge-replayed",
+    text: "replayed",
+    attrs: { "data-testid": `replayed-${currency}` },
+  });
+  const disputedBadge = el("span", {
+    class: "badge badge-disputed",
+    text: "held back",
+    attrs: { "data-testid": `disputed-${currency}` },
+  });
   const sources = el("p", { class: "card-sources", attrs: { "data-testid": `sources-${currency}` } });
   const chartBtn = el("button", {
     class: "card-chart-btn",
@@ -105,11 +113,32 @@ function createCard(currency: Currency, onFocus: () => void): Card {
   chartBtn.addEventListener("click", onFocus);
   const root = el(
     "article",
-    { class: "card", attrs: { "data-currency": currency, "data-testid": `card-${currency}`, "aria-label": `BTC in ${CURRENCY_NAMES[currency]}` } },
-    el("header", { class: "card-head" }, el("span", { class: "card-ccy", text: `BTC / ${currency}` }), badge, disputedBadge, chartBtn),
+    {
+      class: "card",
+      attrs: {
+        "data-currency": currency,
+        "data-testid": `card-${currency}`,
+        "aria-label": `BTC in ${CURRENCY_NAMES[currency]}`,
+      },
+    },
+    el(
+      "header",
+      { class: "card-head" },
+      el("span", { class: "card-ccy", text: `BTC / ${currency}` }),
+      badge,
+      disputedBadge,
+      chartBtn,
+    ),
     price,
     change,
-    el("p", { class: "card-when" }, time, el("span", { class: "sep", text: " · ", attrs: { "aria-hidden": "true" } }), ago, seq),
+    el(
+      "p",
+      { class: "card-when" },
+      time,
+      el("span", { class: "sep", text: " · ", attrs: { "aria-hidden": "true" } }),
+      ago,
+      seq,
+    ),
     sources,
   );
   return { root, chartBtn, price, change, arrow, changeText, time, ago, seq, sources, lastSeq: null };
@@ -206,9 +235,15 @@ export function createView(actions: ViewActions): View {
       missed.dataset.count = String(state.missed.count);
       setText(
         missedTextEl,
-        state.missed.count > 0 ? missedText(state.missed.count) : state.missed.reset ? "The feed's history was reset" : "Some prices could not be replayed",
+        state.missed.count > 0
+          ? missedText(state.missed.count)
+          : state.missed.reset
+            ? "The feed's history was reset"
+            : "Some prices could not be replayed",
       );
-      const gaps = state.missed.gaps.map((g) => (g.fromSeq === g.toSeq ? `#${g.fromSeq}` : `#${g.fromSeq}–#${g.toSeq}`)).join(", ");
+      const gaps = state.missed.gaps
+        .map((g) => (g.fromSeq === g.toSeq ? `#${g.fromSeq}` : `#${g.fromSeq}–#${g.toSeq}`))
+        .join(", ");
       const parts = [
         state.missed.count > 0 ? "They are marked “replayed” below" : "",
         gaps ? `not available any more: ${gaps}` : "",
@@ -278,7 +313,10 @@ export function createView(actions: ViewActions): View {
         setText(card.changeText, "unchanged");
       } else {
         setText(card.arrow, v.change > 0 ? "▲" : "▼");
-        setText(card.changeText, `${formatSignedPrice(v.change, c)} (${formatPercent(v.change, v.previous ?? v.price)})`);
+        setText(
+          card.changeText,
+          `${formatSignedPrice(v.change, c)} (${formatPercent(v.change, v.previous ?? v.price)})`,
+        );
       }
       card.time.dateTime = v.time;
       setText(card.time, formatClock(v.time));
@@ -301,7 +339,9 @@ export function createView(actions: ViewActions): View {
       input.checked = state.wanted.includes(c);
       // The last currency cannot be removed: the socket always has one.
       input.disabled = state.wanted.length === 1 && input.checked;
-      input.parentElement!.dataset.pending = String(pending && (state.wanted.includes(c) !== state.confirmed!.includes(c)));
+      input.parentElement!.dataset.pending = String(
+        pending && state.wanted.includes(c) !== state.confirmed!.includes(c),
+      );
     }
   }
 

@@ -46,10 +46,7 @@ export function parsePricefeedQuery(params: URLSearchParams, nowMs: number): Res
   const id = single(params, "client_id");
   if (!id.ok) return id;
   if (id.value !== null && !CLIENT_ID_PATTERN.test(id.value)) {
-    return fail(
-      "invalid_client_id",
-      `client_id ${show(id.value)} must be 1-64 characters of A-Z, a-z, 0-9, _ or -`,
-    );
+    return fail("invalid_client_id", `client_id ${show(id.value)} must be 1-64 characters of A-Z, a-z, 0-9, _ or -`);
   }
   const currencies = currenciesParam(params, "currencies");
   if (!currencies.ok) return currencies;
@@ -134,7 +131,8 @@ export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Resul
     if (raw.value === null) continue;
     const n = nonNegativeInteger(raw.value);
     if (n === null) {
-      const what = name === "from" || name === "to" ? "a non-negative integer of Unix seconds" : "a non-negative integer";
+      const what =
+        name === "from" || name === "to" ? "a non-negative integer of Unix seconds" : "a non-negative integer";
       return fail("invalid_parameter", `${name} ${show(raw.value)} must be ${what}`);
     }
     given[name] = n;

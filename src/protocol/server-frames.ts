@@ -28,7 +28,8 @@ export function priceMap(v: unknown): Partial<Record<Currency, number>> | null {
   return out;
 }
 
-const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : []);
+const stringList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : [];
 
 /** Known currencies with a list of source names; null when nothing usable is left. */
 function sourcesByCurrency(v: unknown): Partial<Record<Currency, string[]>> | null {
@@ -107,7 +108,12 @@ export function parseServerFrame(text: string): ServerMessage | null {
       if (data.state === "stale") return { type: "status", state: "stale", since: isNum(data.since) ? data.since : 0 };
       if (data.state === "live") return { type: "status", state: "live" };
       if (data.state === "disputed") {
-        return { type: "status", state: "disputed", since: isNum(data.since) ? data.since : 0, disputes: disputeList(data.disputes) };
+        return {
+          type: "status",
+          state: "disputed",
+          since: isNum(data.since) ? data.since : 0,
+          disputes: disputeList(data.disputes),
+        };
       }
       return null;
     case "reset":

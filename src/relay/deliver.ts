@@ -59,7 +59,10 @@ export async function deliverToSessions(
         .catch((): typeof TIMED_OUT => TIMED_OUT);
       const page = await Promise.race([read, deadline]);
       if (page === TIMED_OUT) report.failed += behind.length;
-      else await Promise.all(behind.map((b) => deliver(b.index, { ...event, backlog: pageAfter(page, b.afterSeq) }, true)));
+      else
+        await Promise.all(
+          behind.map((b) => deliver(b.index, { ...event, backlog: pageAfter(page, b.afterSeq) }, true)),
+        );
     }
   } finally {
     clearTimeout(timer);

@@ -3,13 +3,7 @@
  * reconnect, timeouts, heartbeat), the ledger (resume, dedupe, gaps), the subscription and the
  * resume point's storage, and turns server frames into typed events.
  */
-import {
-  CLIENT_ID_PATTERN,
-  parseCurrencies,
-  parseServerFrame,
-  type Currency,
-  type ServerMessage,
-} from "../protocol";
+import { CLIENT_ID_PATTERN, parseCurrencies, parseServerFrame, type Currency, type ServerMessage } from "../protocol";
 import type { BackoffOptions } from "./backoff";
 import { systemClock, type Clock } from "./clock";
 import { Emitter } from "./emitter";
@@ -102,11 +96,14 @@ export class PriceFeedClient {
     } catch {
       fail(`url ${JSON.stringify(options.url)} is not a URL`);
     }
-    if (!["ws:", "wss:", "http:", "https:"].includes(parsed.protocol)) fail(`url must be ws:// or wss:// (got ${parsed.protocol})`);
+    if (!["ws:", "wss:", "http:", "https:"].includes(parsed.protocol))
+      fail(`url must be ws:// or wss:// (got ${parsed.protocol})`);
     this.baseUrl = parsed.toString();
     this.wanted = currencyList(options.currencies ?? ["USD"], "currencies");
     if (options.clientId !== undefined && !CLIENT_ID_PATTERN.test(options.clientId)) {
-      fail(`clientId ${JSON.stringify(String(options.clientId).slice(0, 40))} must be 1-64 characters of A-Z, a-z, 0-9, _ or -`);
+      fail(
+        `clientId ${JSON.stringify(String(options.clientId).slice(0, 40))} must be 1-64 characters of A-Z, a-z, 0-9, _ or -`,
+      );
     }
     if (options.from !== undefined && !(Number.isSafeInteger(options.from) && options.from >= 0)) {
       fail("from must be Unix seconds (a non-negative integer)");
@@ -138,7 +135,11 @@ export class PriceFeedClient {
       {
         connectTimeoutMs: positive(options.connectTimeoutMs, DEFAULT_TIMING.connectTimeoutMs, "connectTimeoutMs"),
         heartbeatMs: positive(options.heartbeatMs, DEFAULT_TIMING.heartbeatMs, "heartbeatMs"),
-        heartbeatTimeoutMs: positive(options.heartbeatTimeoutMs, DEFAULT_TIMING.heartbeatTimeoutMs, "heartbeatTimeoutMs"),
+        heartbeatTimeoutMs: positive(
+          options.heartbeatTimeoutMs,
+          DEFAULT_TIMING.heartbeatTimeoutMs,
+          "heartbeatTimeoutMs",
+        ),
         stableAfterMs: positive(options.stableAfterMs, DEFAULT_TIMING.stableAfterMs, "stableAfterMs"),
         backoff: options.backoff ?? DEFAULT_TIMING.backoff,
       },
@@ -237,7 +238,11 @@ export class PriceFeedClient {
     this.ledger = connecting(this.ledger);
     this.confirmed = null;
     this.inFlight = false;
-    this.setState(this.openedSinceStart || attempt > 0 ? "reconnecting" : "connecting", { attempt, retryAt: null, reason: null });
+    this.setState(this.openedSinceStart || attempt > 0 ? "reconnecting" : "connecting", {
+      attempt,
+      retryAt: null,
+      reason: null,
+    });
   }
 
   private onDown(info: { reason: DownReason; retryAt: number | null; attempt: number }): void {
@@ -331,7 +336,8 @@ export class PriceFeedClient {
   }
 
   private setState(state: ConnectionState, detail: StateDetail): void {
-    const same = state === this.connection && detail.attempt === this.detail.attempt && detail.retryAt === this.detail.retryAt;
+    const same =
+      state === this.connection && detail.attempt === this.detail.attempt && detail.retryAt === this.detail.retryAt;
     if (same && detail.reason === this.detail.reason) return;
     this.connection = state;
     this.detail = detail;

@@ -55,7 +55,15 @@ export function connecting(ledger: Ledger): Ledger {
 }
 
 function reset(ledger: Ledger, info: ResetInfo): [Ledger, LedgerOutput[]] {
-  const next: Ledger = { ...ledger, epoch: info.epoch, lastSeq: null, resuming: false, vouched: true, replayed: 0, resetTo: info.epoch };
+  const next: Ledger = {
+    ...ledger,
+    epoch: info.epoch,
+    lastSeq: null,
+    resuming: false,
+    vouched: true,
+    replayed: 0,
+    resetTo: info.epoch,
+  };
   return [next, [{ kind: "reset", info }]];
 }
 
@@ -73,7 +81,11 @@ export function step(ledger: Ledger, msg: ServerMessage): [Ledger, LedgerOutput[
     }
     case "reset":
       if (ledger.resetTo === msg.epoch) return [ledger, []];
-      return reset(ledger, { epoch: msg.epoch, previousEpoch: msg.previous_epoch || (ledger.epoch ?? ""), message: msg.message });
+      return reset(ledger, {
+        epoch: msg.epoch,
+        previousEpoch: msg.previous_epoch || (ledger.epoch ?? ""),
+        message: msg.message,
+      });
     case "price": {
       const { seq } = msg;
       if (!Number.isSafeInteger(seq) || seq < 0) return [ledger, []];

@@ -66,10 +66,18 @@ export function loadResumePoint(storage: KeyValueStorage, prefix = DEFAULT_STORA
 }
 
 /** Returns a saver that writes only the keys that changed since its last call. */
-export function resumePointSaver(storage: KeyValueStorage, prefix = DEFAULT_STORAGE_PREFIX, initial?: ResumePoint): (p: ResumePoint) => void {
+export function resumePointSaver(
+  storage: KeyValueStorage,
+  prefix = DEFAULT_STORAGE_PREFIX,
+  initial?: ResumePoint,
+): (p: ResumePoint) => void {
   const k = keys(prefix);
   let last: Record<string, string | null> = initial
-    ? { [k.clientId]: initial.clientId, [k.lastSeq]: initial.lastSeq === null ? null : String(initial.lastSeq), [k.epoch]: initial.epoch }
+    ? {
+        [k.clientId]: initial.clientId,
+        [k.lastSeq]: initial.lastSeq === null ? null : String(initial.lastSeq),
+        [k.epoch]: initial.epoch,
+      }
     : {};
   return (p) => {
     const next: Record<string, string | null> = {

@@ -44,7 +44,6 @@ export const DEFAULT_TIMING: TransportTiming = {
   backoff: { baseMs: 500, maxMs: 30_000 },
 };
 
-
 export interface TransportHandlers {
   /** The URL for this attempt, built fresh (it carries the latest last_seq). */
   url(): string;

@@ -83,7 +83,11 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     }
     const record = onWake(stored, { live: this.liveSockets().length, marks }, Date.now());
     if (record.link.state === "offline" && stored.link.state === "live") {
-      log("session_offline_on_wake", { client_id: record.clientId, from_seq: record.link.fromSeq, restart: record.link.behind });
+      log("session_offline_on_wake", {
+        client_id: record.clientId,
+        from_seq: record.link.fromSeq,
+        restart: record.link.behind,
+      });
       await this.goneOffline(record);
     } else {
       this.cached = record;
@@ -158,7 +162,12 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
 
     const now = Date.now();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ currencies: query.currencies, ready: false, connectedAtMs: now, inbound: freshBudget(now) } satisfies SocketAttachment);
+    server.serializeAttachment({
+      currencies: query.currencies,
+      ready: false,
+      connectedAtMs: now,
+      inbound: freshBudget(now),
+    } satisfies SocketAttachment);
     this.ctx.waitUntil(
       this.serially(() =>
         this.startSocket(server, clientId, query).catch((error) => {
@@ -181,10 +190,18 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const currencies = query.currenciesGiven || !previous ? query.currencies : previous.currencies;
     const attachment = attachmentOf(ws);
     if (attachment) ws.serializeAttachment({ ...attachment, currencies });
-    const joined = previous?.onHub && previous.epoch !== UNKNOWN_EPOCH ? previous : await this.join(clientId, currencies, previous);
+    const joined =
+      previous?.onHub && previous.epoch !== UNKNOWN_EPOCH ? previous : await this.join(clientId, currencies, previous);
     const record: SessionRecord = { ...joined, currencies };
     const resumed = previous !== null;
-    send(ws, { type: "welcome", client_id: clientId, currencies, resumed, interval_ms: config.pollIntervalMs, epoch: record.epoch });
+    send(ws, {
+      type: "welcome",
+      client_id: clientId,
+      currencies,
+      resumed,
+      interval_ms: config.pollIntervalMs,
+      epoch: record.epoch,
+    });
 
     const plan = planResume(query, record);
     if (plan.resetFrom !== null) send(ws, resetMessage(record.epoch, plan.resetFrom));
@@ -193,7 +210,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     let replayed = 0;
     let newest: Tick | null = null;
     if (plan.replay.source !== "none" || (plan.resetFrom !== null && query.lastSeq !== null)) {
-      const page = plan.replay.source === "none" ? { ticks: [], gap: null } : await this.replayPage(plan.replay, record, config);
+      const page =
+        plan.replay.source === "none" ? { ticks: [], gap: null } : await this.replayPage(plan.replay, record, config);
       if (page.gap) send(ws, gapMessage(page.gap));
       for (const tick of page.ticks) {
         if (tick.seq > upToSeq) break;
@@ -217,7 +235,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     if (!previous) await this.ctx.storage.setAlarm(Date.now() + leaseMs(config.clientTtlS * 1000));
     if (open) {
       const now = attachmentOf(ws);
-      if (now) ws.serializeAttachment({ ...now, ready: true, mark: { handledSeq: next.handledSeq, lastTick: next.lastTick } });
+      if (now)
+        ws.serializeAttachment({ ...now, ready: true, mark: { handledSeq: next.handledSeq, lastTick: next.lastTick } });
     } else if (this.liveSockets().length === 0) {
       await this.goneOffline(goOffline(next, Date.now()));
     }
@@ -228,7 +247,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const hub = await this.hub.subscribe(clientId);
     if (previous) {
       const adopted = previous.epoch === UNKNOWN_EPOCH ? { ...previous, epoch: hub.epoch } : previous;
-      const record = adopted.epoch === hub.epoch ? adopted : this.startEpoch(adopted, hub.epoch, (hub.latest?.seq ?? 0) + 1);
+      const record =
+        adopted.epoch === hub.epoch ? adopted : this.startEpoch(adopted, hub.epoch, (hub.latest?.seq ?? 0) + 1);
       return { ...record, onHub: true, lastTick: record.lastTick ?? hub.latest };
     }
     const handledSeq = hub.latest?.seq ?? 0;
@@ -246,9 +266,16 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     };
   }
 
-  private async replayPage(plan: Exclude<ReplayPlan, { source: "none" }>, record: SessionRecord, config: Config): Promise<TickPage> {
+  private async replayPage(
+    plan: Exclude<ReplayPlan, { source: "none" }>,
+    record: SessionRecord,
+    config: Config,
+  ): Promise<TickPage> {
     if (plan.source === "buffer") {
-      const page = "afterSeq" in plan ? this.buffer.after(plan.afterSeq, config.maxBuffer) : this.buffer.since(plan.sinceMs, config.maxBuffer);
+      const page =
+        "afterSeq" in plan
+          ? this.buffer.after(plan.afterSeq, config.maxBuffer)
+          : this.buffer.since(plan.sinceMs, config.maxBuffer);
       const dropped = record.link.state === "offline" ? record.link.gap : null;
       return { ticks: page.ticks, gap: dropped ?? page.gap };
     }
@@ -441,6 +468,7 @@ function resetMessage(epoch: string, previousEpoch: string): ServerMessage {
     type: "reset",
     epoch,
     previous_epoch: previousEpoch,
-    message: "the price history was replaced: seq numbers restart in this epoch, and no replay by an earlier seq is possible",
+    message:
+      "the price history was replaced: seq numbers restart in this epoch, and no replay by an earlier seq is possible",
   };
 }

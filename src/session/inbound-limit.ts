@@ -11,7 +11,11 @@ export const INBOUND_PER_SECOND = 2;
 /** A socket that keeps abusing is closed (1008) after this many refused frames in a row. */
 export const MAX_STRIKES = 5;
 
-export const freshBudget = (nowMs: number): InboundBudget => ({ tokens: INBOUND_BURST, refilledAtMs: nowMs, strikes: 0 });
+export const freshBudget = (nowMs: number): InboundBudget => ({
+  tokens: INBOUND_BURST,
+  refilledAtMs: nowMs,
+  strikes: 0,
+});
 
 /** Takes one token; `allowed` is false when the socket sends faster than the bucket refills. */
 export function takeToken(budget: InboundBudget, nowMs: number): { allowed: boolean; budget: InboundBudget } {

@@ -76,7 +76,8 @@ export function onWake(
 ): SessionRecord {
   let record = stored;
   for (const mark of sockets.marks) {
-    if (mark.handledSeq > record.handledSeq) record = { ...record, handledSeq: mark.handledSeq, lastTick: mark.lastTick };
+    if (mark.handledSeq > record.handledSeq)
+      record = { ...record, handledSeq: mark.handledSeq, lastTick: mark.lastTick };
   }
   if (record.link.state === "live" && sockets.live === 0) {
     // A mark from an attachment is exact (hibernation, or a socket closing); none means a restart.
@@ -153,7 +154,12 @@ export type AlarmDecision =
  * The purge alarm doubles as a lease: it is always set, so a session that loses its sockets without
  * a close event (a restart) still finds out, goes offline, and is purged CLIENT_TTL_S later.
  */
-export function onAlarm(record: SessionRecord | null, openSockets: number, nowMs: number, ttlMs: number): AlarmDecision {
+export function onAlarm(
+  record: SessionRecord | null,
+  openSockets: number,
+  nowMs: number,
+  ttlMs: number,
+): AlarmDecision {
   if (openSockets > 0) return { action: "renew", nextAtMs: nowMs + leaseMs(ttlMs) };
   if (!record) return { action: "purge" };
   // Live without a socket only until onWake has seen it: give the client its full TTL from now.
@@ -181,7 +187,13 @@ export function readRecord(raw: unknown, nowMs: number): SessionRecord | null {
     link:
       r.offlineFromSeq == null
         ? { state: "live" }
-        : { state: "offline", fromSeq: r.offlineFromSeq, sinceMs: r.offlineFromMs ?? nowMs, gap: r.bufferGap ?? null, behind: false },
+        : {
+            state: "offline",
+            fromSeq: r.offlineFromSeq,
+            sinceMs: r.offlineFromMs ?? nowMs,
+            gap: r.bufferGap ?? null,
+            behind: false,
+          },
     resetFrom: null,
   };
 }

@@ -2,7 +2,15 @@ import type { Config } from "../config";
 import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
 import { SourceError } from "./errors";
 import { getJson } from "./http";
-import { isRecord, parsePrice, quoteClock, requireRecentQuote, requireRecord, requireSomeQuotes, type QuoteClock } from "./parse";
+import {
+  isRecord,
+  parsePrice,
+  quoteClock,
+  requireRecentQuote,
+  requireRecord,
+  requireSomeQuotes,
+  type QuoteClock,
+} from "./parse";
 import type { PriceSource, Quotes } from "./types";
 
 export function coindeskUrl(config: Config, currencies: readonly Currency[]): string {

@@ -5,11 +5,7 @@ import { USER_AGENT, type SourceContext } from "./types";
  * GETs a JSON document from an upstream: sends the User-Agent, honours the poll's signal, and turns
  * every unusable answer (network failure, non-2xx, HTML page, malformed JSON) into a SourceError.
  */
-export async function getJson(
-  url: string,
-  ctx: SourceContext,
-  headers: Record<string, string> = {},
-): Promise<unknown> {
+export async function getJson(url: string, ctx: SourceContext, headers: Record<string, string> = {}): Promise<unknown> {
   let text: string;
   let response: Response;
   try {

@@ -58,6 +58,9 @@ export function requireRecentQuote(unixSeconds: unknown, clock: QuoteClock, what
   }
   const ageMs = clock.nowMs - seconds * 1000;
   if (ageMs > clock.maxAgeMs) {
-    throw new SourceError("stale", `${what}: the quote is ${Math.round(ageMs / 1000)} s old (max ${clock.maxAgeMs / 1000} s)`);
+    throw new SourceError(
+      "stale",
+      `${what}: the quote is ${Math.round(ageMs / 1000)} s old (max ${clock.maxAgeMs / 1000} s)`,
+    );
   }
 }

@@ -16,7 +16,10 @@ export interface TickPage {
 /** The part of a page after `afterSeq`: what a session that has everything up to `afterSeq` is missing. */
 export function pageAfter(page: TickPage, afterSeq: number): TickPage {
   const ticks = page.ticks.filter((t) => t.seq > afterSeq);
-  const gap = page.gap && page.gap.toSeq > afterSeq ? { fromSeq: Math.max(page.gap.fromSeq, afterSeq + 1), toSeq: page.gap.toSeq } : null;
+  const gap =
+    page.gap && page.gap.toSeq > afterSeq
+      ? { fromSeq: Math.max(page.gap.fromSeq, afterSeq + 1), toSeq: page.gap.toSeq }
+      : null;
   return { ticks, gap };
 }
 
@@ -68,7 +71,9 @@ export class TickTable {
            prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL, currency_sources TEXT)`,
       );
       // Tables created before per-currency sources existed get the column.
-      const columns = this.storageSql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", this.table).toArray();
+      const columns = this.storageSql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", this.table)
+        .toArray();
       if (!columns.some((c) => c.name === "currency_sources")) {
         this.storageSql.exec(`ALTER TABLE ${this.table} ADD COLUMN currency_sources TEXT`);
       }
@@ -96,9 +101,7 @@ export class TickTable {
   }
 
   latest(): Tick | null {
-    const rows = this.sql
-      .exec<TickRow>(`SELECT * FROM ${this.table} ORDER BY seq DESC LIMIT 1`)
-      .toArray();
+    const rows = this.sql.exec<TickRow>(`SELECT * FROM ${this.table} ORDER BY seq DESC LIMIT 1`).toArray();
     return rows[0] ? rowToTick(rows[0]) : null;
   }
 

@@ -44,7 +44,9 @@ const procs = createProcesses({ cwd: ROOT, logFile: (name) => join(RESULTS, `e2e
 // ---- the fake upstream --------------------------------------------------------------------
 
 async function startUpstream(port) {
-  procs.start("upstream", node22(ROOT), [join(ROOT, "scripts/fake-upstream.ts"), "--port", String(port)], { PORT: String(port) });
+  procs.start("upstream", node22(ROOT), [join(ROOT, "scripts/fake-upstream.ts"), "--port", String(port)], {
+    PORT: String(port),
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitFor("the fake upstream", async () => (await fetch(`${base}/__control`)).ok, 15_000);
   log(`fake upstream (scripts/fake-upstream.ts) on ${base}`);
@@ -137,10 +139,15 @@ async function main() {
     /** Moves the upstream USD price (others follow) and waits until the hub has published it. */
     async movePrice(usd) {
       await this.control({ price: usd });
-      return waitFor(`the hub to publish USD ${usd}`, async () => {
-        const latest = watcher.latest();
-        return latest && latest.prices.USD === usd ? latest : null;
-      }, 20_000, 50);
+      return waitFor(
+        `the hub to publish USD ${usd}`,
+        async () => {
+          const latest = watcher.latest();
+          return latest && latest.prices.USD === usd ? latest : null;
+        },
+        20_000,
+        50,
+      );
     },
     /** Stops wrangler dev and starts it again on the same port and state. */
     async restart(downMs = 0) {
@@ -202,7 +209,10 @@ async function main() {
 
   const failed = results.filter((r) => !r.ok);
   console.log("\nE2E results");
-  for (const r of results) console.log(`  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`}`);
+  for (const r of results)
+    console.log(
+      `  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`}`,
+    );
   console.log(`${results.length - failed.length}/${results.length} passed`);
   if (failed.length > 0 || results.length === 0) process.exitCode = 1;
 }

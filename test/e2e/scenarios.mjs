@@ -67,7 +67,9 @@ async function expectAttr(server, page, testId, name, expected, timeoutMs = 20_0
       100,
     );
   } catch {
-    throw new Error(`[data-testid=${testId}] ${name}: expected ${typeof expected === "function" ? "a match" : JSON.stringify(String(expected))}, still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    throw new Error(
+      `[data-testid=${testId}] ${name}: expected ${typeof expected === "function" ? "a match" : JSON.stringify(String(expected))}, still ${JSON.stringify(last)} after ${timeoutMs} ms`,
+    );
   }
 }
 
@@ -84,7 +86,9 @@ async function expectText(server, page, testId, pattern, timeoutMs = 20_000) {
       100,
     );
   } catch {
-    throw new Error(`[data-testid=${testId}]: expected text ${pattern}, still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    throw new Error(
+      `[data-testid=${testId}]: expected text ${pattern}, still ${JSON.stringify(last)} after ${timeoutMs} ms`,
+    );
   }
 }
 
@@ -165,8 +169,15 @@ export const scenarios = [
       const socketsBefore = rec.sockets.length;
       await page.getByRole("checkbox", { name: /^EUR/ }).check();
       await server.waitFor("a subscribe frame", () => frames(rec.sent, "subscribe").length > 0, 5000);
-      assert.deepEqual(frames(rec.sent, "subscribe").map((f) => f.currencies), [["EUR"]]);
-      await server.waitFor("subscribed [USD, EUR]", () => frames(rec.received, "subscribed").some((f) => f.currencies.includes("EUR")), 5000);
+      assert.deepEqual(
+        frames(rec.sent, "subscribe").map((f) => f.currencies),
+        [["EUR"]],
+      );
+      await server.waitFor(
+        "subscribed [USD, EUR]",
+        () => frames(rec.received, "subscribed").some((f) => f.currencies.includes("EUR")),
+        5000,
+      );
       const latest = await server.latest();
       await expectAttr(server, page, "price-EUR", "data-value", latest.prices.EUR);
       // The next tick reaches the new currency through the socket.
@@ -183,7 +194,11 @@ export const scenarios = [
       // The last currency cannot be unchecked: the socket always has one.
       assert.equal(await page.getByRole("checkbox", { name: /^EUR/ }).isDisabled(), true);
       await page.getByRole("checkbox", { name: /^USD/ }).check();
-      await server.waitFor("subscribed [USD, EUR] again", () => frames(rec.received, "subscribed").at(-1)?.currencies.length === 2, 5000);
+      await server.waitFor(
+        "subscribed [USD, EUR] again",
+        () => frames(rec.received, "subscribed").at(-1)?.currencies.length === 2,
+        5000,
+      );
       await expectAttr(server, page, "price-USD", "data-value", (v) => v !== "" && v !== null);
       assert.equal(rec.sockets.length, socketsBefore, "no reconnect for a currency change");
       assert.equal(rec.sockets.at(-1).closed, false, "the socket is still open");
@@ -232,7 +247,11 @@ export const scenarios = [
       await expectAttr(server, page, "missed", "data-count", 3);
       await expectText(server, page, "missed", /3 prices missed while offline/);
       const replayed = frames(rec.received, "price").filter((f) => f.socket === rec.sockets.at(-1) && f.replayed);
-      assert.deepEqual(replayed.map((f) => f.seq), missed.map((m) => m.seq), "exactly the missed ticks, in order");
+      assert.deepEqual(
+        replayed.map((f) => f.seq),
+        missed.map((m) => m.seq),
+        "exactly the missed ticks, in order",
+      );
       await expectAttr(server, page, "price-USD", "data-value", missed.at(-1).prices.USD);
       await expectAttr(server, page, "card-USD", "data-replayed", "true");
       assert.equal(await page.getByTestId("replayed-USD").isVisible(), true, "the replayed badge shows");
@@ -240,9 +259,19 @@ export const scenarios = [
       assert.equal(await rows.count(), 3, "three replayed rows in the tick log");
       // The chart: a line from /api/history plus the live ticks, the replayed ones marked.
       await page.getByRole("radio", { name: "USD" }).check();
-      await server.waitFor("the USD chart", async () => (await page.getByTestId("chart-summary").innerText()).includes("$"), 5000);
-      assert.match(await page.locator("[data-testid=chart] path.line").getAttribute("d"), /^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+H[\d.]+$/);
-      assert.ok((await page.locator("[data-testid=chart] .replayed-points circle").count()) >= 3, "replayed points marked on the chart");
+      await server.waitFor(
+        "the USD chart",
+        async () => (await page.getByTestId("chart-summary").innerText()).includes("$"),
+        5000,
+      );
+      assert.match(
+        await page.locator("[data-testid=chart] path.line").getAttribute("d"),
+        /^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+H[\d.]+$/,
+      );
+      assert.ok(
+        (await page.locator("[data-testid=chart] .replayed-points circle").count()) >= 3,
+        "replayed points marked on the chart",
+      );
       // Desktop screenshot with the notice and the replayed marks on show.
       const chartBox = await page.getByTestId("chart").boundingBox();
       await page.mouse.move(chartBox.x + chartBox.width * 0.8, chartBox.y + chartBox.height / 2);
@@ -318,7 +347,10 @@ export const scenarios = [
         // Stale after 3 poll intervals without a fresh price (plus a poll's timeout and retries).
         await status(server, page, "stale", 30_000);
         await expectText(server, page, "status", /Stale/);
-        assert.ok(frames(rec.received, "status").some((f) => f.state === "stale"), "a status stale frame");
+        assert.ok(
+          frames(rec.received, "status").some((f) => f.state === "stale"),
+          "a status stale frame",
+        );
         await page.screenshot({ path: join(results, "home-stale.png") });
       } finally {
         await server.control({ mode: { coinbase: "ok", kraken: "ok", bitstamp: "ok" } });
@@ -351,7 +383,10 @@ export const scenarios = [
         await server.control({ price: usd });
         await expectAttr(server, page, "price-USD", "data-value", (v) => Math.abs(Number(v) / usd - 1) < 0.001, 30_000);
         assert.equal(await attr(page, "status", "data-state"), "live");
-        assert.ok(frames(rec.received, "status").some((f) => f.state === "disputed"), "a status disputed frame");
+        assert.ok(
+          frames(rec.received, "status").some((f) => f.state === "disputed"),
+          "a status disputed frame",
+        );
         await page.screenshot({ path: join(results, "home-disputed.png") });
       } finally {
         await server.control({ mode: { coinbase: "ok", kraken: "ok" } });
@@ -417,7 +452,15 @@ export const scenarios = [
         assert.ok(prior.seq > 1, "a seq to restart from");
         const time = new Date().toISOString();
         inject({ type: "reset", epoch: "e2e-other-history", previous_epoch: "", message: "history wiped" });
-        inject({ type: "price", seq: 1, ts: Math.floor(Date.parse(time) / 1000), time, prices: { USD: 12_345.5 }, sources: ["test"], replayed: false });
+        inject({
+          type: "price",
+          seq: 1,
+          ts: Math.floor(Date.parse(time) / 1000),
+          time,
+          prices: { USD: 12_345.5 },
+          sources: ["test"],
+          replayed: false,
+        });
         await expectAttr(server, page, "price-USD", "data-value", 12_345.5);
         assert.equal(await page.getByTestId("last-seq").innerText(), "#1");
         await expectText(server, page, "missed", /history was reset.*cannot be replayed/is);

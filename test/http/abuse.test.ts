@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect, type FeedClient } from "../support/feed";
 import { publishTick, sleep } from "../support/hub";
 
-const fetchWorker = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`http://feed.test${path}`, init));
+const fetchWorker = (path: string, init: RequestInit = {}) =>
+  exports.default.fetch(new Request(`http://feed.test${path}`, init));
 
 afterEach(async () => {
   await reset(); // rate-limit counters and storage start clean for the next test
@@ -103,21 +104,32 @@ describe("per-client and per-socket limits", () => {
 describe("fuzz", () => {
   it("never answers 5xx to random queries and paths", async () => {
     await publishTick();
-    const query = fc.array(fc.tuple(fc.constantFrom("client_id", "currencies", "start_timedate", "last_seq", "currency", "from", "to", "x"), fc.string({ maxLength: 30 })), { maxLength: 5 });
+    const query = fc.array(
+      fc.tuple(
+        fc.constantFrom("client_id", "currencies", "start_timedate", "last_seq", "currency", "from", "to", "x"),
+        fc.string({ maxLength: 30 }),
+      ),
+      { maxLength: 5 },
+    );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("/pricefeed", "/api/price", "/api/history", "/health", "/home", "/nope"), query, fc.boolean(), async (path, params, upgrade) => {
-        const qs = new URLSearchParams(params).toString();
-        const response = await fetchWorker(`${path}?${qs}`, {
-          headers: { "CF-Connecting-IP": `fuzz-${Math.random()}`, ...(upgrade ? { Upgrade: "websocket" } : {}) },
-        });
-        if (response.webSocket) {
-          response.webSocket.accept();
-          response.webSocket.close(1000, "fuzz");
-        } else {
-          await response.arrayBuffer();
-        }
-        expect(response.status).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom("/pricefeed", "/api/price", "/api/history", "/health", "/home", "/nope"),
+        query,
+        fc.boolean(),
+        async (path, params, upgrade) => {
+          const qs = new URLSearchParams(params).toString();
+          const response = await fetchWorker(`${path}?${qs}`, {
+            headers: { "CF-Connecting-IP": `fuzz-${Math.random()}`, ...(upgrade ? { Upgrade: "websocket" } : {}) },
+          });
+          if (response.webSocket) {
+            response.webSocket.accept();
+            response.webSocket.close(1000, "fuzz");
+          } else {
+            await response.arrayBuffer();
+          }
+          expect(response.status).toBeLessThan(500);
+        },
+      ),
       { numRuns: 100 },
     );
   }, 60_000);
@@ -134,7 +146,14 @@ describe("fuzz", () => {
     const frame = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.json({ maxDepth: 3 }),
-      fc.record({ type: fc.constantFrom("subscribe", "unsubscribe", "x"), currencies: fc.array(fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constantFrom("USD", "eur", "GBP"))) }).map((o) => JSON.stringify(o)),
+      fc
+        .record({
+          type: fc.constantFrom("subscribe", "unsubscribe", "x"),
+          currencies: fc.array(
+            fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constantFrom("USD", "eur", "GBP")),
+          ),
+        })
+        .map((o) => JSON.stringify(o)),
       fc.uint8Array({ maxLength: 64 }),
     );
     await fc.assert(

@@ -21,8 +21,17 @@ describe("the edge cache in front of the hub", () => {
     const tick = await publishTick();
     const base = freshHost();
     const before = await hubReads();
-    const spellings = ["currencies=eur,usd", "currencies=USD,EUR", "currencies=usd,eur,USD", "currencies=%20EUR,%20usd", "currencies=EUR,USD&x=1", "currencies=USD,EUR&cache_bust=7"];
-    const responses = await Promise.all(Array.from({ length: 120 }, (_, i) => getFrom(base, `/api/price?${spellings[i % spellings.length]}`)));
+    const spellings = [
+      "currencies=eur,usd",
+      "currencies=USD,EUR",
+      "currencies=usd,eur,USD",
+      "currencies=%20EUR,%20usd",
+      "currencies=EUR,USD&x=1",
+      "currencies=USD,EUR&cache_bust=7",
+    ];
+    const responses = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => getFrom(base, `/api/price?${spellings[i % spellings.length]}`)),
+    );
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
     const bodies = await Promise.all(responses.map((r) => r.text()));
     expect(new Set(bodies).size).toBe(1); // one set, one answer, byte for byte
@@ -81,8 +90,13 @@ describe("the edge cache in front of the hub", () => {
     const t = await publishTick({ USD: 91_234.56, EUR: 0.1 + 0.2 });
     const base = freshHost();
     const s = Math.floor(t.tsMs / 1000);
-    for (const [currency, price] of [["USD", 91_234.56], ["EUR", 0.1 + 0.2]] as const) {
-      const body = (await (await getFrom(base, `/api/history?currency=${currency}&from=${s}&to=${s}`)).json()) as HistoryBody;
+    for (const [currency, price] of [
+      ["USD", 91_234.56],
+      ["EUR", 0.1 + 0.2],
+    ] as const) {
+      const body = (await (
+        await getFrom(base, `/api/history?currency=${currency}&from=${s}&to=${s}`)
+      ).json()) as HistoryBody;
       expect(body).toMatchObject({ currency, from: s, to: s, next: null });
       expect(body.points.at(-1)).toEqual({ seq: t.seq, ts: s, time: new Date(t.tsMs).toISOString(), price });
     }
@@ -115,7 +129,15 @@ describe("the edge cache in front of the hub", () => {
   it("answers 400 JSON for bad history parameters before asking anyone", async () => {
     const base = freshHost();
     const before = await hubReads();
-    for (const query of ["limit=0", "limit=2001", "limit=x", "after=-1", "after=1&after=2", "from=10&to=1", "currency=DOGE"]) {
+    for (const query of [
+      "limit=0",
+      "limit=2001",
+      "limit=x",
+      "after=-1",
+      "after=1&after=2",
+      "from=10&to=1",
+      "currency=DOGE",
+    ]) {
       const response = await getFrom(base, `/api/history?${query}`);
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });

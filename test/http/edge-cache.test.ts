@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { EdgeCache, MEMORY_BUDGET_BYTES, REFRESH_GRACE_MS, secondsLeft, ttlForInterval, type Answer } from "../../src/http/edge-cache";
+import {
+  EdgeCache,
+  MEMORY_BUDGET_BYTES,
+  REFRESH_GRACE_MS,
+  secondsLeft,
+  ttlForInterval,
+  type Answer,
+} from "../../src/http/edge-cache";
 
 /** An EdgeCache on a clock the test moves; `cache` is a real Cache (caches.default) or none. */
 function setup(cache: Cache | null = null) {
@@ -20,7 +27,12 @@ function setup(cache: Cache | null = null) {
     return { body: JSON.stringify({ n: loads }), status: 200 };
   };
   const get = (key = "https://feed.test/__edge-cache/v1/k", ttl = 5) =>
-    edge.get(key, load, () => ttl, (work) => void pending.push(work));
+    edge.get(
+      key,
+      load,
+      () => ttl,
+      (work) => void pending.push(work),
+    );
   return {
     edge,
     get,
@@ -77,8 +89,18 @@ describe("EdgeCache", () => {
     };
     const key = "https://feed.test/__edge-cache/v1/f";
     const results = await Promise.allSettled([
-      t.edge.get(key, failing, () => 5, () => {}),
-      t.edge.get(key, failing, () => 5, () => {}),
+      t.edge.get(
+        key,
+        failing,
+        () => 5,
+        () => {},
+      ),
+      t.edge.get(
+        key,
+        failing,
+        () => 5,
+        () => {},
+      ),
     ]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
     expect(t.now()).toBeLessThan(Date.UTC(2026, 10, 24, 20, 0, 0) + REFRESH_GRACE_MS);
@@ -87,12 +109,26 @@ describe("EdgeCache", () => {
   it("keeps an answer's own TTL (a 503 for 1 s) and counts what is left of it", async () => {
     const t = setup();
     const key = "https://feed.test/__edge-cache/v1/health";
-    const answer = await t.edge.get(key, async () => ({ body: "{}", status: 503 }), (a) => (a.status === 200 ? 5 : 1), () => {});
+    const answer = await t.edge.get(
+      key,
+      async () => ({ body: "{}", status: 503 }),
+      (a) => (a.status === 200 ? 5 : 1),
+      () => {},
+    );
     expect(answer.ttlS).toBe(1);
     expect(secondsLeft(answer, answer.storedAtMs)).toBe(1);
     expect(secondsLeft(answer, answer.storedAtMs + 999)).toBe(0);
     t.advance(1_000);
-    expect((await t.edge.get(key, async () => ({ body: "{}", status: 200 }), () => 5, () => {})).source).toBe("hub");
+    expect(
+      (
+        await t.edge.get(
+          key,
+          async () => ({ body: "{}", status: 200 }),
+          () => 5,
+          () => {},
+        )
+      ).source,
+    ).toBe("hub");
   });
 
   it("shares answers with the location's other isolates through the Cache API", async () => {
@@ -102,28 +138,70 @@ describe("EdgeCache", () => {
     await a.settle(); // the put runs in waitUntil
     const b = setup(caches.default); // another isolate: empty memory, same location cache
     const again = await b.get(key);
-    expect(again).toMatchObject({ source: "cache", body: first.body, etag: first.etag, status: 200, storedAtMs: first.storedAtMs, ttlS: 5 });
+    expect(again).toMatchObject({
+      source: "cache",
+      body: first.body,
+      etag: first.etag,
+      status: 200,
+      storedAtMs: first.storedAtMs,
+      ttlS: 5,
+    });
     expect(b.loads()).toBe(0);
   });
 
   it("stores a 503 in the Cache API too, with its status kept beside it", async () => {
     const a = setup(caches.default);
     const key = `https://iso-${Math.random().toString(36).slice(2)}.test/__edge-cache/v1/health`;
-    await a.edge.get(key, async () => ({ body: '{"ok":false}', status: 503 }), () => 1, a.waitUntil);
+    await a.edge.get(
+      key,
+      async () => ({ body: '{"ok":false}', status: 503 }),
+      () => 1,
+      a.waitUntil,
+    );
     await a.settle();
     const b = setup(caches.default);
-    expect(await b.edge.get(key, async () => ({ body: "{}", status: 200 }), () => 1, () => {})).toMatchObject({ source: "cache", status: 503 });
+    expect(
+      await b.edge.get(
+        key,
+        async () => ({ body: "{}", status: 200 }),
+        () => 1,
+        () => {},
+      ),
+    ).toMatchObject({ source: "cache", status: 503 });
   });
 
   it("keeps at most its memory budget, dropping the oldest keys first", async () => {
     const t = setup();
     const big = "x".repeat(MEMORY_BUDGET_BYTES / 4);
     for (let i = 0; i < 6; i++) {
-      await t.edge.get(`https://feed.test/__edge-cache/v1/big-${i}`, async () => ({ body: big, status: 200 }), () => 5, () => {});
+      await t.edge.get(
+        `https://feed.test/__edge-cache/v1/big-${i}`,
+        async () => ({ body: big, status: 200 }),
+        () => 5,
+        () => {},
+      );
     }
     expect(t.edge.size).toBe(4);
-    expect((await t.edge.get("https://feed.test/__edge-cache/v1/big-5", async () => ({ body: "", status: 200 }), () => 5, () => {})).source).toBe("memory");
-    expect((await t.edge.get("https://feed.test/__edge-cache/v1/big-0", async () => ({ body: "", status: 200 }), () => 5, () => {})).source).toBe("hub");
+    expect(
+      (
+        await t.edge.get(
+          "https://feed.test/__edge-cache/v1/big-5",
+          async () => ({ body: "", status: 200 }),
+          () => 5,
+          () => {},
+        )
+      ).source,
+    ).toBe("memory");
+    expect(
+      (
+        await t.edge.get(
+          "https://feed.test/__edge-cache/v1/big-0",
+          async () => ({ body: "", status: 200 }),
+          () => 5,
+          () => {},
+        )
+      ).source,
+    ).toBe("hub");
   });
 
   it("ties the TTL to the poll interval in whole seconds, at least one", () => {

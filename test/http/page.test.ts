@@ -28,7 +28,14 @@ import {
 } from "../../src/page/format";
 import { parseHistory, parsePriceSnapshot } from "../../src/page/frames";
 import { parseServerFrame } from "../../src/protocol";
-import { connectionOf, initialState, reduce, watchedDisputes, type ViewEvent, type ViewState } from "../../src/page/state";
+import {
+  connectionOf,
+  initialState,
+  reduce,
+  watchedDisputes,
+  type ViewEvent,
+  type ViewState,
+} from "../../src/page/state";
 import type { PriceTick, WelcomeInfo } from "../../src/sdk";
 import type { Dispute } from "../../src/protocol";
 
@@ -112,7 +119,9 @@ describe("servePage: the HTML", () => {
     const res = get("/home", { method: "POST" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, HEAD");
-    expect(await res.json()).toEqual({ error: { code: "method_not_allowed", message: expect.stringContaining("POST") } });
+    expect(await res.json()).toEqual({
+      error: { code: "method_not_allowed", message: expect.stringContaining("POST") },
+    });
     for (const path of ["/api/price", "/pricefeed", "/health", "/home/x", "/assets/nope.js", "/index.html"]) {
       expect(servePage(new Request(BASE + path)), path).toBeNull();
     }
@@ -195,7 +204,9 @@ describe("page: format", () => {
     expect(disputeTitle([usd])).toBe("No new USD price: the sources disagree");
     expect(disputeTitle([jpy])).toBe("No new JPY price: a lone source moved away from the last price");
     expect(disputeTitle([usd, jpy])).toBe("No new USD, JPY prices: the sources disagree");
-    expect(disputeDetail([usd, jpy], "en-US")).toBe("USD: bitstamp $97,100.00, kraken $971,000.00 · JPY: kraken ¥1,512,180,000");
+    expect(disputeDetail([usd, jpy], "en-US")).toBe(
+      "USD: bitstamp $97,100.00, kraken $971,000.00 · JPY: kraken ¥1,512,180,000",
+    );
   });
 });
 
@@ -219,7 +230,12 @@ describe("page: chart scaling", () => {
     const hour = timeTicks(Date.UTC(2026, 0, 1, 10, 3), Date.UTC(2026, 0, 1, 11, 3), 4);
     expect(hour.map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(["10:15", "10:30", "10:45", "11:00"]);
     const minute = timeTicks(Date.UTC(2026, 0, 1, 10, 3, 10), Date.UTC(2026, 0, 1, 10, 4, 10), 5);
-    expect(minute.map((t) => new Date(t).toISOString().slice(11, 19))).toEqual(["10:03:15", "10:03:30", "10:03:45", "10:04:00"]);
+    expect(minute.map((t) => new Date(t).toISOString().slice(11, 19))).toEqual([
+      "10:03:15",
+      "10:03:30",
+      "10:03:45",
+      "10:04:00",
+    ]);
     expect(timeTicks(5, 5, 4)).toEqual([]);
   });
 
@@ -300,12 +316,30 @@ describe("page: frames and API bodies", () => {
           type: "status",
           state: "disputed",
           since: 1764014405,
-          disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000, bad: "x" } }, { currency: "XXX", quotes: {} }, "junk"],
+          disputes: [
+            { currency: "JPY", quotes: { kraken: 151_000_000, bad: "x" } },
+            { currency: "XXX", quotes: {} },
+            "junk",
+          ],
         }),
       ),
-    ).toEqual({ type: "status", state: "disputed", since: 1764014405, disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000 } }] });
+    ).toEqual({
+      type: "status",
+      state: "disputed",
+      since: 1764014405,
+      disputes: [{ currency: "JPY", quotes: { kraken: 151_000_000 } }],
+    });
     const frame = (bySource: unknown) =>
-      parseServerFrame(JSON.stringify({ type: "price", seq: 1, ts: 1, prices: { USD: 1, JPY: 150 }, sources: ["a", "b"], sources_by_currency: bySource }));
+      parseServerFrame(
+        JSON.stringify({
+          type: "price",
+          seq: 1,
+          ts: 1,
+          prices: { USD: 1, JPY: 150 },
+          sources: ["a", "b"],
+          sources_by_currency: bySource,
+        }),
+      );
     expect(frame({ JPY: ["b"], XXX: ["a"] })).toMatchObject({ sources_by_currency: { JPY: ["b"] } });
     expect(frame({ XXX: ["a"] })).not.toHaveProperty("sources_by_currency");
     expect(frame(undefined)).not.toHaveProperty("sources_by_currency");
@@ -328,12 +362,23 @@ describe("page: frames and API bodies", () => {
       next: null,
     });
     const page = (next: unknown) => parseHistory({ currency: "EUR", points: [], next })?.next;
-    expect(page("/api/history?currency=EUR&from=60&limit=2000&after=42")).toBe("/api/history?currency=EUR&from=60&limit=2000&after=42");
-    for (const elsewhere of ["https://evil.example/api/history?x=1", "//evil.example/api/history?a", "/health", "/api/history?a=<b>", 7, null]) {
+    expect(page("/api/history?currency=EUR&from=60&limit=2000&after=42")).toBe(
+      "/api/history?currency=EUR&from=60&limit=2000&after=42",
+    );
+    for (const elsewhere of [
+      "https://evil.example/api/history?x=1",
+      "//evil.example/api/history?a",
+      "/health",
+      "/api/history?a=<b>",
+      7,
+      null,
+    ]) {
       expect(page(elsewhere)).toBeNull();
     }
     expect(parseHistory({ error: { code: "x", message: "y" } })).toBeNull();
-    expect(parsePriceSnapshot({ seq: 9, ts: 10, time: "1970-01-01T00:00:10.000Z", prices: { EUR: 5 }, sources: ["a"] })).toEqual({
+    expect(
+      parsePriceSnapshot({ seq: 9, ts: 10, time: "1970-01-01T00:00:10.000Z", prices: { EUR: 5 }, sources: ["a"] }),
+    ).toEqual({
       seq: 9,
       time: "1970-01-01T00:00:10.000Z",
       prices: { EUR: 5 },
@@ -360,7 +405,12 @@ describe("page: view state", () => {
     type: "welcome",
     info: { clientId: "abc", currencies, resumed, intervalMs: 5000, epoch: "e1" } satisfies WelcomeInfo,
   });
-  const link = (state: "connecting" | "open" | "reconnecting" | "closed", attempt = 0, retryAt: number | null = null, resuming = false): ViewEvent => ({
+  const link = (
+    state: "connecting" | "open" | "reconnecting" | "closed",
+    attempt = 0,
+    retryAt: number | null = null,
+    resuming = false,
+  ): ViewEvent => ({
     type: "link",
     state,
     attempt,
@@ -372,7 +422,14 @@ describe("page: view state", () => {
   it("goes connecting → live on welcome and tracks changes per currency", () => {
     let s = reduce(initialState({ currencies: ["USD", "EUR"] }), link("connecting"));
     expect(s.connection).toBe("connecting");
-    s = run(s, welcome(["USD", "EUR"]), link("open"), price(1, { USD: 100, EUR: 90 }), price(2, { USD: 101, EUR: 90 }), price(3, { USD: 99.5, EUR: 91 }));
+    s = run(
+      s,
+      welcome(["USD", "EUR"]),
+      link("open"),
+      price(1, { USD: 100, EUR: 90 }),
+      price(2, { USD: 101, EUR: 90 }),
+      price(3, { USD: 99.5, EUR: 91 }),
+    );
     expect(s.connection).toBe("live");
     expect(s.clientId).toBe("abc");
     expect(s.confirmed).toEqual(["USD", "EUR"]);
@@ -386,7 +443,13 @@ describe("page: view state", () => {
   it("shows reconnecting with the retry time and attempt, and closed after Close", () => {
     let s = run(initialState(), link("connecting"), welcome(["USD"]), link("open"), price(5, { USD: 100 }));
     s = reduce(s, link("reconnecting", 1, T0 + 1000));
-    expect(s).toMatchObject({ connection: "reconnecting", attempt: 1, retryAt: T0 + 1000, confirmed: null, replaying: false });
+    expect(s).toMatchObject({
+      connection: "reconnecting",
+      attempt: 1,
+      retryAt: T0 + 1000,
+      confirmed: null,
+      replaying: false,
+    });
     s = reduce(s, link("reconnecting", 1, null, true));
     expect(s.replaying).toBe(true);
     s = run(s, welcome(["USD"], true), link("open"), { type: "replay", count: 0 });
@@ -423,7 +486,12 @@ describe("page: view state", () => {
 
   const status = (st: "live" | "stale" | "disputed", disputes: Dispute[] = []): ViewEvent => ({
     type: "status",
-    status: st === "live" ? { state: "live" } : st === "stale" ? { state: "stale", since: Math.floor(T0 / 1000) } : { state: "disputed", since: Math.floor(T0 / 1000), disputes },
+    status:
+      st === "live"
+        ? { state: "live" }
+        : st === "stale"
+          ? { state: "stale", since: Math.floor(T0 / 1000) }
+          : { state: "disputed", since: Math.floor(T0 / 1000), disputes },
     nowMs: T0 + 60_000,
   });
 
@@ -445,7 +513,13 @@ describe("page: view state", () => {
   it("shows disputes about the watched currencies until the feed says otherwise", () => {
     const jpy = { currency: "JPY" as const, quotes: { kraken: 1_512_180_000 } };
     const usd = { currency: "USD" as const, quotes: { bitstamp: 97_100, kraken: 971_000 } };
-    let s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), link("open"), price(1, { USD: 100 }), status("disputed", [usd, jpy]));
+    let s = run(
+      initialState({ currencies: ["USD", "EUR"] }),
+      welcome(["USD", "EUR"]),
+      link("open"),
+      price(1, { USD: 100 }),
+      status("disputed", [usd, jpy]),
+    );
     expect(s.connection).toBe("live");
     expect(s.disputed).toEqual({ sinceMs: T0, disputes: [usd, jpy] });
     expect(watchedDisputes(s)).toEqual([usd]);
@@ -464,7 +538,10 @@ describe("page: view state", () => {
   it("keeps a currency's own sources from the tick", () => {
     const tick = price(1, { USD: 100, EUR: 90 });
     if (tick.type !== "price") throw new Error("a price event");
-    const s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), { ...tick, tick: { ...tick.tick, sourcesByCurrency: { EUR: ["kraken"] } } });
+    const s = run(initialState({ currencies: ["USD", "EUR"] }), welcome(["USD", "EUR"]), {
+      ...tick,
+      tick: { ...tick.tick, sourcesByCurrency: { EUR: ["kraken"] } },
+    });
     expect(s.prices.EUR?.sources).toEqual(["kraken"]);
     expect(s.prices.USD?.sources).toBeNull();
   });
@@ -491,7 +568,10 @@ describe("page: view state", () => {
     });
     expect(s.series.USD!.map((p) => p.seq)).toEqual([8, 9, 10]);
     expect(s.historyLoaded.USD).toBe(true);
-    s = reduce(s, { type: "snapshot", snapshot: { seq: 10, time: new Date(T0).toISOString(), prices: { USD: 1, EUR: 95 }, sources: [] } });
+    s = reduce(s, {
+      type: "snapshot",
+      snapshot: { seq: 10, time: new Date(T0).toISOString(), prices: { USD: 1, EUR: 95 }, sources: [] },
+    });
     expect(s.prices.USD!.price).toBe(110);
     expect(s.prices.EUR).toMatchObject({ price: 95, fromSnapshot: true, change: null });
     s = run(s, price(11, { USD: 110, EUR: 96 }));

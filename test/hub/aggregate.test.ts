@@ -44,7 +44,10 @@ describe("rejectOutliers", () => {
   });
 
   it("drops two liars among five, one at a time", () => {
-    const { accepted } = rejectOutliers([100, 101, 99, 150, 10].map((value) => ({ value })), 2);
+    const { accepted } = rejectOutliers(
+      [100, 101, 99, 150, 10].map((value) => ({ value })),
+      2,
+    );
     expect(accepted.map((v) => v.value)).toEqual([100, 101, 99]);
   });
 
@@ -73,7 +76,13 @@ describe("aggregate", () => {
 
   it("ignores insane values", () => {
     const result = aggregate(
-      [obs("a", { USD: 100 }), obs("b", { USD: 0 }), obs("c", { USD: -5 }), obs("d", { USD: NaN }), obs("e", { USD: Infinity })],
+      [
+        obs("a", { USD: 100 }),
+        obs("b", { USD: 0 }),
+        obs("c", { USD: -5 }),
+        obs("d", { USD: NaN }),
+        obs("e", { USD: Infinity }),
+      ],
       {},
       OPTIONS,
       NO_HISTORY,
@@ -93,13 +102,25 @@ describe("aggregate", () => {
     expect(result.suspects.c).toEqual({ USD: 0 });
     expect(result.suspects.a).toEqual({});
     expect(result.rejected).toEqual([
-      { source: "c", currency: "USD", value: 1010, reference: 100.5, deviationPct: expect.closeTo(904.98, 1), against: "others" },
+      {
+        source: "c",
+        currency: "USD",
+        value: 1010,
+        reference: 100.5,
+        deviationPct: expect.closeTo(904.98, 1),
+        against: "others",
+      },
     ]);
     expect(result.contributors).toEqual(["a", "b", "c"]);
   });
 
   it("publishes nothing new for a currency whose only two sources disagree", () => {
-    const result = aggregate([obs("a", { USD: 100, EUR: 90 }), obs("b", { USD: 103, EUR: 90.1 })], {}, OPTIONS, NO_HISTORY);
+    const result = aggregate(
+      [obs("a", { USD: 100, EUR: 90 }), obs("b", { USD: 103, EUR: 90.1 })],
+      {},
+      OPTIONS,
+      NO_HISTORY,
+    );
     expect(result.prices).toEqual({ EUR: 90.05 });
     expect(result.disputes).toEqual([{ currency: "USD", quotes: { a: 100, b: 103 } }]);
     expect(result.suspects).toEqual({ a: {}, b: {} });
@@ -132,7 +153,12 @@ describe("aggregate", () => {
   });
 
   it("does not count reused quotes towards re-admission, nor use a suspect's reused quotes", () => {
-    const result = aggregate([...usd({ a: 100, b: 101 }), obs("c", { USD: 100.5 }, false)], { c: { USD: 2 } }, OPTIONS, NO_HISTORY);
+    const result = aggregate(
+      [...usd({ a: 100, b: 101 }), obs("c", { USD: 100.5 }, false)],
+      { c: { USD: 2 } },
+      OPTIONS,
+      NO_HISTORY,
+    );
     expect(result.suspects.c).toEqual({ USD: 2 });
     expect(result.contributors).toEqual(["a", "b"]);
   });
@@ -198,7 +224,12 @@ describe("aggregate: when the sources left disagree", () => {
   });
 
   it("rounds the quotes it reports like published prices", () => {
-    const result = aggregate([obs("a", { JPY: 15_000_000.4 }), obs("b", { JPY: 16_000_000.6 })], {}, OPTIONS, NO_HISTORY);
+    const result = aggregate(
+      [obs("a", { JPY: 15_000_000.4 }), obs("b", { JPY: 16_000_000.6 })],
+      {},
+      OPTIONS,
+      NO_HISTORY,
+    );
     expect(result.disputes).toEqual([{ currency: "JPY", quotes: { a: 15_000_000, b: 16_000_001 } }]);
   });
 });

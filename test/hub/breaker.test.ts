@@ -22,7 +22,11 @@ describe("circuit breaker", () => {
     expect(breakerPhase(b, T0 + 5000)).toBe("closed");
     expect(b.consecutiveFailures).toBe(2);
     b = recordFailure(b, T0 + 10_000, failure);
-    expect(b).toEqual({ consecutiveFailures: 3, trips: 1, retryAtMs: T0 + 10_000 + DEFAULT_BREAKER_OPTIONS.baseCooldownMs });
+    expect(b).toEqual({
+      consecutiveFailures: 3,
+      trips: 1,
+      retryAtMs: T0 + 10_000 + DEFAULT_BREAKER_OPTIONS.baseCooldownMs,
+    });
     expect(breakerPhase(b, T0 + 10_001)).toBe("open");
   });
 

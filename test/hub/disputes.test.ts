@@ -24,7 +24,8 @@ function serveRecorded(current: () => RecordedPoll): () => void {
   globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const poll = current();
-    const body = (value: unknown) => new Response(JSON.stringify(value), { headers: { "Content-Type": "application/json" } });
+    const body = (value: unknown) =>
+      new Response(JSON.stringify(value), { headers: { "Content-Type": "application/json" } });
     switch (url.hostname) {
       case "coinbase.test":
         if (poll.coinbase === "refused") throw new TypeError("fetch failed: connect ECONNREFUSED");
@@ -72,7 +73,12 @@ describe("one venue spikes while another is down (recorded sequence)", () => {
       disputesAfter.push(outcome.disputes);
       ticks.push(
         await runInDurableObject(hub(), (instance) =>
-          instance.publish(outcome.prices, outcome.sources, { disputes: outcome.disputes, currencySources: outcome.sourcesByCurrency }, config),
+          instance.publish(
+            outcome.prices,
+            outcome.sources,
+            { disputes: outcome.disputes, currencySources: outcome.sourcesByCurrency },
+            config,
+          ),
         ),
       );
       if (index === 0) {
@@ -95,7 +101,10 @@ describe("one venue spikes while another is down (recorded sequence)", () => {
     }
     // Coinbase gone: JPY, CAD, CHF and AUD come from Kraken alone, near their last price, and the frame says so.
     for (const i of [3, 4]) {
-      expect(ticks[i]).toMatchObject({ sources: ["bitstamp", "kraken"], changed: expect.arrayContaining(KRAKEN_AND_COINBASE) });
+      expect(ticks[i]).toMatchObject({
+        sources: ["bitstamp", "kraken"],
+        changed: expect.arrayContaining(KRAKEN_AND_COINBASE),
+      });
       expect(ticks[i]!.currencySources).toEqual(Object.fromEntries(KRAKEN_AND_COINBASE.map((c) => [c, ["kraken"]])));
     }
     // Kraken at ten times the market: Bitstamp wins USD, EUR and GBP on history; the others are held back.
@@ -145,14 +154,21 @@ describe("one venue spikes while another is down (recorded sequence)", () => {
     const frameOf = (seq: number) => watcher.prices().find((p) => p.seq === seq)!;
     expect(frameOf(ticks[0]!.seq).sources_by_currency).toEqual({ JPY: ["coinbase", "kraken"] });
     expect(frameOf(ticks[3]!.seq).sources_by_currency).toEqual({ JPY: ["kraken"] });
-    expect(frameOf(ticks[13]!.seq)).toMatchObject({ sources: ["bitstamp", "kraken"], sources_by_currency: { JPY: ["kraken"] } });
+    expect(frameOf(ticks[13]!.seq)).toMatchObject({
+      sources: ["bitstamp", "kraken"],
+      sources_by_currency: { JPY: ["kraken"] },
+    });
 
     // A socket opened during the dispute learns of it right after its snapshot; /health says it too.
     expect(late!.frames.slice(0, 3).map((f) => f.type)).toEqual(["welcome", "price", "status"]);
     expect(late!.frames[2]).toMatchObject({ state: "disputed" });
     expect(healthDuringSpike).toMatchObject({
       status: 503,
-      body: { ok: false, status: "disputed", disputes: KRAKEN_AND_COINBASE.map((currency) => expect.objectContaining({ currency })) },
+      body: {
+        ok: false,
+        status: "disputed",
+        disputes: KRAKEN_AND_COINBASE.map((currency) => expect.objectContaining({ currency })),
+      },
     });
     // The edge keeps a 503 for UNHEALTHY_TTL_S only: recovery shows once it has expired.
     await sleep(UNHEALTHY_TTL_S * 1000 + 50);
@@ -189,12 +205,11 @@ describe("the hub's disputed status", () => {
     // USD came from all of the tick's sources: its frames carry no per-currency list.
     expect(client.prices().every((p) => !("sources_by_currency" in p))).toBe(true);
 
-    expect(client.frames.filter((f) => f.type === "status").map((f) => (f.state === "disputed" ? f.disputes.map((d) => d.currency) : f.state))).toEqual([
-      ["USD"],
-      ["USD", "GBP"],
-      "live",
-    ]);
+    expect(
+      client.frames
+        .filter((f) => f.type === "status")
+        .map((f) => (f.state === "disputed" ? f.disputes.map((d) => d.currency) : f.state)),
+    ).toEqual([["USD"], ["USD", "GBP"], "live"]);
     client.close();
   });
 });
-

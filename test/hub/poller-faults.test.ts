@@ -4,7 +4,13 @@
  * breaker moves closed → open → half-open → closed, and the health report says so.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { initialPollerState, pollOnce, sourceHealthReport, type PollerState, type SourceHealth } from "../../src/hub/poller";
+import {
+  initialPollerState,
+  pollOnce,
+  sourceHealthReport,
+  type PollerState,
+  type SourceHealth,
+} from "../../src/hub/poller";
 import { SUPPORTED_CURRENCIES, type Currency } from "../../src/protocol";
 import type { Quotes } from "../../src/sources/types";
 import {
@@ -120,13 +126,20 @@ describe("pollOnce with one faulty source", () => {
       suspect: false,
     });
     for (const name of healthy) {
-      expect(healthOf(state(), clock.now(), name)).toMatchObject({ state: "closed", consecutiveFailures: 0, lastError: null });
+      expect(healthOf(state(), clock.now(), name)).toMatchObject({
+        state: "closed",
+        consecutiveFailures: 0,
+        lastError: null,
+      });
     }
     expect(harness.eventsOf("breaker_transition")).toEqual([
       expect.objectContaining({ source: faulty, from: "closed", to: "open" }),
     ]);
     expect(harness.eventsOf("source_failed").every((e) => e.source === faulty)).toBe(true);
-    expect(harness.eventsOf("source_failed").at(-1)).toMatchObject({ kind: EXPECTED_ERROR[mode].kind, willRetry: false });
+    expect(harness.eventsOf("source_failed").at(-1)).toMatchObject({
+      kind: EXPECTED_ERROR[mode].kind,
+      willRetry: false,
+    });
 
     // While open it is not asked at all.
     const asked = fake.requests(faulty);

@@ -60,12 +60,21 @@ describe("pollOnce", () => {
       consecutiveFailures: 1,
       retryAt: null,
       lastSuccessAt: null,
-      lastError: { kind: "http", status: 500, message: "HTTP 500: Internal Server Error", at: new Date(clock.now()).toISOString() },
+      lastError: {
+        kind: "http",
+        status: 500,
+        message: "HTTP 500: Internal Server Error",
+        at: new Date(clock.now()).toISOString(),
+      },
       lastLatencyMs: 0,
       suspect: false,
       suspectCurrencies: [],
     });
-    expect(report[1]).toMatchObject({ state: "closed", lastSuccessAt: new Date(clock.now()).toISOString(), lastError: null });
+    expect(report[1]).toMatchObject({
+      state: "closed",
+      lastSuccessAt: new Date(clock.now()).toISOString(),
+      lastError: null,
+    });
   });
 
   it("publishes nothing new for currencies whose only two sources disagree, and says which", async () => {
@@ -133,7 +142,11 @@ describe("pollOnce", () => {
 
   describe("retries", () => {
     /** Fails the first `failures` requests to a source with HTTP 500, then answers normally. */
-    const failFirst = (clock: FakeClock, failures: number, config = testConfig({ PRICE_SOURCES: "coinbase", SOURCE_TIMEOUT_MS: "4000" })) => {
+    const failFirst = (
+      clock: FakeClock,
+      failures: number,
+      config = testConfig({ PRICE_SOURCES: "coinbase", SOURCE_TIMEOUT_MS: "4000" }),
+    ) => {
       fake = installFakeUpstream({ modes: { coinbase: "500", coindesk: "500" } });
       const harness = pollHarness(config, clock);
       harness.deps.fetch = async (input, init) => {
@@ -244,7 +257,11 @@ describe("pollOnce", () => {
       const before = fake.requests("coinbase");
       state = (await pollOnce(state, deps)).state;
       expect(fake.requests("coinbase")).toBe(before + 1);
-      expect(state.sources.coinbase!.breaker).toEqual({ consecutiveFailures: 4, trips: 2, retryAtMs: clock.now() + 30_000 });
+      expect(state.sources.coinbase!.breaker).toEqual({
+        consecutiveFailures: 4,
+        trips: 2,
+        retryAtMs: clock.now() + 30_000,
+      });
       expect(eventsOf("breaker_transition").map((e) => `${e.from}>${e.to}`)).toEqual([
         "closed>open",
         "open>half-open",

@@ -1,4 +1,12 @@
-import { createExecutionContext, createScheduledController, env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  evictDurableObject,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { ClientSession } from "../../src/session/ClientSession";
 import { PriceHub } from "../../src/hub/PriceHub";
@@ -49,13 +57,18 @@ describe("nextTick (publish only on change)", () => {
   });
 
   it("names a currency's sources only where they differ from the tick's", () => {
-    const tick = nextTick(null, { USD: 100, JPY: 15_000 }, ["bitstamp", "kraken"], 1, 2, { USD: ["kraken", "bitstamp"], JPY: ["kraken"] });
+    const tick = nextTick(null, { USD: 100, JPY: 15_000 }, ["bitstamp", "kraken"], 1, 2, {
+      USD: ["kraken", "bitstamp"],
+      JPY: ["kraken"],
+    });
     expect(tick).toMatchObject({ sources: ["bitstamp", "kraken"], currencySources: { JPY: ["kraken"] } });
     const same = nextTick(null, { USD: 100 }, ["kraken"], 1, 2, { USD: ["kraken"] });
     expect(same).not.toHaveProperty("currencySources");
     // Carried over: JPY keeps the sources it came from; USD now has what the tick has.
     expect(nextTick(tick, { USD: 101 }, ["bitstamp", "kraken"], 2, 3)?.currencySources).toEqual({ JPY: ["kraken"] });
-    expect(nextTick(tick, { JPY: 15_001 }, ["coinbase", "kraken"], 2, 3)?.currencySources).toEqual({ USD: ["bitstamp", "kraken"] });
+    expect(nextTick(tick, { JPY: 15_001 }, ["coinbase", "kraken"], 2, 3)?.currencySources).toEqual({
+      USD: ["bitstamp", "kraken"],
+    });
   });
 
   it("publishes the first tick whatever it says", () => {
@@ -71,9 +84,19 @@ describe("TickTable", () => {
       );
       state.storage.sql.exec("INSERT INTO buffer VALUES (1, 1, '{\"USD\":1}', '[\"USD\"]', '[\"a\"]')");
       const table = new TickTable(state.storage.sql, "buffer");
-      const newer = { seq: 2, tsMs: 2, prices: { USD: 1, JPY: 150 }, changed: ["JPY" as const], sources: ["a"], currencySources: { JPY: ["b"] } };
+      const newer = {
+        seq: 2,
+        tsMs: 2,
+        prices: { USD: 1, JPY: 150 },
+        changed: ["JPY" as const],
+        sources: ["a"],
+        currencySources: { JPY: ["b"] },
+      };
       table.insert(newer);
-      expect(table.after(0, 10).ticks).toEqual([{ seq: 1, tsMs: 1, prices: { USD: 1 }, changed: ["USD"], sources: ["a"] }, newer]);
+      expect(table.after(0, 10).ticks).toEqual([
+        { seq: 1, tsMs: 1, prices: { USD: 1 }, changed: ["USD"], sources: ["a"] },
+        newer,
+      ]);
     });
   });
 });
@@ -108,8 +131,9 @@ describe("PriceHub", () => {
       state.storage.sql.exec("UPDATE ticks SET ts_ms = ? WHERE seq = ?", old.tsMs - 90_000_000, old.seq),
     );
     await publishTick();
-    const left = await runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql.exec("SELECT COUNT(*) AS n FROM ticks WHERE seq = ?", old.seq).one().n,
+    const left = await runInDurableObject(
+      hub(),
+      (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM ticks WHERE seq = ?", old.seq).one().n,
     );
     expect(left).toBe(0);
   });
@@ -117,8 +141,10 @@ describe("PriceHub", () => {
   it("forgets subscribers whose session has expired", async () => {
     await hub().subscribe("ghost-client"); // no session behind it
     await publishTick();
-    const n = await runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "ghost-client").one().n,
+    const n = await runInDurableObject(
+      hub(),
+      (_i, state) =>
+        state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "ghost-client").one().n,
     );
     expect(n).toBe(0);
   });
@@ -167,7 +193,10 @@ describe("PriceHub", () => {
     // Relay 1 breaks for one tick: its clients catch up on the next one.
     const relay1 = env.FANOUT_RELAY.idFromName("relay-1");
     const realRelay = FanoutRelay.prototype.relay;
-    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (this: FanoutRelay, ...args) {
+    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (
+      this: FanoutRelay,
+      ...args
+    ) {
       if (idOf(this).equals(relay1)) throw new Error("relay down");
       return realRelay.apply(this, args);
     });
@@ -187,7 +216,12 @@ describe("PriceHub", () => {
 
     await Promise.all(clients.map((c) => c.waitForFrames(5)));
     for (const c of clients) {
-      expect(c.prices().map((p) => p.seq).slice(1)).toEqual([t1.seq, t2.seq, t3.seq]);
+      expect(
+        c
+          .prices()
+          .map((p) => p.seq)
+          .slice(1),
+      ).toEqual([t1.seq, t2.seq, t3.seq]);
     }
     clients.forEach((c) => c.close());
   });
@@ -197,14 +231,20 @@ describe("PriceHub", () => {
     const { ids, clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("hung-relay-client", 12, 200);
     const hung = env.FANOUT_RELAY.idFromName("relay-1");
     const subscribers = await runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql.exec<{ client_id: string }>("SELECT client_id FROM subscribers").toArray().map((r) => r.client_id),
+      state.storage.sql
+        .exec<{ client_id: string }>("SELECT client_id FROM subscribers")
+        .toArray()
+        .map((r) => r.client_id),
     );
     const hungGroup = subscribers.filter((id) => hashClientId(id) % 3 === 1);
     expect(ids.filter((id) => hashClientId(id) % 3 === 1).length).toBeGreaterThan(0);
     let wake: () => void = () => {};
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const realRelay = FanoutRelay.prototype.relay;
-    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (this: FanoutRelay, ...args) {
+    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (
+      this: FanoutRelay,
+      ...args
+    ) {
       if (idOf(this).equals(hung)) {
         await woken; // hangs until the test is over
         return { delivered: 0, failed: 0, gone: [] };
@@ -213,13 +253,24 @@ describe("PriceHub", () => {
     });
     const t1 = (await publishVia())!; // returns: the poll is not stalled by relay-1
     spy.mockRestore();
-    expect((await hub().health()).last_fanout).toMatchObject({ seq: t1.seq, relays: 3, failed: hungGroup.length, delivered: subscribers.length - hungGroup.length });
+    expect((await hub().health()).last_fanout).toMatchObject({
+      seq: t1.seq,
+      relays: 3,
+      failed: hungGroup.length,
+      delivered: subscribers.length - hungGroup.length,
+    });
     expect(loggedEvents("relays_failed")).toEqual([expect.objectContaining({ relays: [1], of: 3 })]);
 
     // The hung relay's clients fill the hole from history with the next tick.
     const t2 = (await publishVia())!;
     await Promise.all(clients.map((c) => c.waitForSeq(t2.seq)));
-    for (const c of clients) expect(c.prices().map((p) => p.seq).slice(1)).toEqual([t1.seq, t2.seq]);
+    for (const c of clients)
+      expect(
+        c
+          .prices()
+          .map((p) => p.seq)
+          .slice(1),
+      ).toEqual([t1.seq, t2.seq]);
     wake();
     clients.forEach((c) => c.close());
   });
@@ -231,7 +282,11 @@ describe("PriceHub", () => {
 
     const batches: { relay: DurableObjectId; clientIds: string[] }[] = [];
     const realRelay = FanoutRelay.prototype.relay;
-    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (this: FanoutRelay, event, clientIds) {
+    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (
+      this: FanoutRelay,
+      event,
+      clientIds,
+    ) {
       batches.push({ relay: idOf(this), clientIds: [...clientIds] });
       return realRelay.call(this, event, clientIds);
     });
@@ -267,7 +322,10 @@ describe("PriceHub", () => {
     await bad.waitForFrames(2);
     const broken = env.CLIENT_SESSION.idFromName("broken-client");
     const realReceive = ClientSession.prototype.receive;
-    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (this: ClientSession, ...args) {
+    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (
+      this: ClientSession,
+      ...args
+    ) {
       if (idOf(this).equals(broken)) throw new Error("session broken");
       return realReceive.apply(this, args);
     });

@@ -50,7 +50,10 @@ describe("PriceHub history and source kind", () => {
 
     const events: HubEvent[] = [];
     const receive = ClientSession.prototype.receive;
-    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (this: ClientSession, event) {
+    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (
+      this: ClientSession,
+      event,
+    ) {
       events.push(event);
       return receive.call(this, event);
     });
@@ -98,7 +101,10 @@ describe("PriceHub history and source kind", () => {
     expect((await hub().latest())?.prices.USD).toBe(97_100);
 
     await runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql.exec("UPDATE ticks SET sources = ? WHERE seq = (SELECT MAX(seq) FROM ticks)", JSON.stringify(["simulated"])),
+      state.storage.sql.exec(
+        "UPDATE ticks SET sources = ? WHERE seq = (SELECT MAX(seq) FROM ticks)",
+        JSON.stringify(["simulated"]),
+      ),
     );
     await forget();
     await evictDurableObject(hub());

@@ -42,7 +42,10 @@ describe("staleness", () => {
     await client.waitForFrames(client.frames.indexOf(stale) + 3);
     const after = client.frames.slice(client.frames.indexOf(stale) + 1);
     expect(after).toEqual(
-      expect.arrayContaining([{ type: "status", state: "live" }, expect.objectContaining({ type: "price", replayed: false })]),
+      expect.arrayContaining([
+        { type: "status", state: "live" },
+        expect.objectContaining({ type: "price", replayed: false }),
+      ]),
     );
     expect(client.closed).toBeNull();
     // The edge keeps a 503 for UNHEALTHY_TTL_S only: recovery shows once it has expired.

@@ -27,7 +27,13 @@ describe("parseClientFrame", () => {
 });
 
 describe("subscriptions and price frames", () => {
-  const tick: Tick = { seq: 7, tsMs: 1764014405123, prices: { USD: 97123.45, EUR: 89450.1 }, changed: ["EUR"], sources: ["kraken"] };
+  const tick: Tick = {
+    seq: 7,
+    tsMs: 1764014405123,
+    prices: { USD: 97123.45, EUR: 89450.1 },
+    changed: ["EUR"],
+    sources: ["kraken"],
+  };
 
   it("applies subscribe/unsubscribe as set operations keeping order", () => {
     expect(applySubscription(["USD"], { type: "subscribe", currencies: ["EUR", "USD"] })).toEqual(["USD", "EUR"]);

@@ -17,7 +17,14 @@ describe("parsePricefeedQuery", () => {
   it("defaults to USD and no client id", () => {
     expect(parse("")).toEqual({
       ok: true,
-      value: { clientId: null, currencies: ["USD"], currenciesGiven: false, startTimedate: null, lastSeq: null, epoch: null },
+      value: {
+        clientId: null,
+        currencies: ["USD"],
+        currenciesGiven: false,
+        startTimedate: null,
+        lastSeq: null,
+        epoch: null,
+      },
     });
   });
 
@@ -80,7 +87,9 @@ describe("parseHistoryQuery", () => {
   });
 
   it("takes a limit up to the maximum and a seq cursor", () => {
-    expect(history(`limit=${HISTORY_MAX_LIMIT}&after=42`)).toMatchObject({ value: { limit: HISTORY_MAX_LIMIT, afterSeq: 42 } });
+    expect(history(`limit=${HISTORY_MAX_LIMIT}&after=42`)).toMatchObject({
+      value: { limit: HISTORY_MAX_LIMIT, afterSeq: 42 },
+    });
   });
 
   it.each([

@@ -11,7 +11,10 @@ const event: HubEvent = { kind: "status", status: { type: "status", state: "live
 const noBacklog = { backlog: () => Promise.reject(new Error("no backlog in this test")) };
 
 /** Stand-in sessions: each id answers as told, so the report can be checked exactly. */
-function fakeStubs(behaviour: Record<string, (event: HubEvent) => Promise<ReceiveResult>>, forgotten: string[] = []): SessionStubs {
+function fakeStubs(
+  behaviour: Record<string, (event: HubEvent) => Promise<ReceiveResult>>,
+  forgotten: string[] = [],
+): SessionStubs {
   return {
     batch: (ids: readonly string[]) => ids.map((id) => ({ receive: (e: HubEvent) => behaviour[id]!(e) })),
     forget: (id: string) => forgotten.push(id),
@@ -55,32 +58,44 @@ describe("SessionStubs", () => {
 describe("deliverToSessions", () => {
   it("counts delivered, gone, failed and silent sessions, waiting no longer than the deadline", async () => {
     const forgotten: string[] = [];
-    const stubs = fakeStubs({
-      live: async () => ({ subscribed: true }),
-      expired: async () => ({ subscribed: false }),
-      broken: async () => {
-        throw new Error("session broken");
+    const stubs = fakeStubs(
+      {
+        live: async () => ({ subscribed: true }),
+        expired: async () => ({ subscribed: false }),
+        broken: async () => {
+          throw new Error("session broken");
+        },
+        silent: () => new Promise<ReceiveResult>(() => {}),
       },
-      silent: () => new Promise<ReceiveResult>(() => {}),
-    }, forgotten);
-    const report = await deliverToSessions(stubs, event, ["live", "expired", "broken", "silent", "live"], { ...noBacklog, timeoutMs: 50 });
+      forgotten,
+    );
+    const report = await deliverToSessions(stubs, event, ["live", "expired", "broken", "silent", "live"], {
+      ...noBacklog,
+      timeoutMs: 50,
+    });
     expect(report).toEqual({ delivered: 2, failed: 2, gone: ["expired"] });
     // A stub whose call threw may be broken: it is rebuilt next tick. A silent one is kept.
     expect(forgotten).toEqual(["broken"]);
   });
 
   it("reports nothing for an empty batch", async () => {
-    expect(await deliverToSessions(fakeStubs({}), event, [], { ...noBacklog, timeoutMs: 50 })).toEqual({ delivered: 0, failed: 0, gone: [] });
+    expect(await deliverToSessions(fakeStubs({}), event, [], { ...noBacklog, timeoutMs: 50 })).toEqual({
+      delivered: 0,
+      failed: 0,
+      gone: [],
+    });
   });
 
   it("reads the history once for every session with a hole, and gives each the part it misses", async () => {
     const t9 = tick(9);
     const sent: Record<string, HubEvent[]> = { a: [], b: [], c: [] };
     // a has everything up to 5, b up to 7, c up to 8: each answers "missing after" until it gets a backlog.
-    const session = (id: string, handled: number) => async (e: HubEvent): Promise<ReceiveResult> => {
-      sent[id]!.push(e);
-      return e.kind === "tick" && !e.backlog ? { subscribed: true, missingAfter: handled } : { subscribed: true };
-    };
+    const session =
+      (id: string, handled: number) =>
+      async (e: HubEvent): Promise<ReceiveResult> => {
+        sent[id]!.push(e);
+        return e.kind === "tick" && !e.backlog ? { subscribed: true, missingAfter: handled } : { subscribed: true };
+      };
     const reads: number[] = [];
     const history = [4, 5, 6, 7, 8].map(tick);
     const report = await deliverToSessions(
@@ -97,7 +112,8 @@ describe("deliverToSessions", () => {
     );
     expect(report).toEqual({ delivered: 4, failed: 0, gone: [] });
     expect(reads).toEqual([5]);
-    const backlogOf = (id: string) => (sent[id]![1] as Extract<HubEvent, { kind: "tick" }>).backlog!.ticks.map((t) => t.seq);
+    const backlogOf = (id: string) =>
+      (sent[id]![1] as Extract<HubEvent, { kind: "tick" }>).backlog!.ticks.map((t) => t.seq);
     expect(backlogOf("a")).toEqual([6, 7, 8]);
     expect(backlogOf("b")).toEqual([8]);
     expect(backlogOf("c")).toEqual([]);
@@ -114,13 +130,17 @@ describe("deliverToSessions", () => {
     const throwing = () => {
       throw new Error("history unreadable");
     };
-    expect(await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: throwing })).toEqual({
+    expect(
+      await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: throwing }),
+    ).toEqual({
       delivered: 0,
       failed: 1,
       gone: [],
     });
     const page = { ticks: [tick(2)], gap: null };
-    expect(await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: () => page })).toEqual({
+    expect(
+      await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: () => page }),
+    ).toEqual({
       delivered: 0,
       failed: 1,
       gone: [],

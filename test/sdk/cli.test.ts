@@ -7,27 +7,66 @@ describe("pricefeed: arguments", () => {
   it("defaults to the local npm start server and USD", () => {
     expect(parseArgs([])).toEqual({
       kind: "run",
-      options: { url: DEFAULT_URL, currencies: ["USD"], clientId: undefined, from: undefined, statePath: undefined, json: false, color: undefined },
+      options: {
+        url: DEFAULT_URL,
+        currencies: ["USD"],
+        clientId: undefined,
+        from: undefined,
+        statePath: undefined,
+        json: false,
+        color: undefined,
+      },
     });
   });
 
   it("reads the URL, currencies, client id, --from, --state, --json, colours, in either form", () => {
-    const parsed = parseArgs(["wss://feed.example/pricefeed", "--currencies", "usd,eur", "--client-id=alice", "--from", "1764000000", "--state", "s.json", "--json", "--no-color"]);
+    const parsed = parseArgs([
+      "wss://feed.example/pricefeed",
+      "--currencies",
+      "usd,eur",
+      "--client-id=alice",
+      "--from",
+      "1764000000",
+      "--state",
+      "s.json",
+      "--json",
+      "--no-color",
+    ]);
     expect(parsed).toEqual({
       kind: "run",
-      options: { url: "wss://feed.example/pricefeed", currencies: ["USD", "EUR"], clientId: "alice", from: 1764000000, statePath: "s.json", json: true, color: false },
+      options: {
+        url: "wss://feed.example/pricefeed",
+        currencies: ["USD", "EUR"],
+        clientId: "alice",
+        from: 1764000000,
+        statePath: "s.json",
+        json: true,
+        color: false,
+      },
     });
     expect(parseArgs(["-c", "GBP"])).toMatchObject({ options: { currencies: ["GBP"] } });
     expect(parseArgs(["--help"])).toEqual({ kind: "help" });
   });
 
   it("refuses what the feed would refuse, with the reason", () => {
-    expect(parseArgs(["--currencies", "XYZ"])).toEqual({ kind: "error", message: expect.stringContaining('unsupported currency "XYZ"') });
+    expect(parseArgs(["--currencies", "XYZ"])).toEqual({
+      kind: "error",
+      message: expect.stringContaining('unsupported currency "XYZ"'),
+    });
     expect(parseArgs(["--currencies"])).toMatchObject({ kind: "error" });
-    expect(parseArgs(["--client-id", "a b"])).toMatchObject({ kind: "error", message: expect.stringContaining("--client-id") });
-    expect(parseArgs(["--from", "yesterday"])).toMatchObject({ kind: "error", message: expect.stringContaining("Unix seconds") });
+    expect(parseArgs(["--client-id", "a b"])).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("--client-id"),
+    });
+    expect(parseArgs(["--from", "yesterday"])).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("Unix seconds"),
+    });
     expect(parseArgs(["localhost:8787"])).toMatchObject({ kind: "error", message: expect.stringContaining("ws://") });
-    expect(parseArgs(["ws://a/pricefeed", "ws://b/pricefeed"])).toMatchObject({ kind: "error", message: expect.stringContaining("one URL") });
+    expect(parseArgs(["ws://a/pricefeed", "ws://b/pricefeed"])).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("one URL"),
+    });
     expect(parseArgs(["--verbose"])).toEqual({ kind: "error", message: "unknown option --verbose" });
   });
 });
@@ -43,7 +82,9 @@ describe("pricefeed: lines", () => {
   });
 
   it("prints a tick with arrows against the previous price, plain or coloured", () => {
-    expect(tickLine(tick(42, 97_123.45), ["USD", "JPY"], {}, PLAIN)).toBe("20:00:05  #42       USD 97,123.45   JPY 15,000,000");
+    expect(tickLine(tick(42, 97_123.45), ["USD", "JPY"], {}, PLAIN)).toBe(
+      "20:00:05  #42       USD 97,123.45   JPY 15,000,000",
+    );
     expect(tickLine(tick(43, 97_100), ["USD", "JPY"], { USD: 97_123.45, JPY: 15_000_000 }, PLAIN)).toBe(
       "20:00:05  #43       USD 97,100.00 ▼ -23.45   JPY 15,000,000 =",
     );
@@ -56,12 +97,27 @@ describe("pricefeed: lines", () => {
     expect(tickLine(tick(45, 1, true), ["USD"], {}, PLAIN)).toBe("20:00:05  #45     ↺ USD 1.00 (replayed)");
     expect(gapLine({ fromSeq: 10, toSeq: 12 }, PLAIN)).toBe("~ gap #10–#12: 3 ticks the server can no longer send");
     expect(gapLine({ fromSeq: 7, toSeq: 7 }, PLAIN)).toBe("~ gap #7: 1 tick the server can no longer send");
-    expect(statusLine({ state: "disputed", since: 1_764_014_400, disputes: [{ currency: "USD", quotes: { kraken: 97_000, coinbase: 99_500 } }] }, PLAIN)).toMatch(
+    expect(
+      statusLine(
+        {
+          state: "disputed",
+          since: 1_764_014_400,
+          disputes: [{ currency: "USD", quotes: { kraken: 97_000, coinbase: 99_500 } }],
+        },
+        PLAIN,
+      ),
+    ).toMatch(
       /^! status disputed since \d\d:\d\d:\d\d: sources disagree on USD \(kraken 97,000\.00 vs coinbase 99,500\.00\)$/,
     );
     expect(statusLine({ state: "live" }, PLAIN)).toBe("! status live: fresh prices again");
-    expect(stateLine("reconnecting", { attempt: 2, retryAt: 12_500, reason: "heartbeat_timeout" }, DEFAULT_URL, 10_000, PLAIN)).toBe(
-      "· connection dead (no pong); retrying in 2.5 s",
-    );
+    expect(
+      stateLine(
+        "reconnecting",
+        { attempt: 2, retryAt: 12_500, reason: "heartbeat_timeout" },
+        DEFAULT_URL,
+        10_000,
+        PLAIN,
+      ),
+    ).toBe("· connection dead (no pong); retrying in 2.5 s");
   });
 });

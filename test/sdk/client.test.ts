@@ -59,7 +59,9 @@ describe("PriceFeedClient: options", () => {
     const fake = fakeWebSocket();
     expect(() => new PriceFeedClient({ url: "nope", WebSocket: fake.WebSocket })).toThrow(/not a URL/);
     expect(() => new PriceFeedClient({ url: "ftp://x/pricefeed", WebSocket: fake.WebSocket })).toThrow(/ws:\/\//);
-    expect(() => new PriceFeedClient({ url: URL_, currencies: ["XYZ"], WebSocket: fake.WebSocket })).toThrow(/unsupported currency "XYZ"/);
+    expect(() => new PriceFeedClient({ url: URL_, currencies: ["XYZ"], WebSocket: fake.WebSocket })).toThrow(
+      /unsupported currency "XYZ"/,
+    );
     expect(() => new PriceFeedClient({ url: URL_, clientId: "a b", WebSocket: fake.WebSocket })).toThrow(/clientId/);
     expect(() => new PriceFeedClient({ url: URL_, from: -1, WebSocket: fake.WebSocket })).toThrow(/from/);
     const { feed } = setup();
@@ -248,7 +250,11 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
     a.feed.start();
     connect(a.fake.last(), price(7), price(8));
     expect(storedAtEvent).toBe("8");
-    expect([storage.getItem("btcfeed.client_id"), storage.getItem("btcfeed.last_seq"), storage.getItem("btcfeed.epoch")]).toEqual(["c1", "8", "e1"]);
+    expect([
+      storage.getItem("btcfeed.client_id"),
+      storage.getItem("btcfeed.last_seq"),
+      storage.getItem("btcfeed.epoch"),
+    ]).toEqual(["c1", "8", "e1"]);
     // A reload: a new client on the same storage resumes.
     const b = setup({ storage });
     expect([b.feed.clientId, b.feed.lastSeq, b.feed.epoch]).toEqual(["c1", 8, "e1"]);
@@ -313,24 +319,43 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
     const { fake, feed, log } = setup();
     feed.start();
     const since = 1_764_000_100;
-    connect(fake.last(), price(1), { type: "status", state: "stale", since }, { type: "status", state: "stale", since });
+    connect(
+      fake.last(),
+      price(1),
+      { type: "status", state: "stale", since },
+      { type: "status", state: "stale", since },
+    );
     expect(feed.status).toEqual({ state: "stale", since });
     // The snapshot on a reconnect is older than the mark: still stale.
     fake.last().drop();
     feed.retryNow();
-    connect(fake.last(), { type: "replay_end", count: 0 }, price(2, false, since - 20), { type: "status", state: "stale", since });
+    connect(fake.last(), { type: "replay_end", count: 0 }, price(2, false, since - 20), {
+      type: "status",
+      state: "stale",
+      since,
+    });
     expect(feed.status?.state).toBe("stale");
     fake.last().receive(price(3, false, since + 30));
     expect(feed.status).toEqual({ state: "live" });
     fake.last().receive({ type: "status", state: "live" });
-    fake.last().receive({ type: "status", state: "disputed", since: since + 60, disputes: [{ currency: "USD", quotes: { kraken: 1, coinbase: 2 } }] });
+    fake.last().receive({
+      type: "status",
+      state: "disputed",
+      since: since + 60,
+      disputes: [{ currency: "USD", quotes: { kraken: 1, coinbase: 2 } }],
+    });
     expect(feed.status).toMatchObject({ state: "disputed", disputes: [{ currency: "USD" }] });
     expect(log.filter((l) => l.startsWith("status"))).toEqual(["status stale", "status live", "status disputed"]);
   });
 
   it("re-confirms a status that was not live on each connection: no status frame before its live ticks means live", () => {
     const { fake, feed, log } = setup();
-    const disputed = { type: "status", state: "disputed", since: 1_764_000_000, disputes: [{ currency: "USD", quotes: { kraken: 1 } }] };
+    const disputed = {
+      type: "status",
+      state: "disputed",
+      since: 1_764_000_000,
+      disputes: [{ currency: "USD", quotes: { kraken: 1 } }],
+    };
     feed.start();
     connect(fake.last(), price(1), disputed);
     // Reconnected while still disputed: the server says so after the snapshot; nothing changes.
@@ -368,7 +393,14 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
   it("ignores frames it cannot read and pongs, and reports error frames", () => {
     const { fake, feed, log } = setup();
     feed.start();
-    connect(fake.last(), "pong", "not json", { type: "mystery" }, { type: "error", code: "too_many_frames", message: "slow down" }, price(1));
+    connect(
+      fake.last(),
+      "pong",
+      "not json",
+      { type: "mystery" },
+      { type: "error", code: "too_many_frames", message: "slow down" },
+      price(1),
+    );
     expect(log.slice(-2)).toEqual(["error too_many_frames", "price 1"]);
     expect(fake.last().readyState).toBe(OPEN);
   });
@@ -377,13 +409,14 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
     const { fake, feed, log } = setup();
     const errors: unknown[] = [];
     const original = globalThis.queueMicrotask;
-    globalThis.queueMicrotask = (fn) => original(() => {
-      try {
-        fn();
-      } catch (e) {
-        errors.push(e);
-      }
-    });
+    globalThis.queueMicrotask = (fn) =>
+      original(() => {
+        try {
+          fn();
+        } catch (e) {
+          errors.push(e);
+        }
+      });
     try {
       feed.on("price", () => {
         throw new Error("listener bug");

@@ -11,7 +11,14 @@ const price = (seq: number, replayed = false): ServerMessage => ({
   sources: ["simulated"],
   replayed,
 });
-const welcome = (epoch = "e1"): ServerMessage => ({ type: "welcome", client_id: "c1", currencies: ["USD"], resumed: true, interval_ms: 5000, epoch });
+const welcome = (epoch = "e1"): ServerMessage => ({
+  type: "welcome",
+  client_id: "c1",
+  currencies: ["USD"],
+  resumed: true,
+  interval_ms: 5000,
+  epoch,
+});
 const gap = (from: number, to: number): ServerMessage => ({ type: "gap", from_seq: from, to_seq: to });
 
 /** Runs frames through the ledger; returns the final ledger and a compact log of the outputs. */
@@ -45,7 +52,14 @@ describe("ledger: a fresh start", () => {
   });
 
   it("reports a gap before the first tick (a start_timedate replay cut at MAX_REPLAY)", () => {
-    const [l, log] = run(connecting(createLedger()), welcome(), gap(3, 9), price(10, true), { type: "replay_end", count: 1 }, price(11));
+    const [l, log] = run(
+      connecting(createLedger()),
+      welcome(),
+      gap(3, 9),
+      price(10, true),
+      { type: "replay_end", count: 1 },
+      price(11),
+    );
     expect(log).toEqual(["gap 3-9", "price 10r", "replay_end 1", "price 11"]);
     expect(l.lastSeq).toBe(11);
   });
@@ -60,14 +74,27 @@ describe("ledger: a resume with last_seq", () => {
   });
 
   it("trusts a replay's skips (it is every tick after last_seq that concerns the feed)", () => {
-    const [l, log] = run(resumed(), welcome(), price(12, true), price(15, true), { type: "replay_end", count: 2 }, price(18));
+    const [l, log] = run(
+      resumed(),
+      welcome(),
+      price(12, true),
+      price(15, true),
+      { type: "replay_end", count: 2 },
+      price(18),
+    );
     expect(log).toEqual(["price 12r", "price 15r", "replay_end 2", "price 18"]);
     expect(l.lastSeq).toBe(18);
   });
 
   it("trusts the snapshot after an empty replay, and drops it when it is the tick we have", () => {
-    expect(run(resumed(), welcome(), { type: "replay_end", count: 0 }, price(14))[1]).toEqual(["replay_end 0", "price 14"]);
-    expect(run(resumed(), welcome(), { type: "replay_end", count: 0 }, price(10))[1]).toEqual(["replay_end 0", "dup 10"]);
+    expect(run(resumed(), welcome(), { type: "replay_end", count: 0 }, price(14))[1]).toEqual([
+      "replay_end 0",
+      "price 14",
+    ]);
+    expect(run(resumed(), welcome(), { type: "replay_end", count: 0 }, price(10))[1]).toEqual([
+      "replay_end 0",
+      "dup 10",
+    ]);
   });
 
   it("turns a jump nobody vouched for into a gap: a live tick where the replay should have been", () => {
@@ -97,7 +124,10 @@ describe("ledger: a resume with last_seq", () => {
   });
 
   it("counts the replayed ticks it delivered, not the ones it dropped", () => {
-    const [, log] = run(resumed(), welcome(), price(9, true), price(10, true), price(11, true), { type: "replay_end", count: 3 });
+    const [, log] = run(resumed(), welcome(), price(9, true), price(10, true), price(11, true), {
+      type: "replay_end",
+      count: 3,
+    });
     expect(log).toEqual(["dup 9", "dup 10", "price 11r", "replay_end 1"]);
   });
 });
@@ -111,18 +141,32 @@ describe("ledger: epochs", () => {
 
   it("takes a reset frame once per connection, whether or not the welcome said it first", () => {
     const reset: ServerMessage = { type: "reset", epoch: "e2", previous_epoch: "e1", message: "history wiped" };
-    expect(run(connecting(createLedger({ epoch: "e1", lastSeq: 500 })), welcome("e2"), reset, price(3))[1]).toEqual(["reset e1>e2", "price 3"]);
-    expect(run(connecting(createLedger({ epoch: "e1", lastSeq: 500 })), welcome("e1"), reset, price(3))[1]).toEqual(["reset e1>e2", "price 3"]);
+    expect(run(connecting(createLedger({ epoch: "e1", lastSeq: 500 })), welcome("e2"), reset, price(3))[1]).toEqual([
+      "reset e1>e2",
+      "price 3",
+    ]);
+    expect(run(connecting(createLedger({ epoch: "e1", lastSeq: 500 })), welcome("e1"), reset, price(3))[1]).toEqual([
+      "reset e1>e2",
+      "price 3",
+    ]);
   });
 
   it("adopts the first epoch it hears, and an epoch when it had none for its last_seq", () => {
     expect(run(connecting(createLedger()), welcome("e9"))[0].epoch).toBe("e9");
-    const [l, log] = run(connecting(createLedger({ lastSeq: 10 })), welcome("e9"), { type: "replay_end", count: 0 }, price(11));
+    const [l, log] = run(
+      connecting(createLedger({ lastSeq: 10 })),
+      welcome("e9"),
+      { type: "replay_end", count: 0 },
+      price(11),
+    );
     expect(log).toEqual(["replay_end 0", "price 11"]);
     expect(l.epoch).toBe("e9");
   });
 
   it("keeps its epoch when an older server sends none", () => {
-    expect(run(connecting(createLedger({ epoch: "e1", lastSeq: 10 })), welcome(""))[0]).toMatchObject({ epoch: "e1", lastSeq: 10 });
+    expect(run(connecting(createLedger({ epoch: "e1", lastSeq: 10 })), welcome(""))[0]).toMatchObject({
+      epoch: "e1",
+      lastSeq: 10,
+    });
   });
 });

@@ -56,7 +56,9 @@ class Harness {
         if (t.seq < g.fromSeq || t.seq > g.toSeq || t.seq < this.server.firstRetainedSeq) continue;
         const concerns = this.currencies.some((c) => t.changed.includes(c));
         if (concerns && !this.server.forgotten.has(`${this.server.epoch}:${t.seq}`)) {
-          this.problems.push(`gap ${g.fromSeq}-${g.toSeq} names tick ${t.seq}, which the server still has (from #${this.server.firstRetainedSeq})`);
+          this.problems.push(
+            `gap ${g.fromSeq}-${g.toSeq} names tick ${t.seq}, which the server still has (from #${this.server.firstRetainedSeq})`,
+          );
         }
       }
     });
@@ -77,7 +79,10 @@ class Harness {
       const accounted = new Set<number>();
       for (const e of entries) {
         const [from, to] = e.kind === "price" ? [e.seq, e.seq] : [e.fromSeq, e.toSeq];
-        if (from <= last) throw new Error(`epoch ${epoch}: ${e.kind} ${from}-${to} after ${last}: not increasing (log ${JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)))})`);
+        if (from <= last)
+          throw new Error(
+            `epoch ${epoch}: ${e.kind} ${from}-${to} after ${last}: not increasing (log ${JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)))})`,
+          );
         last = to;
         for (let s = from; s <= to; s++) accounted.add(s);
         if (e.kind === "price") {
@@ -92,7 +97,9 @@ class Harness {
         if (tick.seq <= first.seq || tick.seq > last) continue;
         const concerns = this.currencies.some((c) => tick.changed.includes(c));
         if (concerns && !accounted.has(tick.seq)) {
-          throw new Error(`epoch ${epoch}: tick ${tick.seq} (changed ${tick.changed}) neither fired nor in a gap; log ${JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)))}`);
+          throw new Error(
+            `epoch ${epoch}: tick ${tick.seq} (changed ${tick.changed}) neither fired nor in a gap; log ${JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)))}`,
+          );
         }
       }
     }
@@ -112,7 +119,9 @@ const command = (name: string, act: (h: Harness) => void): Cmd => ({
 /** A tick, then the time to the next poll (the feed's cadence). */
 const publish = fc
   .tuple(fc.subarray(PUBLISHED, { minLength: 1 }), fc.integer({ min: 1, max: 5000 }))
-  .map(([changed, ms]) => command(`publish(${changed})+${ms}`, (h) => (h.server.publish(changed), h.clock.advance(ms))));
+  .map(([changed, ms]) =>
+    command(`publish(${changed})+${ms}`, (h) => (h.server.publish(changed), h.clock.advance(ms))),
+  );
 
 const downFor = fc.integer({ min: 1, max: 60_000 });
 
@@ -125,8 +134,18 @@ const commands = [
   publish,
   fc.integer({ min: 1, max: 40_000 }).map((ms) => command(`advance(${ms})`, (h) => h.clock.advance(ms))),
   fc.constant(command("restart", (h) => h.server.restart())),
-  downFor.map((ms) => command(`outage(${ms})`, (h) => (h.server.restart(), (h.server.mode = "down"), h.clock.advance(ms), (h.server.mode = "up")))),
-  downFor.map((ms) => command(`hang(${ms})`, (h) => (h.server.restart(), (h.server.mode = "hang"), h.clock.advance(ms), (h.server.mode = "up")))),
+  downFor.map((ms) =>
+    command(
+      `outage(${ms})`,
+      (h) => (h.server.restart(), (h.server.mode = "down"), h.clock.advance(ms), (h.server.mode = "up")),
+    ),
+  ),
+  downFor.map((ms) =>
+    command(
+      `hang(${ms})`,
+      (h) => (h.server.restart(), (h.server.mode = "hang"), h.clock.advance(ms), (h.server.mode = "up")),
+    ),
+  ),
   fc.constant(command("freeze", (h) => h.server.freeze())),
   fc.integer({ min: 1, max: 3 }).map((k) => command(`repeatOnResume(${k})`, (h) => (h.server.repeatOnResume = k))),
   fc.constant(command("forgetNextReplay", (h) => (h.server.forgetNextReplay = true))),

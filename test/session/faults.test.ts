@@ -14,12 +14,15 @@ import { closeAndSettle, expire, visitAndLeave } from "../support/session";
 
 const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
 const restart = (clientId: string) => evictDurableObject(sessionStub(clientId), { webSockets: "close" });
-const alarmOf = (clientId: string) => runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.getAlarm());
+const alarmOf = (clientId: string) =>
+  runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.getAlarm());
 const recordOf = (clientId: string) =>
   runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.kv.get<SessionRecord>("session") ?? null);
 const subscribed = (clientId: string) =>
-  runInDurableObject(hub(), (_i, state) =>
-    state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", clientId).one().n,
+  runInDurableObject(
+    hub(),
+    (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", clientId).one().n,
   );
 
 /**
@@ -32,7 +35,11 @@ function gateTicksAfter() {
   let entered = false;
   const real = PriceHub.prototype.ticksAfter;
   // The hub answers over RPC, so an async stand-in is what a session sees anyway.
-  const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (this: PriceHub, afterSeq: number, limit: number) {
+  const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (
+    this: PriceHub,
+    afterSeq: number,
+    limit: number,
+  ) {
     entered = true;
     await gate;
     return real.call(this, afterSeq, limit);
@@ -178,8 +185,15 @@ describe("a socket that drops during its replay", () => {
     const live = await publishTick();
     await again.waitForSeq(live.seq);
     // Whatever the client may have been sent comes again only marked replayed; nothing is missing.
-    expect(new Set([...seqs(client), ...seqs(again)])).toEqual(new Set([start, ...missed, whileAway, live].map((t) => t.seq)));
-    expect(again.prices().filter((p) => !p.replayed).map((p) => p.seq)).toEqual([live.seq]);
+    expect(new Set([...seqs(client), ...seqs(again)])).toEqual(
+      new Set([start, ...missed, whileAway, live].map((t) => t.seq)),
+    );
+    expect(
+      again
+        .prices()
+        .filter((p) => !p.replayed)
+        .map((p) => p.seq),
+    ).toEqual([live.seq]);
     expect(again.prices().find((p) => p.seq === whileAway.seq)).toMatchObject({ replayed: true });
     again.close();
   });
@@ -213,8 +227,12 @@ describe("the hub's subscriber list", () => {
     await client.waitForFrames(2);
     const session = sessionStub("resubscribed").id;
     const realReceive = ClientSession.prototype.receive;
-    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (this: ClientSession, event) {
-      if (!(this as unknown as { ctx: DurableObjectState }).ctx.id.equals(session)) return realReceive.call(this, event);
+    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (
+      this: ClientSession,
+      event,
+    ) {
+      if (!(this as unknown as { ctx: DurableObjectState }).ctx.id.equals(session))
+        return realReceive.call(this, event);
       // Purged and back during this delivery: the answer the fan-out gets is from the purged one.
       await hub().unsubscribe("resubscribed");
       await hub().subscribe("resubscribed");

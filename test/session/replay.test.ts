@@ -8,7 +8,13 @@ const query = (q: Partial<{ lastSeq: number; startTimedate: number; epoch: strin
   epoch: q.epoch ?? null,
 });
 const live: Link = { state: "live" };
-const offline = (fromSeq: number, sinceMs: number, behind = false): Link => ({ state: "offline", fromSeq, sinceMs, gap: null, behind });
+const offline = (fromSeq: number, sinceMs: number, behind = false): Link => ({
+  state: "offline",
+  fromSeq,
+  sinceMs,
+  gap: null,
+  behind,
+});
 
 describe("planReplay", () => {
   it("replays nothing for a new client or a second tab", () => {
@@ -22,8 +28,14 @@ describe("planReplay", () => {
 
   it("replays from the hub for a session back from a restart: its buffer may lack what the client was sent last", () => {
     expect(planReplay(query(), { link: offline(11, 5000, true) })).toEqual({ source: "hub", afterSeq: 10 });
-    expect(planReplay(query({ lastSeq: 12 }), { link: offline(11, 5000, true) })).toEqual({ source: "hub", afterSeq: 12 });
-    expect(planReplay(query({ startTimedate: 6 }), { link: offline(11, 5000, true) })).toEqual({ source: "hub", sinceMs: 6000 });
+    expect(planReplay(query({ lastSeq: 12 }), { link: offline(11, 5000, true) })).toEqual({
+      source: "hub",
+      afterSeq: 12,
+    });
+    expect(planReplay(query({ startTimedate: 6 }), { link: offline(11, 5000, true) })).toEqual({
+      source: "hub",
+      sinceMs: 6000,
+    });
   });
 
   it("serves last_seq from the buffer only when the buffer covers it", () => {
@@ -34,13 +46,22 @@ describe("planReplay", () => {
   });
 
   it("serves start_timedate from the buffer only when it starts after the client left", () => {
-    expect(planReplay(query({ startTimedate: 6 }), { link: offline(11, 5000) })).toEqual({ source: "buffer", sinceMs: 6000 });
-    expect(planReplay(query({ startTimedate: 4 }), { link: offline(11, 5000) })).toEqual({ source: "hub", sinceMs: 4000 });
+    expect(planReplay(query({ startTimedate: 6 }), { link: offline(11, 5000) })).toEqual({
+      source: "buffer",
+      sinceMs: 6000,
+    });
+    expect(planReplay(query({ startTimedate: 4 }), { link: offline(11, 5000) })).toEqual({
+      source: "hub",
+      sinceMs: 4000,
+    });
     expect(planReplay(query({ startTimedate: 4 }), { link: live })).toEqual({ source: "hub", sinceMs: 4000 });
   });
 
   it("prefers the exact last_seq over start_timedate", () => {
-    expect(planReplay(query({ lastSeq: 10, startTimedate: 1 }), { link: offline(11, 5000) })).toEqual({ source: "buffer", afterSeq: 10 });
+    expect(planReplay(query({ lastSeq: 10, startTimedate: 1 }), { link: offline(11, 5000) })).toEqual({
+      source: "buffer",
+      afterSeq: 10,
+    });
   });
 });
 
@@ -59,13 +80,22 @@ describe("planResume", () => {
       resetFrom: null,
       replay: { source: "buffer", afterSeq: 10 },
     });
-    expect(planResume(query({ lastSeq: 10 }), record(offline(11, 5000))).replay).toEqual({ source: "buffer", afterSeq: 10 });
+    expect(planResume(query({ lastSeq: 10 }), record(offline(11, 5000))).replay).toEqual({
+      source: "buffer",
+      afterSeq: 10,
+    });
   });
 
   it("tells a client the history changed while it was away, then replays the new history's buffer", () => {
-    expect(planResume(query(), record(offline(1, 5000), "e1"))).toEqual({ resetFrom: "e1", replay: { source: "buffer", afterSeq: 0 } });
+    expect(planResume(query(), record(offline(1, 5000), "e1"))).toEqual({
+      resetFrom: "e1",
+      replay: { source: "buffer", afterSeq: 0 },
+    });
     // Its last_seq belongs to the old history: no replay by it.
-    expect(planResume(query({ lastSeq: 40 }), record(offline(1, 5000), "e1"))).toEqual({ resetFrom: "e1", replay: { source: "none" } });
+    expect(planResume(query({ lastSeq: 40 }), record(offline(1, 5000), "e1"))).toEqual({
+      resetFrom: "e1",
+      replay: { source: "none" },
+    });
     // A client that already knows the new epoch is not told again.
     expect(planResume(query({ lastSeq: 3, epoch: "e2" }), record(offline(1, 5000), "e1")).resetFrom).toBeNull();
   });

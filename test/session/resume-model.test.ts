@@ -103,14 +103,17 @@ class Harness {
     const latest = this.published.at(-1);
     if (this.client && latest !== undefined && this.promiseFrom !== null) {
       await this.client.waitForSeq(latest, 3000).catch(() => {
-        if (!this.client?.closed) throw new Error(`tick ${latest} never arrived: ${JSON.stringify(this.client?.frames)}`);
+        if (!this.client?.closed)
+          throw new Error(`tick ${latest} never arrived: ${JSON.stringify(this.client?.frames)}`);
       });
       if (this.client?.closed) this.client = null;
     }
     const got = new Set(this.received.map((p) => p.seq));
     const inGap = (seq: number) => this.gaps.some((g) => g.from <= seq && seq <= g.to);
     if (this.client && this.promiseFrom !== null) {
-      const missing = this.published.filter((s) => s >= this.promiseFrom! && s <= (this.lastSeen ?? 0) && !got.has(s) && !inGap(s));
+      const missing = this.published.filter(
+        (s) => s >= this.promiseFrom! && s <= (this.lastSeen ?? 0) && !got.has(s) && !inGap(s),
+      );
       expect(missing, "every seq arrived or lies in a gap").toEqual([]);
     }
     const firstTime = new Set<number>();
@@ -147,63 +150,106 @@ const command = (
 
 const commands = [
   fc.constantFrom("plain", "last_seq", "start_timedate").map((kind) =>
-    command(`connect ${kind}`, (m) => !m.connected, async (m, h) => {
-      await h.connect(kind as "plain" | "last_seq" | "start_timedate");
-      m.known = true;
-    }),
+    command(
+      `connect ${kind}`,
+      (m) => !m.connected,
+      async (m, h) => {
+        await h.connect(kind as "plain" | "last_seq" | "start_timedate");
+        m.known = true;
+      },
+    ),
   ),
-  fc.constant(command("connect racing a tick", (m) => !m.connected, (m, h) => h.connect("plain", true).then(() => void (m.known = true)))),
-  fc.constant(command("tick", () => true, (_m, h) => h.tick())),
-  fc.constant(command("close", (m) => m.connected, (_m, h) => h.close())),
-  fc.constant(command("restart", (m) => m.known, (_m, h) => h.restart())),
   fc.constant(
-    command("hub call fails", () => true, async (_m, h) => {
-      h.failHub = true;
-    }),
+    command(
+      "connect racing a tick",
+      (m) => !m.connected,
+      (m, h) => h.connect("plain", true).then(() => void (m.known = true)),
+    ),
   ),
-  fc.constant(command("alarm", (m) => m.known, (_m, h) => runDurableObjectAlarm(sessionStub(h.clientId)).then(() => undefined))),
-  fc.constant(command("expire", (m) => m.known && !m.connected, (_m, h) => expire(h.clientId).then(() => undefined))),
+  fc.constant(
+    command(
+      "tick",
+      () => true,
+      (_m, h) => h.tick(),
+    ),
+  ),
+  fc.constant(
+    command(
+      "close",
+      (m) => m.connected,
+      (_m, h) => h.close(),
+    ),
+  ),
+  fc.constant(
+    command(
+      "restart",
+      (m) => m.known,
+      (_m, h) => h.restart(),
+    ),
+  ),
+  fc.constant(
+    command(
+      "hub call fails",
+      () => true,
+      async (_m, h) => {
+        h.failHub = true;
+      },
+    ),
+  ),
+  fc.constant(
+    command(
+      "alarm",
+      (m) => m.known,
+      (_m, h) => runDurableObjectAlarm(sessionStub(h.clientId)).then(() => undefined),
+    ),
+  ),
+  fc.constant(
+    command(
+      "expire",
+      (m) => m.known && !m.connected,
+      (_m, h) => expire(h.clientId).then(() => undefined),
+    ),
+  ),
 ];
 
 afterEach(() => vi.restoreAllMocks());
 
 describe("the resume promise, model-based", () => {
-  it(
-    "holds across random connects, closes, restarts, ticks, hub failures and alarms",
-    async () => {
-      let run = 0;
-      await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 20 }), async (cmds) => {
-          const harness = new Harness(`model-${++run}-${Math.random().toString(36).slice(2, 8)}`);
-          // A hub call armed to fail throws once, in whichever connect calls the hub next (its
-          // subscribe or its replay). Injected on the session's side of the call: in the pool, an
-          // object whose RPC call was rejected cannot be evicted afterwards (it keeps a reference).
-          const session = ClientSession.prototype as unknown as Record<"join" | "replayPage", (...args: unknown[]) => Promise<unknown>>;
-          const failOnce = (name: "join" | "replayPage") => {
-            const real = session[name]!;
-            return vi.spyOn(session, name).mockImplementation(function (this: unknown, ...args: unknown[]) {
-              if (harness.failHub) {
-                harness.failHub = false;
-                return Promise.reject(new Error(`hub ${name} failed (injected)`));
-              }
-              return real.apply(this, args);
-            });
-          };
-          const spies = [failOnce("join"), failOnce("replayPage")];
-          try {
-            await harness.tick();
-            await fc.asyncModelRun(() => ({ model: { connected: false, known: false }, real: harness }), cmds);
-            await quiesce(harness);
-          } finally {
-            for (const spy of spies) spy.mockRestore();
-            harness.client?.close();
-          }
-        }),
-        { numRuns: 60, endOnFailure: true },
-      );
-    },
-    180_000,
-  );
+  it("holds across random connects, closes, restarts, ticks, hub failures and alarms", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 20 }), async (cmds) => {
+        const harness = new Harness(`model-${++run}-${Math.random().toString(36).slice(2, 8)}`);
+        // A hub call armed to fail throws once, in whichever connect calls the hub next (its
+        // subscribe or its replay). Injected on the session's side of the call: in the pool, an
+        // object whose RPC call was rejected cannot be evicted afterwards (it keeps a reference).
+        const session = ClientSession.prototype as unknown as Record<
+          "join" | "replayPage",
+          (...args: unknown[]) => Promise<unknown>
+        >;
+        const failOnce = (name: "join" | "replayPage") => {
+          const real = session[name]!;
+          return vi.spyOn(session, name).mockImplementation(function (this: unknown, ...args: unknown[]) {
+            if (harness.failHub) {
+              harness.failHub = false;
+              return Promise.reject(new Error(`hub ${name} failed (injected)`));
+            }
+            return real.apply(this, args);
+          });
+        };
+        const spies = [failOnce("join"), failOnce("replayPage")];
+        try {
+          await harness.tick();
+          await fc.asyncModelRun(() => ({ model: { connected: false, known: false }, real: harness }), cmds);
+          await quiesce(harness);
+        } finally {
+          for (const spy of spies) spy.mockRestore();
+          harness.client?.close();
+        }
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  }, 180_000);
 });
 
 /** After the run: no socketless session without an alarm, and a purged session is off the hub's list. */
@@ -212,17 +258,23 @@ async function quiesce(h: Harness): Promise<void> {
   const stub = sessionStub(h.clientId);
   const stored = await runInDurableObject(stub, (_i, state) => state.storage.kv.get<SessionRecord>("session") ?? null);
   if (stored) {
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm()), "a socketless session has an alarm").not.toBeNull();
+    expect(
+      await runInDurableObject(stub, (_i, state) => state.storage.getAlarm()),
+      "a socketless session has an alarm",
+    ).not.toBeNull();
     await h.tick();
     await expire(h.clientId);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.kv.get("session") ?? null)).toBeNull();
   }
   const listed = () =>
-    runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", h.clientId).one().n,
+    runInDurableObject(
+      hub(),
+      (_i, state) =>
+        state.storage.sql
+          .exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", h.clientId)
+          .one().n,
     );
   // The hub learns of a purge from the unsubscribe, or at the latest from its next delivery.
   if ((await listed()) > 0) await h.tick();
   expect(await listed(), "a purged session is off the hub's list").toBe(0);
 }
-

@@ -13,7 +13,13 @@ import {
   type SessionRecord,
 } from "../../src/session/session-state";
 
-const tick = (seq: number): Tick => ({ seq, tsMs: seq * 1000, prices: { USD: seq }, changed: ["USD"], sources: ["test"] });
+const tick = (seq: number): Tick => ({
+  seq,
+  tsMs: seq * 1000,
+  prices: { USD: seq },
+  changed: ["USD"],
+  sources: ["test"],
+});
 
 const live: SessionRecord = {
   clientId: "c",
@@ -63,7 +69,10 @@ describe("onWake", () => {
 describe("routeTick", () => {
   it("drops what the session has handled, sends a live one, buffers an offline one", () => {
     expect(routeTick(live, tick(10))).toEqual({ route: "drop" });
-    expect(routeTick(live, tick(11))).toEqual({ route: "sockets", record: { ...live, handledSeq: 11, lastTick: tick(11) } });
+    expect(routeTick(live, tick(11))).toEqual({
+      route: "sockets",
+      record: { ...live, handledSeq: 11, lastTick: tick(11) },
+    });
     expect(routeTick(offline(11), tick(11))).toMatchObject({ route: "buffer", record: { handledSeq: 11 } });
   });
 });
@@ -101,7 +110,12 @@ describe("gaps, catch-up and epochs", () => {
       resetFrom: "e1",
       link: { state: "offline", fromSeq: 1, gap: null },
     });
-    expect(changeEpoch(live, "e2", 1)).toMatchObject({ epoch: "e2", handledSeq: 0, resetFrom: null, link: { state: "live" } });
+    expect(changeEpoch(live, "e2", 1)).toMatchObject({
+      epoch: "e2",
+      handledSeq: 0,
+      resetFrom: null,
+      link: { state: "live" },
+    });
   });
 });
 

@@ -175,7 +175,9 @@ describe("reconnecting", () => {
     await again.waitForFrames(5);
     expect(again.frames[0]).toMatchObject({ type: "welcome", resumed: true, currencies: ["USD"] });
     expect(again.frames.slice(1, 4)).toEqual(
-      missed.map((t) => expect.objectContaining({ type: "price", seq: t.seq, replayed: true, prices: { USD: t.prices.USD } })),
+      missed.map((t) =>
+        expect.objectContaining({ type: "price", seq: t.seq, replayed: true, prices: { USD: t.prices.USD } }),
+      ),
     );
     expect(again.frames[4]).toEqual({ type: "replay_end", count: 3 });
     const live = await publishTick();
@@ -254,7 +256,9 @@ describe("reconnecting", () => {
     const after = await publishTick();
     await again.waitForSeq(after.seq);
     const got = seqs(again);
-    expect(got).toEqual([...missed.map((t) => t.seq), during.seq, after.seq].filter((s, i, all) => all.indexOf(s) === i));
+    expect(got).toEqual(
+      [...missed.map((t) => t.seq), during.seq, after.seq].filter((s, i, all) => all.indexOf(s) === i),
+    );
     expect(new Set(got).size).toBe(got.length);
     again.close();
   });
@@ -267,7 +271,11 @@ describe("reconnecting", () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const real = PriceHub.prototype.ticksAfter;
-    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (this: PriceHub, afterSeq: number, limit: number) {
+    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (
+      this: PriceHub,
+      afterSeq: number,
+      limit: number,
+    ) {
       await gate;
       return real.call(this, afterSeq, limit);
     } as unknown as typeof real);
@@ -323,7 +331,8 @@ describe("bounds", () => {
   it("keeps the newest ticks when the offline buffer overflows, and reports the dropped range", async () => {
     await runInDurableObject(sessionStub("buffer-bound"), (_i, state) => {
       const table = new TickTable(state.storage.sql, "buffer");
-      for (let seq = 1; seq <= 7; seq++) table.insert({ seq, tsMs: seq, prices: { USD: seq }, changed: ["USD"], sources: [] });
+      for (let seq = 1; seq <= 7; seq++)
+        table.insert({ seq, tsMs: seq, prices: { USD: seq }, changed: ["USD"], sources: [] });
       expect(table.trimTo(5)).toEqual({ fromSeq: 1, toSeq: 2 });
       expect(table.after(0, 100)).toEqual({ ticks: expect.any(Array), gap: { fromSeq: 1, toSeq: 2 } });
       expect(table.after(0, 100).ticks.map((t) => t.seq)).toEqual([3, 4, 5, 6, 7]);
@@ -346,14 +355,18 @@ describe("expiry", () => {
 
     const left = await runInDurableObject(stub, (_i, state) => ({
       kv: [...state.storage.kv.list()].length,
-      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray(),
+      tables: state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")
+        .toArray(),
       alarm: state.storage.getAlarm(),
     }));
     expect(left.kv).toBe(0);
     expect(left.tables).toEqual([]);
     expect(await left.alarm).toBeNull();
-    const subscribed = await runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "expire-me").one().n,
+    const subscribed = await runInDurableObject(
+      hub(),
+      (_i, state) =>
+        state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "expire-me").one().n,
     );
     expect(subscribed).toBe(0);
 

@@ -63,16 +63,22 @@ describe("bitstamp", () => {
     const http = new SourceError("http", "HTTP 500", { status: 500 });
     const limited = new SourceError("rate_limited", "HTTP 429", { status: 429, retryAfterMs: 1000 });
     expect(() =>
-      combineBitstampResults(["USD", "EUR"], [
-        { status: "rejected", reason: http },
-        { status: "rejected", reason: new SourceError("parse", "x") },
-      ]),
+      combineBitstampResults(
+        ["USD", "EUR"],
+        [
+          { status: "rejected", reason: http },
+          { status: "rejected", reason: new SourceError("parse", "x") },
+        ],
+      ),
     ).toThrow(http);
     expect(() =>
-      combineBitstampResults(["USD", "EUR"], [
-        { status: "fulfilled", value: 1 },
-        { status: "rejected", reason: limited },
-      ]),
+      combineBitstampResults(
+        ["USD", "EUR"],
+        [
+          { status: "fulfilled", value: 1 },
+          { status: "rejected", reason: limited },
+        ],
+      ),
     ).toThrow(limited);
   });
 

@@ -35,7 +35,9 @@ describe("coinbase", () => {
   it.each([["0"], ["-104123.45"], ["NaN"], ["Infinity"], ["1,234.5"], [""], [null], [true]])(
     "rejects the price %j",
     (value) => {
-      expect(() => parseCoinbaseRates(withRates({ USD: value }), ["USD"])).toThrow(expect.objectContaining({ kind: "parse" }));
+      expect(() => parseCoinbaseRates(withRates({ USD: value }), ["USD"])).toThrow(
+        expect.objectContaining({ kind: "parse" }),
+      );
     },
   );
 

@@ -33,12 +33,20 @@ describe("coindesk", () => {
   });
 
   it("parses VALUE from the full and the VALUE-group bodies", () => {
-    expect(parseCoindeskTick(tick, SUPPORTED_CURRENCIES, at(usdUpdatedAt))).toEqual({ USD: 96353.9044445288, EUR: 92014.2210341 });
-    expect(parseCoindeskTick(groupsValue, ["USD", "EUR"], at(groupsValue.Data["BTC-EUR"].VALUE_LAST_UPDATE_TS))).toEqual({ EUR: 70009.4455389552 });
+    expect(parseCoindeskTick(tick, SUPPORTED_CURRENCIES, at(usdUpdatedAt))).toEqual({
+      USD: 96353.9044445288,
+      EUR: 92014.2210341,
+    });
+    expect(
+      parseCoindeskTick(groupsValue, ["USD", "EUR"], at(groupsValue.Data["BTC-EUR"].VALUE_LAST_UPDATE_TS)),
+    ).toEqual({ EUR: 70009.4455389552 });
   });
 
   it("turns Err without usable Data into an upstream error", () => {
-    const body = { Data: {}, Err: { type: 1, message: "You need a valid auth key or api key to access this endpoint" } };
+    const body = {
+      Data: {},
+      Err: { type: 1, message: "You need a valid auth key or api key to access this endpoint" },
+    };
     expect(() => parseCoindeskTick(body, ["USD"], undated)).toThrow(expect.objectContaining({ kind: "upstream" }));
   });
 
@@ -56,12 +64,18 @@ describe("coindesk", () => {
   it("leaves out an instrument whose last update is older than MAX_QUOTE_AGE_S, and fails when all are", () => {
     const now = 1_800_000_000;
     const body = {
-      Data: { "BTC-USD": { VALUE: 100, VALUE_LAST_UPDATE_TS: now - 1 }, "BTC-EUR": { VALUE: 90, VALUE_LAST_UPDATE_TS: now - 900 } },
+      Data: {
+        "BTC-USD": { VALUE: 100, VALUE_LAST_UPDATE_TS: now - 1 },
+        "BTC-EUR": { VALUE: 90, VALUE_LAST_UPDATE_TS: now - 900 },
+      },
       Err: {},
     };
     expect(parseCoindeskTick(body, ["USD", "EUR"], at(now))).toEqual({ USD: 100 });
     expect(() => parseCoindeskTick(body, ["EUR"], at(now))).toThrow(
-      expect.objectContaining({ kind: "stale", message: expect.stringMatching(/^coindesk BTC-EUR: the quote is 905 s old/) }),
+      expect.objectContaining({
+        kind: "stale",
+        message: expect.stringMatching(/^coindesk BTC-EUR: the quote is 905 s old/),
+      }),
     );
     expect(parseCoindeskTick(body, ["EUR"], at(now, 0))).toEqual({ EUR: 90 });
   });

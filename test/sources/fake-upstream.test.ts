@@ -55,7 +55,10 @@ describe("fake upstream", () => {
     const limited = await handleFakeUpstream(state, new Request("http://coinbase.test/v2/exchange-rates?currency=BTC"));
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Retry-After")).toBe("7");
-    const noKey = await handleFakeUpstream(state, new Request("http://coindesk.test/index/cc/v1/latest/tick?instruments=BTC-USD"));
+    const noKey = await handleFakeUpstream(
+      state,
+      new Request("http://coindesk.test/index/cc/v1/latest/tick?instruments=BTC-USD"),
+    );
     expect(noKey.status).toBe(401);
   });
 

@@ -9,7 +9,9 @@ const withResult = (result: Record<string, unknown>) => ({ error: [], result });
 
 describe("kraken", () => {
   it("builds the ticker request with Kraken's pair names", () => {
-    expect(krakenUrl(testConfig(), ["USD", "EUR", "CHF"])).toBe("http://kraken.test/0/public/Ticker?pair=XBTUSD,XBTEUR,XBTCHF");
+    expect(krakenUrl(testConfig(), ["USD", "EUR", "CHF"])).toBe(
+      "http://kraken.test/0/public/Ticker?pair=XBTUSD,XBTEUR,XBTCHF",
+    );
   });
 
   it("parses the last trade price c[0] under both legacy (XXBTZUSD) and new (XBTCHF) keys", () => {

@@ -11,7 +11,10 @@ describe("enabledSources", () => {
 
   it("enables CoinDesk only with its key", () => {
     expect(names(testConfig({ PRICE_SOURCES: "coindesk,coinbase" }))).toEqual(["coinbase"]);
-    expect(names(testConfig({ PRICE_SOURCES: "coindesk,coinbase", COINDESK_API_KEY: "k" }))).toEqual(["coindesk", "coinbase"]);
+    expect(names(testConfig({ PRICE_SOURCES: "coindesk,coinbase", COINDESK_API_KEY: "k" }))).toEqual([
+      "coindesk",
+      "coinbase",
+    ]);
   });
 
   it("knows every source by a unique name", () => {

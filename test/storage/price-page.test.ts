@@ -23,7 +23,12 @@ function pageInJs(ticks: Tick[], currency: Currency, fromMs: number, toMs: numbe
     time: new Date(t.tsMs).toISOString(),
     price: t.prices[currency]!,
   }));
-  return { points: JSON.stringify(points), count: page.length, lastSeq: page.at(-1)?.seq ?? null, more: rows.length > limit };
+  return {
+    points: JSON.stringify(points),
+    count: page.length,
+    lastSeq: page.at(-1)?.seq ?? null,
+    more: rows.length > limit,
+  };
 }
 
 const price = fc.oneof(

@@ -160,7 +160,10 @@ function nativeError(source: UpstreamName, message: string, status: number): Res
     case "kraken":
       return json({ error: [status === 401 ? "EAPI:Invalid key" : `EService:${message}`] }, status);
     case "coinbase":
-      return json({ errors: [{ id: status === 401 ? "authentication_error" : "internal_server_error", message }] }, status);
+      return json(
+        { errors: [{ id: status === 401 ? "authentication_error" : "internal_server_error", message }] },
+        status,
+      );
     case "bitstamp":
       return json({ status: "error", reason: message, code: status === 401 ? "API0001" : "API5000" }, status);
     case "coindesk":
@@ -229,7 +232,8 @@ function coinbaseAnswer(state: FakeUpstreamState, path: string, url: URL): Respo
   const base = (url.searchParams.get("currency") ?? "USD").toUpperCase();
   if (base !== "BTC") return json({ errors: [{ id: "invalid_request", message: "fake supports BTC only" }] }, 400);
   const rates: Record<string, string> = {};
-  for (const currency of Object.keys(state.fxPerUsd)) rates[currency] = decimal(fakeQuote(state, "coinbase", currency), 2);
+  for (const currency of Object.keys(state.fxPerUsd))
+    rates[currency] = decimal(fakeQuote(state, "coinbase", currency), 2);
   rates.ETH = "31.25";
   rates.USDT = decimal(fakeQuote(state, "coinbase", "USD"), 2);
   return json({ data: { currency: "BTC", rates } });

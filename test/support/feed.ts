@@ -32,9 +32,13 @@ export class FeedClient {
   async waitForFrames(count: number, timeoutMs = 5000): Promise<Frame[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length < count) {
-      if (this.closed) throw new Error(`socket closed (${this.closed.code}) after ${this.frames.length} frames: ${JSON.stringify(this.frames)}`);
+      if (this.closed)
+        throw new Error(
+          `socket closed (${this.closed.code}) after ${this.frames.length} frames: ${JSON.stringify(this.frames)}`,
+        );
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`waited for ${count} frames, got ${this.frames.length}: ${JSON.stringify(this.frames)}`);
+      if (left <= 0)
+        throw new Error(`waited for ${count} frames, got ${this.frames.length}: ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -93,7 +97,8 @@ export class FeedClient {
 }
 
 /** A different client address per call, so tests do not trip the per-IP upgrade limit unless they mean to. */
-export const randomIp = () => `10.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}`;
+export const randomIp = () =>
+  `10.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}.${(Math.random() * 256) | 0}`;
 
 export function feedRequest(query: string, headers: Record<string, string> = {}): Request {
   return new Request(`http://feed.test/pricefeed${query ? `?${query}` : ""}`, {

@@ -65,7 +65,12 @@ export function createProcesses({ cwd, logFile, log }) {
   function start(name, command, args, env = {}) {
     const file = createWriteStream(logFile(name), { flags: "a" });
     const tail = [];
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const onData = (chunk) => {
       file.write(chunk);
       for (const line of chunk.toString().split("\n")) if (line.trim()) tail.push(line);

@@ -11,8 +11,9 @@ export async function closeAndSettle(client: FeedClient, stillOpen = 0) {
   const clientId = welcome.client_id;
   client.close();
   for (let i = 0; i < 200; i++) {
-    const open = await runInDurableObject(sessionStub(clientId), (_i, state) =>
-      state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
+    const open = await runInDurableObject(
+      sessionStub(clientId),
+      (_i, state) => state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
     );
     if (open === stillOpen) return sleep(20);
     await sleep(10);
@@ -32,7 +33,10 @@ export async function expire(clientId: string): Promise<boolean> {
   await runInDurableObject(stub, (instance, state) => {
     const record = state.storage.kv.get<SessionRecord>("session");
     if (record?.link.state !== "offline") return;
-    const moved = { ...record, link: { ...record.link, sinceMs: record.link.sinceMs - readConfig(env).clientTtlS * 1000 } };
+    const moved = {
+      ...record,
+      link: { ...record.link, sinceMs: record.link.sinceMs - readConfig(env).clientTtlS * 1000 },
+    };
     state.storage.kv.put("session", moved);
     (instance as unknown as { cached: unknown }).cached = undefined;
   });
@@ -45,4 +49,3 @@ export async function visitAndLeave(query: string): Promise<void> {
   await client.waitForFrames(2);
   await closeAndSettle(client);
 }
-

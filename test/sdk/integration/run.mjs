@@ -100,10 +100,18 @@ async function verify(name, rec, currencies) {
   for (const p of rec.prices) {
     for (const c of currencies) {
       const expected = truth.get(c).get(p.seq);
-      if (expected !== undefined) assert(p.prices[c] === expected, `${name}: #${p.seq} ${c} ${p.prices[c]}, the server has ${expected}`);
+      if (expected !== undefined)
+        assert(p.prices[c] === expected, `${name}: #${p.seq} ${c} ${p.prices[c]}, the server has ${expected}`);
     }
   }
-  return { prices: rec.prices.length, first: first.seq, last: last.seq, covered, gaps: rec.gaps.length, replayed: rec.prices.filter((p) => p.replayed).length };
+  return {
+    prices: rec.prices.length,
+    first: first.seq,
+    last: last.seq,
+    covered,
+    gaps: rec.gaps.length,
+    replayed: rec.prices.filter((p) => p.replayed).length,
+  };
 }
 
 function record(feed) {
@@ -146,36 +154,62 @@ async function libraryScenario() {
   try {
     await waitFor("both clients' first ticks", () => ra.prices.length >= 3 && rb.prices.length >= 3, 30_000);
     await waitFor("c: five ticks", () => rc.prices.length >= 5, 30_000);
-    assert(rc.reasons.length === 0 && rc.states.filter((s) => s === "open").length === 1, `c: pings answered by pong, one connection throughout (reasons ${rc.reasons.join(",")})`);
+    assert(
+      rc.reasons.length === 0 && rc.states.filter((s) => s === "open").length === 1,
+      `c: pings answered by pong, one connection throughout (reasons ${rc.reasons.join(",")})`,
+    );
     c.close();
 
     log("a: the next attempts hang (TCP accepted, no answer), and the open socket is cut");
     proxy.hang(true);
     proxy.cut();
-    await waitFor("a: an attempt abandoned after connectTimeoutMs", () => ra.reasons.includes("connect_timeout"), 15_000);
+    await waitFor(
+      "a: an attempt abandoned after connectTimeoutMs",
+      () => ra.reasons.includes("connect_timeout"),
+      15_000,
+    );
     proxy.hang(false);
     let mark = a.lastSeq;
-    await waitFor("a: the missed ticks replayed, then live ones", () => pricesAfter(ra, mark).some((p) => p.replayed) && pricesAfter(ra, mark).some((p) => !p.replayed), 30_000);
+    await waitFor(
+      "a: the missed ticks replayed, then live ones",
+      () => pricesAfter(ra, mark).some((p) => p.replayed) && pricesAfter(ra, mark).some((p) => !p.replayed),
+      30_000,
+    );
 
     log("a: the open connection goes silent (no close, no data)");
     const before = ra.reasons.length;
     proxy.freeze();
-    await waitFor("a: the heartbeat finds it dead", () => ra.reasons.slice(before).includes("heartbeat_timeout"), 15_000);
+    await waitFor(
+      "a: the heartbeat finds it dead",
+      () => ra.reasons.slice(before).includes("heartbeat_timeout"),
+      15_000,
+    );
     mark = a.lastSeq;
     await waitFor("a: back and caught up", () => pricesAfter(ra, mark).some((p) => !p.replayed), 30_000);
 
     const seqAtRestart = await server.latestSeq();
     await server.restart(2000);
-    await waitFor("both clients: ticks published after the restart", () => pricesAfter(ra, seqAtRestart + 3).length > 0 && pricesAfter(rb, seqAtRestart + 3).length > 0, 90_000, 500);
+    await waitFor(
+      "both clients: ticks published after the restart",
+      () => pricesAfter(ra, seqAtRestart + 3).length > 0 && pricesAfter(rb, seqAtRestart + 3).length > 0,
+      90_000,
+      500,
+    );
     assert(rb.reasons.includes("closed"), `b: saw the restart (reasons ${rb.reasons.join(",")})`);
-    assert(ra.prices.some((p) => p.replayed), "a: some ticks came as a replay");
+    assert(
+      ra.prices.some((p) => p.replayed),
+      "a: some ticks came as a replay",
+    );
 
     const va = await verify("a", ra, ["USD", "EUR"]);
     const vb = await verify("b", rb, ["GBP"]);
     log(`a: ${JSON.stringify(va)}, reasons ${ra.reasons.join(",")}, duplicates dropped ${a.duplicatesDropped}`);
     log(`b: ${JSON.stringify(vb)}, reasons ${rb.reasons.join(",")}, duplicates dropped ${b.duplicatesDropped}`);
     // The history is kept for a day: nothing here may be lost.
-    assert(va.gaps === 0 && vb.gaps === 0, `no gap expected (a ${JSON.stringify(ra.gaps)}, b ${JSON.stringify(rb.gaps)})`);
+    assert(
+      va.gaps === 0 && vb.gaps === 0,
+      `no gap expected (a ${JSON.stringify(ra.gaps)}, b ${JSON.stringify(rb.gaps)})`,
+    );
   } finally {
     a.close();
     b.close();
@@ -192,7 +226,12 @@ function spawnCli(args, { command = "npx", prefix = ["pricefeed"], env = {} } = 
   // Colours are the CLI's own decision (a terminal or not) unless a test says otherwise.
   delete base.NO_COLOR;
   delete base.FORCE_COLOR;
-  const child = spawn(command, [...prefix, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(command, [...prefix, ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   const out = [];
   const err = [];
   let outBuf = "";
@@ -253,61 +292,113 @@ async function withOutput(run, body) {
 async function cliScenario() {
   const stateFile = join(mkdtempSync(join(tmpdir(), "pricefeed-cli-")), "state.json");
   // The bin itself on Node 22, so that its own exit status can be read (npx exits by the signal).
-  const run = spawnCli([server.ws, "--currencies", "USD,EUR", "--state", stateFile], { command: process.execPath, prefix: [join(ROOT, "bin/pricefeed.mjs")] });
+  const run = spawnCli([server.ws, "--currencies", "USD,EUR", "--state", stateFile], {
+    command: process.execPath,
+    prefix: [join(ROOT, "bin/pricefeed.mjs")],
+  });
   await withOutput(run, async () => {
     await waitFor("three tick lines", () => run.out.filter((l) => TICK.test(l)).length >= 3, 30_000);
-    assert(run.out.every((l) => !l.includes("\u001b[")), "piped output has no colour codes");
-    assert(run.err.some((l) => l.startsWith("· connected as client ")), "stderr says who it is");
+    assert(
+      run.out.every((l) => !l.includes("\u001b[")),
+      "piped output has no colour codes",
+    );
+    assert(
+      run.err.some((l) => l.startsWith("· connected as client ")),
+      "stderr says who it is",
+    );
     await server.restart(1000);
     await waitFor("ticks again after the restart", () => run.out.filter((l) => TICK.test(l)).length >= 6, 90_000, 500);
-    assert(run.err.some((l) => /^· connection closed; retrying in \d+\.\d s$/.test(l)), "says it lost the connection");
+    assert(
+      run.err.some((l) => /^· connection closed; retrying in \d+\.\d s$/.test(l)),
+      "says it lost the connection",
+    );
     const { code, signal } = await run.stop("SIGINT");
     assert(code === 130, `Ctrl-C: stops the feed and exits 130 as interrupted (got ${code ?? signal})`);
   });
   const seqs = run.out.filter((l) => TICK.test(l)).map(seqOf);
   for (let i = 1; i < seqs.length; i++) assert(seqs[i] > seqs[i - 1], `CLI seqs increase: ${seqs.join(",")}`);
   const lastSeq = seqs.at(-1);
-  assert(run.err.at(-1) === `· stopped after #${lastSeq}`, `the last stderr line says where it stopped: ${run.err.at(-1)}`);
-  assert(JSON.parse(readFileSync(stateFile, "utf8"))["pricefeed.last_seq"] === String(lastSeq), "--state keeps last_seq");
+  assert(
+    run.err.at(-1) === `· stopped after #${lastSeq}`,
+    `the last stderr line says where it stopped: ${run.err.at(-1)}`,
+  );
+  assert(
+    JSON.parse(readFileSync(stateFile, "utf8"))["pricefeed.last_seq"] === String(lastSeq),
+    "--state keeps last_seq",
+  );
 
   // Started again with the same --state: the ticks published meanwhile come first, marked.
   await sleep(3000);
   const again = spawnCli([server.ws, "--currencies", "USD,EUR", "--state", stateFile]);
   await withOutput(again, async () => {
-    await waitFor("a replayed line, then a live one", () => again.out.some((l) => l.includes("(replayed)")) && again.out.some((l) => TICK.test(l) && !l.includes("↺")), 30_000);
-    assert(again.err.some((l) => l.includes(`resuming after #${lastSeq}`)), `resumes after #${lastSeq}`);
+    await waitFor(
+      "a replayed line, then a live one",
+      () => again.out.some((l) => l.includes("(replayed)")) && again.out.some((l) => TICK.test(l) && !l.includes("↺")),
+      30_000,
+    );
+    assert(
+      again.err.some((l) => l.includes(`resuming after #${lastSeq}`)),
+      `resumes after #${lastSeq}`,
+    );
     const first = again.out.find((l) => TICK.test(l));
-    assert(/ ↺ .*\(replayed\)$/.test(first) && seqOf(first) === lastSeq + 1, `the first line is #${lastSeq + 1}, replayed: ${first}`);
+    assert(
+      / ↺ .*\(replayed\)$/.test(first) && seqOf(first) === lastSeq + 1,
+      `the first line is #${lastSeq + 1}, replayed: ${first}`,
+    );
     // Ctrl-C through npx, as a user types it: npm and the CLI both get SIGINT.
     const { code, signal } = await again.stop("SIGINT");
     assert(code === 130 || signal === "SIGINT", `npx pricefeed ends on Ctrl-C (got ${code ?? signal})`);
     assert(again.err.at(-1)?.startsWith("· stopped after #"), "and the CLI said where it stopped");
   });
-  log(`CLI: ${seqs.length} lines before, replayed from #${lastSeq + 1} after; sample:\n  ${again.out.slice(0, 4).join("\n  ")}`);
+  log(
+    `CLI: ${seqs.length} lines before, replayed from #${lastSeq + 1} after; sample:\n  ${again.out.slice(0, 4).join("\n  ")}`,
+  );
 
   // --json and --from: one object per line, the replay since --from first.
   const fromS = Math.floor(Date.now() / 1000) - 4;
   const json = spawnCli([server.ws, "--currencies", "GBP", "--json", "--from", String(fromS)]);
   await withOutput(json, async () => {
-    await waitFor("JSON price events, replayed and live", () => json.out.some((l) => l.includes('"replayed":false')), 30_000);
+    await waitFor(
+      "JSON price events, replayed and live",
+      () => json.out.some((l) => l.includes('"replayed":false')),
+      30_000,
+    );
     await json.stop("SIGINT");
   });
   const events = json.out.map((l) => JSON.parse(l));
   const prices = events.filter((e) => e.event === "price");
-  assert(events[0].event === "state" && events[0].state === "connecting", `starts with state connecting: ${json.out[0]}`);
-  assert(events.some((e) => e.event === "welcome" && e.currencies.join() === "GBP"), "a welcome event");
-  assert(prices[0].replayed && prices[0].ts >= fromS && typeof prices[0].prices.GBP === "number", `replays since --from: ${JSON.stringify(prices[0])}`);
-  assert(json.err.length === 0 || json.err.every((l) => /EBADENGINE|^npm warn|^\s*$/.test(l)), `--json writes nothing else: ${json.err.join(" | ")}`);
+  assert(
+    events[0].event === "state" && events[0].state === "connecting",
+    `starts with state connecting: ${json.out[0]}`,
+  );
+  assert(
+    events.some((e) => e.event === "welcome" && e.currencies.join() === "GBP"),
+    "a welcome event",
+  );
+  assert(
+    prices[0].replayed && prices[0].ts >= fromS && typeof prices[0].prices.GBP === "number",
+    `replays since --from: ${JSON.stringify(prices[0])}`,
+  );
+  assert(
+    json.err.length === 0 || json.err.every((l) => /EBADENGINE|^npm warn|^\s*$/.test(l)),
+    `--json writes nothing else: ${json.err.join(" | ")}`,
+  );
 
   // On a terminal: colours and arrows.
   if (spawnSync("script", ["--version"]).status === 0) {
-    const tty = spawnCli(["-qfec", `npx pricefeed ${server.ws} --currencies USD`, "/dev/null"], { command: "script", prefix: [] });
+    const tty = spawnCli(["-qfec", `npx pricefeed ${server.ws} --currencies USD`, "/dev/null"], {
+      command: "script",
+      prefix: [],
+    });
     await withOutput(tty, async () => {
       await waitFor("two ticks on a terminal", () => tty.out.filter((l) => /#\d+/.test(l)).length >= 2, 30_000);
       await tty.stop("SIGINT").catch(() => {});
     });
     const ticks = tty.out.filter((l) => /#\d+/.test(l));
-    assert(ticks.slice(1).some((l) => /\u001b\[3[12]m[▲▼] /.test(l)), `coloured arrows on a terminal: ${JSON.stringify(ticks.slice(0, 2))}`);
+    assert(
+      ticks.slice(1).some((l) => /\u001b\[3[12]m[▲▼] /.test(l)),
+      `coloured arrows on a terminal: ${JSON.stringify(ticks.slice(0, 2))}`,
+    );
   } else {
     log("skipped the terminal check: no `script` command");
   }
@@ -315,7 +406,10 @@ async function cliScenario() {
   // Refusals: bad arguments, and a Node too old for the library.
   const bad = spawnCli(["--currencies", "XYZ"]);
   const badExit = await bad.exited;
-  assert(badExit.code === 2 && bad.err.some((l) => l.includes('unsupported currency "XYZ"')), `bad currency: exit ${badExit.code}, ${bad.err.join(" | ")}`);
+  assert(
+    badExit.code === 2 && bad.err.some((l) => l.includes('unsupported currency "XYZ"')),
+    `bad currency: exit ${badExit.code}, ${bad.err.join(" | ")}`,
+  );
   const oldNode = ["/usr/bin/node", "/usr/local/bin/node"].find((p) => {
     const v = spawnSync(p, ["-p", "process.versions.node"], { encoding: "utf8" });
     return v.status === 0 && Number(v.stdout.split(".")[0]) < 22;
@@ -323,7 +417,10 @@ async function cliScenario() {
   if (oldNode) {
     const old = spawnCli([], { command: oldNode, prefix: [join(ROOT, "bin/pricefeed.mjs")] });
     const oldExit = await old.exited;
-    assert(oldExit.code === 1 && old.err[0]?.startsWith("pricefeed needs Node.js 22 or later"), `old Node: exit ${oldExit.code}, ${old.err.join(" | ")}`);
+    assert(
+      oldExit.code === 1 && old.err[0]?.startsWith("pricefeed needs Node.js 22 or later"),
+      `old Node: exit ${oldExit.code}, ${old.err.join(" | ")}`,
+    );
   } else {
     log("skipped the old-Node check: no Node < 22 on this machine");
   }
@@ -333,7 +430,9 @@ async function cliScenario() {
 
 async function main() {
   if (Number(process.versions.node.split(".")[0]) < 22) {
-    throw new Error(`Node ${process.version}: run this through npm (npm run test:sdk), which uses node_modules/.bin/node (22)`);
+    throw new Error(
+      `Node ${process.version}: run this through npm (npm run test:sdk), which uses node_modules/.bin/node (22)`,
+    );
   }
   mkdirSync(RESULTS, { recursive: true });
   for (const f of readdirSync(RESULTS)) if (/^sdk-/.test(f)) rmSync(join(RESULTS, f), { force: true });
@@ -372,7 +471,10 @@ async function main() {
   }
   const failed = results.filter((r) => !r.ok);
   console.log("\nSDK integration results");
-  for (const r of results) console.log(`  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`}`);
+  for (const r of results)
+    console.log(
+      `  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`}`,
+    );
   console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
   if (failed.length > 0) process.exitCode = 1;
 }

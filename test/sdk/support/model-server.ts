@@ -35,7 +35,9 @@ export class ModelServer {
   private readonly live = new Set<FakeSocket>();
   private readonly frozen = new Set<FakeSocket>();
   private readonly currenciesOf = new Map<FakeSocket, Currency[]>();
-  private prices: Record<Currency, number> = Object.fromEntries(SUPPORTED_CURRENCIES.map((c, i) => [c, 1000 * (i + 1)])) as Record<Currency, number>;
+  private prices: Record<Currency, number> = Object.fromEntries(
+    SUPPORTED_CURRENCIES.map((c, i) => [c, 1000 * (i + 1)]),
+  ) as Record<Currency, number>;
 
   constructor(
     private readonly clock: FakeClock,
@@ -72,7 +74,14 @@ export class ModelServer {
     const q = socket.query;
     const currencies = (q.get("currencies") ?? "USD").split(",") as Currency[];
     this.currenciesOf.set(socket, currencies);
-    this.sendTo(socket, { type: "welcome", client_id: q.get("client_id") ?? "gen", currencies, resumed: q.has("client_id"), interval_ms: 1000, epoch: this.epoch });
+    this.sendTo(socket, {
+      type: "welcome",
+      client_id: q.get("client_id") ?? "gen",
+      currencies,
+      resumed: q.has("client_id"),
+      interval_ms: 1000,
+      epoch: this.epoch,
+    });
     const latest = this.ticks.at(-1);
     const lastSeqParam = q.get("last_seq");
     if (lastSeqParam !== null) {
@@ -90,7 +99,8 @@ export class ModelServer {
         this.repeatOnResume = 0;
         const kept = this.ticks.slice(-this.retention);
         const first = kept[0];
-        if (first && first.seq > lastSeq + 1) this.sendTo(socket, { type: "gap", from_seq: lastSeq + 1, to_seq: first.seq - 1 });
+        if (first && first.seq > lastSeq + 1)
+          this.sendTo(socket, { type: "gap", from_seq: lastSeq + 1, to_seq: first.seq - 1 });
         const replay = kept.filter((t) => t.seq >= from && this.concerns(t, currencies));
         for (const t of replay) this.sendTo(socket, this.frame(t, currencies, true));
         this.sendTo(socket, { type: "replay_end", count: replay.length });
@@ -111,16 +121,30 @@ export class ModelServer {
   private frame(tick: ModelTick, currencies: readonly Currency[], replayed: boolean) {
     const prices: Partial<Record<Currency, number>> = {};
     for (const c of currencies) prices[c] = tick.prices[c];
-    return { type: "price", seq: tick.seq, ts: tick.ts, time: new Date(tick.ts * 1000).toISOString(), prices, sources: ["model"], replayed };
+    return {
+      type: "price",
+      seq: tick.seq,
+      ts: tick.ts,
+      time: new Date(tick.ts * 1000).toISOString(),
+      prices,
+      sources: ["model"],
+      replayed,
+    };
   }
 
   publish(changed: Currency[]): ModelTick {
     for (const c of changed) this.prices[c] = Math.round((this.prices[c] + 1.25) * 100) / 100;
-    const tick: ModelTick = { seq: (this.ticks.at(-1)?.seq ?? 0) + 1, ts: Math.floor(this.clock.now() / 1000), prices: { ...this.prices }, changed };
+    const tick: ModelTick = {
+      seq: (this.ticks.at(-1)?.seq ?? 0) + 1,
+      ts: Math.floor(this.clock.now() / 1000),
+      prices: { ...this.prices },
+      changed,
+    };
     this.ticks.push(tick);
     for (const socket of this.live) {
       if (socket.readyState !== OPEN) this.live.delete(socket);
-      else if (this.concerns(tick, this.currenciesOf.get(socket) ?? [])) this.sendTo(socket, this.frame(tick, this.currenciesOf.get(socket)!, false));
+      else if (this.concerns(tick, this.currenciesOf.get(socket) ?? []))
+        this.sendTo(socket, this.frame(tick, this.currenciesOf.get(socket)!, false));
     }
     return tick;
   }
