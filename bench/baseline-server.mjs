@@ -144,7 +144,10 @@ function poll() {
     if (ws.readyState !== 1) continue;
     if (!ws.currencies.some((c) => changed.includes(c))) continue;
     let frame = frames.get(ws.currencyKey);
-    if (!frame) frames.set(ws.currencyKey, (frame = priceFrame(latest, ws.currencies)));
+    if (!frame) {
+      frame = priceFrame(latest, ws.currencies);
+      frames.set(ws.currencyKey, frame);
+    }
     ws.send(frame);
   }
   lastBroadcastMs = Date.now() - started;

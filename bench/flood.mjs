@@ -14,15 +14,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  AddressPool,
-  analyze,
-  closeFleet,
-  connectFleet,
-  deliveredCount,
-  liveSeqsSince,
-  summarize,
-} from "./lib/fleet.mjs";
+import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince } from "./lib/fleet.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner } from "./lib/storage.mjs";
@@ -80,7 +72,6 @@ function parseArgs(argv) {
 
 const t0 = Date.now();
 const log = (msg) => console.error(`[flood ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
-const round1 = (x) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10) / 10);
 const median = (xs) => {
   const s = xs.filter((x) => x != null && Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return null;
@@ -395,7 +386,7 @@ async function main() {
   mkdirSync(opts.out, { recursive: true });
   const stamp = report.finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z");
   const jsonPath = path.join(opts.out, `flood-${stamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(opts.out, "flood-latest.md"), md);
   console.log(md);
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, path.join(opts.out, "flood-latest.md"))}`);

@@ -666,7 +666,7 @@ async function main() {
   mkdirSync(opts.out, { recursive: true });
   const fileStamp = finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z");
   const jsonPath = path.join(opts.out, `${fileStamp}.json`);
-  writeFileSync(jsonPath, JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(opts.out, "latest.md"), md);
   console.log(md);
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, path.join(opts.out, "latest.md"))}`);

@@ -111,7 +111,7 @@ async function serveUpstream(state: FakeUpstreamState, req: IncomingMessage, res
   let response: Response;
   try {
     response = await handleFakeUpstream(state, toRequest(req, port, aborted.signal), aborted.signal);
-  } catch (err) {
+  } catch {
     // "refused" and "timeout" end here: drop the connection so the client sees a network error.
     if (!aborted.signal.aborted) req.socket.destroy();
     return;

@@ -50,12 +50,12 @@ function stop() {
   running.then(() => {
     const seconds = (stoppedAt - startedAt) / 1000;
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         ...stats,
         seconds,
         perSecond: Math.round((stats.requests / seconds) * 10) / 10,
         latencyMs: summarize(ms),
-      }) + "\n",
+      })}\n`,
       () => process.exit(0),
     );
   });

@@ -8,7 +8,7 @@ const int = (x) => (x == null ? "–" : x.toLocaleString("en-US"));
 function relaysOf(s) {
   if (s.server !== "worker") return "–";
   const r = s.hubFanout?.relays;
-  return r && r.length ? r.join("/") : "?";
+  return r?.length ? r.join("/") : "?";
 }
 
 function serverName(s) {

@@ -9,6 +9,9 @@ import { freePort, killGroup, sample, sleep, spawnGroup, workerdProcesses } from
 /** /health is rate limited per address like the API: the bench's own reads rotate over addresses of their own. */
 const healthAddresses = new HealthAddresses();
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape that starts a terminal colour is what this strips
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
+
 function childEnv(root, extra = {}) {
   const bin = path.join(root, "node_modules", ".bin");
   return {
@@ -70,7 +73,7 @@ function runtimeCrashes(logFile) {
     return { count: 0, cause: null };
   }
   const count = (text.match(/The Workers runtime crashed unexpectedly/g) ?? []).length;
-  const cause = /\*\*\* Fatal uncaught [^\n]*/.exec(text)?.[0]?.replace(/\x1b\[[0-9;]*m/g, "") ?? null;
+  const cause = /\*\*\* Fatal uncaught [^\n]*/.exec(text)?.[0]?.replace(ANSI_COLOUR, "") ?? null;
   return { count, cause };
 }
 

@@ -14,7 +14,7 @@ export function fileStorage(path: string): KeyValueStorage {
   }
   const flush = () => {
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
+    writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
     renameSync(tmp, path);
   };
   return {

@@ -36,11 +36,10 @@ const numberFormats = new Map<number, Intl.NumberFormat>();
 export function formatAmount(value: number, currency: Currency): string {
   const digits = currency === "JPY" ? 0 : 2;
   let f = numberFormats.get(digits);
-  if (!f)
-    numberFormats.set(
-      digits,
-      (f = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })),
-    );
+  if (!f) {
+    f = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    numberFormats.set(digits, f);
+  }
   return f.format(value);
 }
 

@@ -17,8 +17,8 @@ function useColor(option: boolean | undefined): boolean {
 
 function run(options: CliOptions): void {
   const style = useColor(options.color) ? COLOR : PLAIN;
-  const out = (line: string) => process.stdout.write(line + "\n");
-  const note = (line: string) => (options.json ? undefined : process.stderr.write(line + "\n"));
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const note = (line: string) => (options.json ? undefined : process.stderr.write(`${line}\n`));
   const json = (event: string, body: object) => out(JSON.stringify({ event, ...body }));
 
   const feed = new PriceFeedClient({
@@ -77,7 +77,7 @@ function run(options: CliOptions): void {
 
 const parsed = parseArgs(process.argv.slice(2));
 if (parsed.kind === "help") {
-  process.stdout.write(USAGE + "\n");
+  process.stdout.write(`${USAGE}\n`);
 } else if (parsed.kind === "error") {
   process.stderr.write(`pricefeed: ${parsed.message}\n\n${USAGE}\n`);
   process.exitCode = 2;

@@ -8,7 +8,6 @@ import {
   parseHistoryQuery,
   parsePriceQuery,
   priceFields,
-  pickPrices,
   type Currency,
   type HistoryBody,
   type HistoryQuery,

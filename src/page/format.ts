@@ -63,13 +63,11 @@ export function formatPercent(change: number, base: number, locale?: string): st
   const pct = (change / base) * 100;
   const abs = Math.abs(pct);
   const digits = abs !== 0 && abs < 0.01 ? 3 : 2;
-  return (
-    new Intl.NumberFormat(locale, {
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-      signDisplay: "exceptZero",
-    }).format(pct) + "%"
-  );
+  return `${new Intl.NumberFormat(locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    signDisplay: "exceptZero",
+  }).format(pct)}%`;
 }
 
 /** "20:00:05" in the viewer's time zone (or the one given, for tests). */

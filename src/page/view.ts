@@ -380,7 +380,7 @@ export function createView(actions: ViewActions): View {
 
   function renderTicks(state: ViewState) {
     ticksEmpty.hidden = state.ticks.length > 0;
-    const key = state.ticks.map((t) => `${t.seq}${t.replayed ? "r" : ""}`).join() + "|" + state.wanted.join();
+    const key = `${state.ticks.map((t) => `${t.seq}${t.replayed ? "r" : ""}`).join()}|${state.wanted.join()}`;
     if (ticksBody.dataset.key === key) return;
     ticksBody.dataset.key = key;
     const rows = state.ticks.map((t) => {

@@ -75,7 +75,10 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   private async load(closing?: WebSocket): Promise<SessionRecord | null> {
     if (this.cached !== undefined) return this.cached;
     const stored = readRecord(this.ctx.storage.kv.get(RECORD_KEY), Date.now());
-    if (!stored) return (this.cached = null);
+    if (!stored) {
+      this.cached = null;
+      return null;
+    }
     const marks: LiveMark[] = [];
     for (const ws of closing ? [...this.ctx.getWebSockets(), closing] : this.ctx.getWebSockets()) {
       const mark = attachmentOf(ws)?.mark;

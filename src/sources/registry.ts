@@ -18,7 +18,7 @@ export function enabledSources(config: Config): PriceSource[] {
   const out: PriceSource[] = [];
   for (const name of config.priceSources) {
     const source = sourceByName(name);
-    if (source && source.isEnabled(config) && !out.includes(source)) out.push(source);
+    if (source?.isEnabled(config) && !out.includes(source)) out.push(source);
   }
   return out;
 }

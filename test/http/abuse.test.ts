@@ -73,7 +73,7 @@ describe("per-client and per-socket limits", () => {
       await c.waitForSeq(t.seq);
       expect(c.closed).toBeNull();
     }
-    five.forEach((c) => c.close());
+    for (const c of five) c.close();
   });
 
   it("answers oversized, binary and malformed frames with errors, too-fast ones too, and closes a persistent abuser", async () => {

@@ -27,7 +27,7 @@ describe("median", () => {
 
 describe("roundPrice", () => {
   it("keeps 2 decimals, none for JPY, so float noise is no change", () => {
-    expect(roundPrice("USD", 97123.450000000001)).toBe(97123.45);
+    expect(roundPrice("USD", 97123.45000000001)).toBe(97123.45);
     expect(roundPrice("USD", (0.1 + 0.2) * 1e5)).toBe(30000);
     expect(roundPrice("EUR", 89450.105)).toBeCloseTo(89450.11, 2);
     expect(roundPrice("JPY", 15700000.4)).toBe(15700000);

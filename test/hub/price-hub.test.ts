@@ -223,7 +223,7 @@ describe("PriceHub", () => {
           .slice(1),
       ).toEqual([t1.seq, t2.seq, t3.seq]);
     }
-    clients.forEach((c) => c.close());
+    for (const c of clients) c.close();
   });
 
   it("does not wait for a relay that never answers: the poll ends at the deadline and counts that group failed", async () => {
@@ -272,7 +272,7 @@ describe("PriceHub", () => {
           .slice(1),
       ).toEqual([t1.seq, t2.seq]);
     wake();
-    clients.forEach((c) => c.close());
+    for (const c of clients) c.close();
   });
 
   it("routes each subscriber through its own relay, and an unsubscribed client leaves its relay", async () => {
@@ -311,7 +311,7 @@ describe("PriceHub", () => {
     await publishVia();
     expect(batchOf(leaving).map((b) => b.relay.equals(relayOf(leaving)))).toEqual([true]);
     spy.mockRestore();
-    clients.forEach((c) => c.close());
+    for (const c of clients) c.close();
   });
 
   it("keeps delivering to the others when one client object fails", async () => {

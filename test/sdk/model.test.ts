@@ -92,7 +92,7 @@ class Harness {
         }
       }
       const first = entries.find((e) => e.kind === "price");
-      if (!first || first.kind !== "price") continue;
+      if (first?.kind !== "price") continue;
       for (const tick of ticks) {
         if (tick.seq <= first.seq || tick.seq > last) continue;
         const concerns = this.currencies.some((c) => tick.changed.includes(c));
@@ -120,7 +120,10 @@ const command = (name: string, act: (h: Harness) => void): Cmd => ({
 const publish = fc
   .tuple(fc.subarray(PUBLISHED, { minLength: 1 }), fc.integer({ min: 1, max: 5000 }))
   .map(([changed, ms]) =>
-    command(`publish(${changed})+${ms}`, (h) => (h.server.publish(changed), h.clock.advance(ms))),
+    command(`publish(${changed})+${ms}`, (h) => {
+      h.server.publish(changed);
+      h.clock.advance(ms);
+    }),
   );
 
 const downFor = fc.integer({ min: 1, max: 60_000 });
@@ -135,16 +138,20 @@ const commands = [
   fc.integer({ min: 1, max: 40_000 }).map((ms) => command(`advance(${ms})`, (h) => h.clock.advance(ms))),
   fc.constant(command("restart", (h) => h.server.restart())),
   downFor.map((ms) =>
-    command(
-      `outage(${ms})`,
-      (h) => (h.server.restart(), (h.server.mode = "down"), h.clock.advance(ms), (h.server.mode = "up")),
-    ),
+    command(`outage(${ms})`, (h) => {
+      h.server.restart();
+      h.server.mode = "down";
+      h.clock.advance(ms);
+      h.server.mode = "up";
+    }),
   ),
   downFor.map((ms) =>
-    command(
-      `hang(${ms})`,
-      (h) => (h.server.restart(), (h.server.mode = "hang"), h.clock.advance(ms), (h.server.mode = "up")),
-    ),
+    command(`hang(${ms})`, (h) => {
+      h.server.restart();
+      h.server.mode = "hang";
+      h.clock.advance(ms);
+      h.server.mode = "up";
+    }),
   ),
   fc.constant(command("freeze", (h) => h.server.freeze())),
   fc.integer({ min: 1, max: 3 }).map((k) => command(`repeatOnResume(${k})`, (h) => (h.server.repeatOnResume = k))),

@@ -163,7 +163,10 @@ const commands = [
     command(
       "connect racing a tick",
       (m) => !m.connected,
-      (m, h) => h.connect("plain", true).then(() => void (m.known = true)),
+      (m, h) =>
+        h.connect("plain", true).then(() => {
+          m.known = true;
+        }),
     ),
   ),
   fc.constant(

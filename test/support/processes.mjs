@@ -156,7 +156,7 @@ export async function startWrangler(procs, { root, port, persistDir, vars, inspe
   await waitFor(
     "wrangler dev to serve /health",
     async () => {
-      if (!procs.running(name)) throw new Error("wrangler exited:\n" + procs.tail(name, 60));
+      if (!procs.running(name)) throw new Error(`wrangler exited:\n${procs.tail(name, 60)}`);
       const res = await fetch(`${base}/health`);
       return res.status === 200 || res.status === 503;
     },

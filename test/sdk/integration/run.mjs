@@ -275,7 +275,7 @@ function spawnCli(args, { command = "npx", prefix = ["pricefeed"], env = {} } = 
   };
 }
 
-const TICK = /^(\d\d:\d\d:\d\d)  #(\d+)\s+(↺ )?\s*USD [\d,]+\.\d\d( [▲▼] [+-][\d,]+\.\d\d| =)?\s+EUR [\d,]+\.\d\d/;
+const TICK = /^(\d\d:\d\d:\d\d) {2}#(\d+)\s+(↺ )?\s*USD [\d,]+\.\d\d( [▲▼] [+-][\d,]+\.\d\d| =)?\s+EUR [\d,]+\.\d\d/;
 const seqOf = (line) => Number(TICK.exec(line)?.[2]);
 
 /** Runs `body`; on failure, adds what the CLI printed to the error. */
@@ -396,6 +396,7 @@ async function cliScenario() {
     });
     const ticks = tty.out.filter((l) => /#\d+/.test(l));
     assert(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's colour escape is what is checked
       ticks.slice(1).some((l) => /\u001b\[3[12]m[▲▼] /.test(l)),
       `coloured arrows on a terminal: ${JSON.stringify(ticks.slice(0, 2))}`,
     );
