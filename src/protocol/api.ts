@@ -24,3 +24,24 @@ export interface HistoryBody {
   /** The path of the next page (same query, after this page's last seq), or null when this page ends the window. */
   next: string | null;
 }
+
+/**
+ * How one event went through the fan-out tree (or a subtree of it): the root's report for the latest
+ * tick is `last_fanout` in `GET /health`.
+ */
+export interface FanoutSummary {
+  /** Sessions that handled the event. */
+  delivered: number;
+  /** Sessions or shards that threw or missed the deadline: they catch up by seq with a later event. */
+  failed: number;
+  /** Sessions found purged, and forgotten. */
+  gone: number;
+  shards: number;
+  leaves: number;
+  /** The deepest shard's depth (the root's is 0). */
+  depth: number;
+  /** The most members one shard holds. */
+  maxMembers: number;
+  /** Calls the shards served since their instances started, by method: in all, and the most one shard served. */
+  shardCalls: Record<string, { total: number; max: number }>;
+}
