@@ -81,6 +81,27 @@ export function priceMessage(tick: Tick, currencies: readonly Currency[], replay
   return { type: "price", ...priceFields(tick, currencies), replayed };
 }
 
+export type WelcomeMessage = Extract<ServerMessage, { type: "welcome" }>;
+
+export function welcomeMessage(fields: Omit<WelcomeMessage, "type">): WelcomeMessage {
+  return { type: "welcome", ...fields };
+}
+
+/** Ticks from `fromSeq` to `toSeq` (both included) will never come: dropped, or no longer kept. */
+export function gapMessage(gap: { fromSeq: number; toSeq: number }): Extract<ServerMessage, { type: "gap" }> {
+  return { type: "gap", from_seq: gap.fromSeq, to_seq: gap.toSeq };
+}
+
+export function resetMessage(epoch: string, previousEpoch: string): Extract<ServerMessage, { type: "reset" }> {
+  return {
+    type: "reset",
+    epoch,
+    previous_epoch: previousEpoch,
+    message:
+      "the price history was replaced: seq numbers restart in this epoch, and no replay by an earlier seq is possible",
+  };
+}
+
 export function errorMessage(code: ErrorCode, message: string): ServerMessage {
   return { type: "error", code, message };
 }

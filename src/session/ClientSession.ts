@@ -4,6 +4,9 @@ import type { HubApi, HubEvent, ReceiveResult, SessionApi } from "../contracts";
 import {
   applySubscription,
   errorMessage,
+  gapMessage,
+  resetMessage,
+  welcomeMessage,
   fail,
   parseClientFrame,
   parsePricefeedQuery,
@@ -197,14 +200,16 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       previous?.onHub && previous.epoch !== UNKNOWN_EPOCH ? previous : await this.join(clientId, currencies, previous);
     const record: SessionRecord = { ...joined, currencies };
     const resumed = previous !== null;
-    send(ws, {
-      type: "welcome",
-      client_id: clientId,
-      currencies,
-      resumed,
-      interval_ms: config.pollIntervalMs,
-      epoch: record.epoch,
-    });
+    send(
+      ws,
+      welcomeMessage({
+        client_id: clientId,
+        currencies,
+        resumed,
+        interval_ms: config.pollIntervalMs,
+        epoch: record.epoch,
+      }),
+    );
 
     const plan = planResume(query, record);
     if (plan.resetFrom !== null) send(ws, resetMessage(record.epoch, plan.resetFrom));
@@ -460,18 +465,4 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     this.buffer.forget();
     log("session_expired", { client_id: record?.clientId ?? null });
   }
-}
-
-function gapMessage(gap: SeqRange): ServerMessage {
-  return { type: "gap", from_seq: gap.fromSeq, to_seq: gap.toSeq };
-}
-
-function resetMessage(epoch: string, previousEpoch: string): ServerMessage {
-  return {
-    type: "reset",
-    epoch,
-    previous_epoch: previousEpoch,
-    message:
-      "the price history was replaced: seq numbers restart in this epoch, and no replay by an earlier seq is possible",
-  };
 }
