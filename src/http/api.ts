@@ -16,7 +16,7 @@ import {
   type Tick,
 } from "../protocol";
 import { CORS_HEADERS, errorResponse } from "../shared/responses";
-import { hubStub } from "../stubs";
+import { hubHttp } from "../stubs";
 import { EdgeCache, KEY_PREFIX, secondsLeft, ttlForInterval, type Answer, type CachedAnswer } from "./edge-cache";
 import { etagMatches } from "./etag";
 
@@ -78,7 +78,7 @@ export const handlePrice: Handler = async (request, env, ctx) => {
   if (!query.ok) return errorResponse(400, query.error);
   // One key for every currency set: the hub is asked for the whole latest tick, the edge picks.
   const answer = await cached(request, env, ctx, "snapshot", async () => ({
-    body: JSON.stringify(await hubStub(env).snapshot()),
+    body: JSON.stringify(await hubHttp(env).snapshot()),
     status: 200,
   }));
   const snapshot = JSON.parse(answer.body) as { latest: Tick | null; status: StatusMessage };
@@ -106,7 +106,7 @@ async function historyAnswer(env: Env, q: HistoryQuery): Promise<Answer> {
   const toS = q.toS ?? Math.floor(Date.now() / 1000);
   // A window reaching now takes every tick the hub has, whatever its clock says compared with ours.
   const toMs = q.toS === null ? Number.MAX_SAFE_INTEGER : q.toS * 1000 + 999;
-  const page = await hubStub(env).historyPage(q.currency, q.fromS * 1000, toMs, q.afterSeq ?? 0, q.limit);
+  const page = await hubHttp(env).historyPage(q.currency, q.fromS * 1000, toMs, q.afterSeq ?? 0, q.limit);
   const next = page.more ? `/api/history?${historyQueryString({ ...q, afterSeq: page.lastSeq })}` : null;
   const head: Omit<HistoryBody, "points" | "next"> = { currency: q.currency, from: q.fromS, to: toS, limit: q.limit };
   // HistoryBody, written around the page's JSON text instead of parsing and re-serialising it.
@@ -123,7 +123,7 @@ export const handleHealth: Handler = async (request, env, ctx) => {
     ctx,
     "health",
     async () => {
-      const health = await hubStub(env).health();
+      const health = await hubHttp(env).health();
       return { body: JSON.stringify(health), status: health.ok ? 200 : 503 };
     },
     (a) => (a.status === 200 ? ttlForInterval(readConfig(env).pollIntervalMs) : UNHEALTHY_TTL_S),

@@ -1,7 +1,16 @@
 import { parsePricefeedQuery } from "../protocol";
+import { DEPTH_HINT_HEADER, parseDepthHint, SHARD_DEPTH_HEADER, UNKNOWN_DEPTH_GUESS } from "../session/registration";
 import { randomId } from "../shared/random-id";
-import { sessionStub } from "../stubs";
 import { errorResponse } from "../shared/responses";
+import { sessionStub } from "../stubs";
+
+/**
+ * The depth of the fan-out tree's leaves, as the last known session of this isolate reported it: a new
+ * session starts looking for its shard there rather than at the root (docs/design/fanout.md). Until an
+ * isolate has seen one, it guesses a level below the root's children: at scale a guess that is too
+ * shallow goes down a level or two, one too deep climbs, and neither touches the root.
+ */
+let depthHint = UNKNOWN_DEPTH_GUESS;
 
 /**
  * Validates the upgrade and hands it to the client's session object. The 101 response
@@ -20,5 +29,11 @@ export async function handlePricefeed(request: Request, env: Env): Promise<Respo
   if (!query.ok) return errorResponse(400, query.error);
   const clientId = query.value.clientId ?? randomId(16); // 128 bits: the key to a buffer must not be guessable
   url.searchParams.set("client_id", clientId);
-  return sessionStub(env, clientId).fetch(new Request(url, request));
+  const forwarded = new Request(url, request);
+  forwarded.headers.set(DEPTH_HINT_HEADER, String(depthHint));
+  const response = await sessionStub(env, clientId).fetch(forwarded);
+  const depth = response.headers.get(SHARD_DEPTH_HEADER);
+  if (depth !== null) depthHint = parseDepthHint(depth);
+  // Returned untouched: rebuilding a 101 drops its webSocket.
+  return response;
 }

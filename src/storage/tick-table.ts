@@ -128,6 +128,14 @@ export class TickTable {
     return { ticks, gap };
   }
 
+  /** The oldest `limit` ticks with seq > afterSeq, oldest first: a page for copying the table elsewhere. */
+  oldestAfter(afterSeq: number, limit: number): Tick[] {
+    return this.sql
+      .exec<TickRow>(`SELECT * FROM ${this.table} WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
+      .toArray()
+      .map(rowToTick);
+  }
+
   /** Ticks with ts >= sinceMs, at most `limit` of them: the newest are kept. */
   since(sinceMs: number, limit: number): TickPage {
     const ticks = this.sql

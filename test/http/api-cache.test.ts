@@ -14,7 +14,11 @@ const getFrom = (base: string, path: string, headers: Record<string, string> = {
   exports.default.fetch(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp(), ...headers } }));
 
 /** The hub's HTTP reads so far (its own counter, shown in /health; asked here by RPC, not through the cache). */
-const hubReads = async () => (await hub().health()).http_reads;
+/** The hub's HTTP reads so far (each one an edge-cache miss), from /health's `hub_calls`. */
+const hubReads = async () => {
+  const calls = (await hub().health()).hub_calls;
+  return { price: calls.snapshot ?? 0, history: calls.historyPage ?? 0 };
+};
 
 describe("the edge cache in front of the hub", () => {
   it("answers a flood of /api/price in every spelling with one hub call, and every currency set from it", async () => {

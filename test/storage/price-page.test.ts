@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { SUPPORTED_CURRENCIES, type Currency, type HistoryPoint, type Tick } from "../../src/protocol";
 import { TickTable } from "../../src/storage/tick-table";
 
-/** A TickTable in an object of its own (a relay keeps no table, so nothing else is in the way). */
+/** A TickTable in an object of its own (a session's storage, never used as a session here). */
 const inTable = <T>(name: string, work: (table: TickTable) => T) =>
-  runInDurableObject(env.FANOUT_RELAY.get(env.FANOUT_RELAY.idFromName(name)), (_i, state) => {
+  runInDurableObject(env.CLIENT_SESSION.get(env.CLIENT_SESSION.idFromName(`table-${name}`)), (_i, state) => {
     state.storage.sql.exec("DROP TABLE IF EXISTS ticks");
     return work(new TickTable(state.storage.sql, "ticks"));
   });
