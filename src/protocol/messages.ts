@@ -1,6 +1,6 @@
 import { parseCurrencies, type Currency } from "./currencies";
 import { fail, ok, type ErrorCode, type Result } from "./result";
-import { pickCurrencySources, pickPrices, type Tick } from "./tick";
+import { pickPrices, viewSources, type Tick } from "./tick";
 
 /** Every frame the server sends. */
 export type ServerMessage =
@@ -19,9 +19,10 @@ export type ServerMessage =
       ts: number;
       time: string;
       prices: Partial<Record<Currency, number>>;
+      /** Every source behind one of the prices in `prices`, and no other. */
       sources: string[];
       /**
-       * Present only when a currency in `prices` came from other sources than `sources` (e.g. JPY from
+       * Present only when a currency in `prices` came from fewer sources than `sources` (e.g. JPY from
        * one exchange while USD had three); lists just those currencies.
        */
       sources_by_currency?: Partial<Record<Currency, string[]>>;
@@ -66,13 +67,13 @@ export const MAX_CLIENT_FRAME_BYTES = 4096;
 export type PriceFields = Omit<PriceMessage, "type" | "replayed">;
 
 export function priceFields(tick: Tick, currencies: readonly Currency[]): PriceFields {
-  const bySource = pickCurrencySources(tick, currencies);
+  const { sources, bySource } = viewSources(tick, currencies);
   return {
     seq: tick.seq,
     ts: Math.floor(tick.tsMs / 1000),
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, currencies),
-    sources: tick.sources,
+    sources,
     ...(bySource ? { sources_by_currency: bySource } : {}),
   };
 }
