@@ -403,7 +403,14 @@ describe("page: view state", () => {
   });
   const welcome = (currencies: ("USD" | "EUR" | "GBP")[], resumed = false): ViewEvent => ({
     type: "welcome",
-    info: { clientId: "abc", currencies, resumed, intervalMs: 5000, epoch: "e1" } satisfies WelcomeInfo,
+    info: {
+      clientId: "abc",
+      currencies,
+      resumed,
+      intervalMs: 5000,
+      epoch: "e1",
+      protocol: "1.0",
+    } satisfies WelcomeInfo,
   });
   const link = (
     state: "connecting" | "open" | "reconnecting" | "closed",
