@@ -1,12 +1,12 @@
 import { reset } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type FeedClient } from "../support/feed";
+import { fetchDocumented } from "../support/http";
 import { publishTick, sleep } from "../support/hub";
 
 const fetchWorker = (path: string, init: RequestInit = {}) =>
-  exports.default.fetch(new Request(`http://feed.test${path}`, init));
+  fetchDocumented(new Request(`http://feed.test${path}`, init));
 
 afterEach(async () => {
   await reset(); // rate-limit counters and storage start clean for the next test

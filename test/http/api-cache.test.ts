@@ -1,7 +1,7 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { HistoryBody, PriceBody } from "../../src/protocol";
 import { randomIp } from "../support/feed";
+import { fetchDocumented } from "../support/http";
 import { hub, publishTick } from "../support/hub";
 
 // The edge cache keys on the request's origin: each test asks under its own host, so what one
@@ -11,7 +11,7 @@ const freshHost = () => `http://api-${++hostCount}-${Math.random().toString(36).
 
 /** A GET from its own address (the per-IP limit stays out of the way unless a test wants it). */
 const getFrom = (base: string, path: string, headers: Record<string, string> = {}) =>
-  exports.default.fetch(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp(), ...headers } }));
+  fetchDocumented(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp(), ...headers } }));
 
 /** The hub's HTTP reads so far (its own counter, shown in /health; asked here by RPC, not through the cache). */
 const hubReads = async () => (await hub().health()).http_reads;

@@ -1,9 +1,9 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { connect, feedRequest } from "../support/feed";
+import { fetchDocumented } from "../support/http";
 import { publishTick } from "../support/hub";
 
-const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://feed.test${path}`, init));
+const get = (path: string, init?: RequestInit) => fetchDocumented(new Request(`http://feed.test${path}`, init));
 
 async function expectError(response: Response, status: number, code: string) {
   expect(response.status).toBe(status);
@@ -26,7 +26,7 @@ describe("GET /pricefeed", () => {
     ["start_timedate=-1", "invalid_start_timedate", "-1"],
     ["last_seq=x", "invalid_last_seq", "x"],
   ])("rejects %s with 400 %s before upgrading", async (query, code, named) => {
-    const response = await exports.default.fetch(feedRequest(query));
+    const response = await fetchDocumented(feedRequest(query));
     expect(response.webSocket).toBeNull();
     expect(await expectError(response, 400, code)).toContain(named);
   });
