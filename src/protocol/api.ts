@@ -1,4 +1,7 @@
-/** The bodies of the read-only HTTP API (`/api/price`, `/api/history`), shared by the Worker, the page and tests. */
+/**
+ * The bodies of the read-only HTTP API (`/api/price`, `/api/history`, `/api/candles`), shared by the Worker,
+ * the page and tests.
+ */
 import type { Currency } from "./currencies";
 import type { PriceFields, StatusMessage } from "./messages";
 
@@ -22,6 +25,35 @@ export interface HistoryBody {
   limit: number;
   points: HistoryPoint[];
   /** The path of the next page (same query, after this page's last seq), or null when this page ends the window. */
+  next: string | null;
+}
+
+/** The candle intervals of `/api/candles`. */
+export type CandleInterval = "1m" | "5m" | "15m" | "1h";
+
+/**
+ * One bucket of one currency's ticks. Every price is one of the ticks' stored prices, exactly; a
+ * bucket without a tick in the currency has no candle.
+ */
+export interface Candle {
+  /** The bucket's start, Unix seconds (a multiple of the interval): its ticks have `ts` from here to the next start. */
+  time: number;
+  /** The first tick's price (by seq). */
+  open: number;
+  high: number;
+  low: number;
+  /** The last tick's price (by seq). */
+  close: number;
+  /** How many ticks with a price in the currency fell in the bucket. */
+  ticks: number;
+}
+
+/** `GET /api/candles`: one page of one currency's candles, oldest first. */
+export interface CandlesBody {
+  currency: Currency;
+  interval: CandleInterval;
+  candles: Candle[];
+  /** The path of the next page (same query, after this page's last candle), or null when this page ends the window. */
   next: string | null;
 }
 

@@ -7,6 +7,7 @@ export type ErrorCode =
   | "invalid_last_seq"
   | "invalid_epoch"
   | "invalid_parameter"
+  | "invalid_interval"
   | "upgrade_required"
   | "not_found"
   | "method_not_allowed"
