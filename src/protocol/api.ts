@@ -8,6 +8,22 @@ import type { PriceFields, StatusMessage } from "./messages";
 /** `GET /api/price`: the latest tick in the asked currencies (the fields of a price frame) and the feed's state. */
 export type PriceBody = PriceFields & { status: StatusMessage["state"] };
 
+/**
+ * One currency's figures over the 24 hours up to the latest tick: its ticks with `ts` from the latest
+ * `ts` - 86,400 to the latest `ts`, the very ticks `/api/history?from=<ts - 86400>&to=<ts>` returns.
+ * See `priceChange` (price-stats.ts) for how `change` and `change_pct` are rounded.
+ */
+export interface PriceStats {
+  /** The first price in the window (by seq). */
+  open: number;
+  high: number;
+  low: number;
+  /** The last price in the window minus `open`. */
+  change: number;
+  /** `change` as a percentage of `open`, to two decimals. */
+  change_pct: number;
+}
+
 export interface HistoryPoint {
   seq: number;
   /** Unix seconds. */

@@ -5,3 +5,4 @@ export * from "./result";
 export * from "./tick";
 export * from "./server-frames";
 export * from "./api";
+export * from "./price-stats";
