@@ -5,8 +5,15 @@
 import type { Currency } from "./currencies";
 import type { PriceFields, StatusMessage } from "./messages";
 
-/** `GET /api/price`: the latest tick in the asked currencies (the fields of a price frame) and the feed's state. */
-export type PriceBody = PriceFields & { status: StatusMessage["state"] };
+/**
+ * `GET /api/price`: the latest tick in the asked currencies (the fields of a price frame), the feed's
+ * state, and each asked currency's figures over the 24 hours up to that tick.
+ */
+export type PriceBody = PriceFields & {
+  status: StatusMessage["state"];
+  /** Only currencies with a price in those 24 hours, like `prices`. */
+  stats_24h: Partial<Record<Currency, PriceStats>>;
+};
 
 /**
  * One currency's figures over the 24 hours up to the latest tick: its ticks with `ts` from the latest
