@@ -40,7 +40,7 @@ const REDOCLY_CONFIG = {
 
 /** Problems of the recommended rules that do not apply here, each with the reason. */
 const ACCEPTED = [
-  ...["api~1price/options", "api~1history/options"].map((op) => ({
+  ...["api~1price/options", "api~1history/options", "api~1candles/options"].map((op) => ({
     rule: "operation-4xx-response",
     pointer: `#/paths/~1${op}/responses`,
     why: "a CORS preflight is answered 204 whatever it asks",

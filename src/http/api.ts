@@ -1,17 +1,25 @@
 /**
- * GET /api/price, /api/history and /health: answered from the edge cache (edge-cache.ts), so
+ * GET /api/price, /api/history, /api/candles and /health: answered from the edge cache (edge-cache.ts), so
  * the hub sees at most one call per key per poll interval and location, whatever the traffic.
  */
 import { readConfig } from "../config";
 import {
+  CANDLE_INTERVAL_S,
+  candlesQueryString,
   historyQueryString,
+  parseCandlesQuery,
   parseHistoryQuery,
   parsePriceQuery,
+  pickPrices,
   priceFields,
+  type CandlesBody,
+  type CandlesQuery,
   type Currency,
   type HistoryBody,
   type HistoryQuery,
   type PriceBody,
+  type PriceStats,
+  type Result,
   type StatusMessage,
   type Tick,
 } from "../protocol";
@@ -76,44 +84,80 @@ function answerResponse(
 export const handlePrice: Handler = async (request, env, ctx) => {
   const query = parsePriceQuery(new URL(request.url).searchParams);
   if (!query.ok) return errorResponse(400, query.error);
-  // One key for every currency set: the hub is asked for the whole latest tick, the edge picks.
+  // One key for every currency set: the hub is asked for the whole latest tick and every
+  // currency's figures, the edge picks.
   const answer = await cached(request, env, ctx, "snapshot", async () => ({
     body: JSON.stringify(await hubStub(env).snapshot()),
     status: 200,
   }));
-  const snapshot = JSON.parse(answer.body) as { latest: Tick | null; status: StatusMessage };
+  const snapshot = JSON.parse(answer.body) as {
+    latest: Tick | null;
+    status: StatusMessage;
+    /** Absent from a snapshot an edge kept from before the figures existed (for one interval after a deploy). */
+    stats24h?: Partial<Record<Currency, PriceStats>>;
+  };
   const tick = snapshot.latest;
   if (!tick) return errorResponse(404, { code: "no_price_yet", message: "no price has been published yet" });
-  const body: PriceBody = { ...priceFields(tick, query.value.currencies), status: snapshot.status.state };
+  const { currencies } = query.value;
+  const body: PriceBody = {
+    ...priceFields(tick, currencies),
+    status: snapshot.status.state,
+    stats_24h: pickPrices(snapshot.stats24h ?? {}, currencies),
+  };
   // The body follows from the snapshot and the currency set: so does its ETag.
-  return answerResponse(request, answer, JSON.stringify(body), priceEtag(answer.etag, query.value.currencies));
+  return answerResponse(request, answer, JSON.stringify(body), priceEtag(answer.etag, currencies));
 };
 
 function priceEtag(snapshotEtag: string, currencies: readonly Currency[]): string {
   return `${snapshotEtag.slice(0, -1)}.${currencies.join("-")}"`;
 }
 
-export const handleHistory: Handler = async (request, env, ctx) => {
-  const query = parseHistoryQuery(new URL(request.url).searchParams, Date.now());
-  if (!query.ok) return errorResponse(400, query.error);
-  const q = query.value;
-  const answer = await cached(request, env, ctx, `history?${historyQueryString(q)}`, () => historyAnswer(env, q));
-  return answerResponse(request, answer, answer.body, answer.etag);
-};
+/** A query's handler: 400 when it is bad, else its answer through the edge cache, keyed by its one spelling. */
+function queryHandler<Q>(
+  parse: (params: URLSearchParams, nowMs: number) => Result<Q>,
+  key: (query: Q) => string,
+  load: (env: Env, query: Q) => Promise<Answer>,
+): Handler {
+  return async (request, env, ctx) => {
+    const query = parse(new URL(request.url).searchParams, Date.now());
+    if (!query.ok) return errorResponse(400, query.error);
+    const q = query.value;
+    const answer = await cached(request, env, ctx, key(q), () => load(env, q));
+    return answerResponse(request, answer, answer.body, answer.etag);
+  };
+}
+
+export const handleHistory = queryHandler(parseHistoryQuery, (q) => `history?${historyQueryString(q)}`, historyAnswer);
 
 /** One page, its body written around the JSON text the hub's SQLite wrote: nothing parsed per point. */
 async function historyAnswer(env: Env, q: HistoryQuery): Promise<Answer> {
   const toS = q.toS ?? Math.floor(Date.now() / 1000);
-  // A window reaching now takes every tick the hub has, whatever its clock says compared with ours.
-  const toMs = q.toS === null ? Number.MAX_SAFE_INTEGER : q.toS * 1000 + 999;
-  const page = await hubStub(env).historyPage(q.currency, q.fromS * 1000, toMs, q.afterSeq ?? 0, q.limit);
+  const page = await hubStub(env).historyPage(q.currency, q.fromS * 1000, windowEndMs(q), q.afterSeq ?? 0, q.limit);
   const next = page.more ? `/api/history?${historyQueryString({ ...q, afterSeq: page.lastSeq })}` : null;
   const head: Omit<HistoryBody, "points" | "next"> = { currency: q.currency, from: q.fromS, to: toS, limit: q.limit };
-  // HistoryBody, written around the page's JSON text instead of parsing and re-serialising it.
-  return {
-    body: `${JSON.stringify(head).slice(0, -1)},"points":${page.points},"next":${JSON.stringify(next)}}`,
-    status: 200,
-  };
+  return pageAnswer(head, "points", page.points, next);
+}
+
+export const handleCandles = queryHandler(parseCandlesQuery, (q) => `candles?${candlesQueryString(q)}`, candlesAnswer);
+
+/** One page of candles, its body written around the JSON text the hub's SQLite wrote. */
+async function candlesAnswer(env: Env, q: CandlesQuery): Promise<Answer> {
+  const bucketS = CANDLE_INTERVAL_S[q.interval];
+  // The cursor is the last bucket served: the page goes on with the next one, whole.
+  const fromS = q.afterS === null ? q.fromS : q.afterS + bucketS;
+  const page = await hubStub(env).candlesPage(q.currency, bucketS, fromS * 1000, windowEndMs(q), q.limit);
+  const next = page.more ? `/api/candles?${candlesQueryString({ ...q, afterS: page.lastTime })}` : null;
+  const head: Omit<CandlesBody, "candles" | "next"> = { currency: q.currency, interval: q.interval };
+  return pageAnswer(head, "candles", page.candles, next);
+}
+
+/** The last millisecond of a window: one reaching now takes every tick the hub has, whatever its clock says. */
+const windowEndMs = (q: { toS: number | null }) => (q.toS === null ? Number.MAX_SAFE_INTEGER : q.toS * 1000 + 999);
+
+/** A page's body: `head`, then the JSON array text the hub's SQLite wrote under `name` (not parsed again), `next`. */
+function pageAnswer(head: object, name: string, items: string, next: string | null): Answer {
+  const body = `${JSON.stringify(head).slice(0, -1)},${JSON.stringify(name)}:${items},"next":${JSON.stringify(next)}}`;
+  return { body, status: 200 };
 }
 
 export const handleHealth: Handler = async (request, env, ctx) => {

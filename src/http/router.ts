@@ -1,6 +1,6 @@
 import { Router, type IRequest } from "itty-router";
 import { log } from "../shared/log";
-import { handleHealth, handleHistory, handlePrice } from "./api";
+import { handleCandles, handleHealth, handleHistory, handlePrice } from "./api";
 import { servePage } from "./page";
 import { handlePricefeed } from "./pricefeed";
 import { rateLimited } from "./rate-limit";
@@ -11,7 +11,7 @@ type Args = [Env, ExecutionContext];
 /** Rate-limit period of the [[ratelimits]] bindings in wrangler.toml, for Retry-After. */
 const LIMIT_PERIOD_S = 60;
 
-const KNOWN_PATHS = new Set(["/", "/home", "/pricefeed", "/api/price", "/api/history", "/health"]);
+const KNOWN_PATHS = new Set(["/", "/home", "/pricefeed", "/api/price", "/api/history", "/api/candles", "/health"]);
 
 export const router = Router<IRequest, Args>({
   catch: (error: unknown) => {
@@ -29,6 +29,7 @@ router
   .all("/api/*", async (req, env) => rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S))
   .get("/api/price", (req, env, ctx) => handlePrice(req, env, ctx))
   .get("/api/history", (req, env, ctx) => handleHistory(req, env, ctx))
+  .get("/api/candles", (req, env, ctx) => handleCandles(req, env, ctx))
   .get(
     "/health",
     async (req, env, ctx) => (await rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S)) ?? handleHealth(req, env, ctx),

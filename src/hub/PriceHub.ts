@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
 import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
-import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
+import type { Currency, Dispute, PriceStats, StatusMessage, Tick } from "../protocol";
 import { deliverThroughRelays, deliverToSessions } from "../relay/deliver";
 import { partitionSubscribers, relayCount } from "../relay/partition";
 import { SessionStubs } from "../relay/session-stubs";
@@ -9,7 +9,7 @@ import { log } from "../shared/log";
 import { randomId } from "../shared/random-id";
 import { quotedBy } from "../sources/registry";
 import type { Quotes } from "../sources/types";
-import { TickTable, type PricePage, type TickPage } from "../storage/tick-table";
+import { TickTable, type CandlePage, type PricePage, type TickPage } from "../storage/tick-table";
 import { relayStub } from "../stubs";
 import { feedStatus, nextCondition, statusKey } from "./feed-status";
 import { buildHealth, type HubHealth } from "./health";
@@ -262,10 +262,10 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     return this.history.pricePage(currency, fromMs, toMs, afterSeq, limit);
   }
 
-  /** For GET /api/price (through the edge cache): the latest tick and the feed's state in one call. */
-  snapshot(): { latest: Tick | null; status: StatusMessage } {
+  /** For GET /api/price (through the edge cache): the latest tick, the feed's state and the 24-hour figures. */
+  snapshot(): { latest: Tick | null; status: StatusMessage; stats24h: Partial<Record<Currency, PriceStats>> } {
     this.httpReads.count("price");
-    return { latest: this.history.latest(), status: this.status() };
+    return { latest: this.history.latest(), status: this.status(), stats24h: this.history.dayStats() };
   }
 
   status(): StatusMessage {
@@ -285,5 +285,11 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       httpReads: this.httpReads.report(),
       nowMs: Date.now(),
     });
+  }
+
+  /** For GET /api/candles (through the edge cache; counted with the history reads): one page, JSON built by SQLite. */
+  candlesPage(currency: Currency, bucketS: number, fromMs: number, toMs: number, limit: number): CandlePage {
+    this.httpReads.count("history");
+    return this.history.candlePage(currency, bucketS, fromMs, toMs, limit);
   }
 }

@@ -6,3 +6,4 @@ export * from "./tick";
 export * from "./server-frames";
 export * from "./api";
 export * from "./version";
+export * from "./price-stats";

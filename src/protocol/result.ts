@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "invalid_last_seq",
   "invalid_epoch",
   "invalid_parameter",
+  "invalid_interval",
   "upgrade_required",
   "not_found",
   "method_not_allowed",

@@ -20,11 +20,12 @@ export function tickConcerns(tick: Tick, currencies: readonly Currency[]): boole
   return currencies.some((c) => tick.changed.includes(c) && tick.prices[c] !== undefined);
 }
 
-export function pickPrices(
-  prices: Partial<Record<Currency, number>>,
+/** The entries of the given currencies (prices, or anything else by currency), in the order given. */
+export function pickPrices<T>(
+  prices: Partial<Record<Currency, T>>,
   currencies: readonly Currency[],
-): Partial<Record<Currency, number>> {
-  const out: Partial<Record<Currency, number>> = {};
+): Partial<Record<Currency, T>> {
+  const out: Partial<Record<Currency, T>> = {};
   for (const c of currencies) {
     const p = prices[c];
     if (p !== undefined) out[c] = p;

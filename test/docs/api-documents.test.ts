@@ -141,9 +141,18 @@ describe("drift fails", () => {
         }),
         body: typeof body === "string" ? body : JSON.stringify(body),
       });
-    const price = { seq: 3, ts: 1, time: "2026-01-01T00:00:00.000Z", prices: { USD: 1 }, sources: [], status: "live" };
+    const price = {
+      seq: 3,
+      ts: 1,
+      time: "2026-01-01T00:00:00.000Z",
+      prices: { USD: 1 },
+      sources: [],
+      status: "live",
+      stats_24h: {},
+    };
     expect(answer(200, price)).toEqual([]);
-    expect(answer(200, { ...price, stats_24h: {} }).join()).toContain("stats_24h");
+    expect(answer(200, { ...price, bid: 0.5 }).join()).toContain("bid");
+    expect(answer(200, { ...price, stats_24h: undefined }).join()).toContain("stats_24h");
     expect(answer(200, { ...price, status: undefined }).join()).toContain("status");
     const rateLimited = { error: { code: "rate_limited", message: "slow down" } };
     expect(answer(429, rateLimited, { "Retry-After": "60" })).toEqual([]);

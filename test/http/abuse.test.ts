@@ -40,6 +40,8 @@ describe("rate limits per client IP", () => {
       const limited = await from();
       expect(limited.headers.get("retry-after")).toBe("60");
       expect(await limited.json()).toMatchObject({ error: { code: "rate_limited", message: expect.any(String) } });
+      // One budget for all of them: the address is refused candles too.
+      expect((await fetchWorker("/api/candles", { headers: { "CF-Connecting-IP": ip } })).status).toBe(429);
       await reset();
       expect((await from()).status).not.toBe(429);
     }
@@ -106,14 +108,25 @@ describe("fuzz", () => {
     await publishTick();
     const query = fc.array(
       fc.tuple(
-        fc.constantFrom("client_id", "currencies", "start_timedate", "last_seq", "currency", "from", "to", "x"),
+        fc.constantFrom(
+          "client_id",
+          "currencies",
+          "start_timedate",
+          "last_seq",
+          "currency",
+          "interval",
+          "from",
+          "to",
+          "after",
+          "x",
+        ),
         fc.string({ maxLength: 30 }),
       ),
       { maxLength: 5 },
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom("/pricefeed", "/api/price", "/api/history", "/health", "/home", "/nope"),
+        fc.constantFrom("/pricefeed", "/api/price", "/api/history", "/api/candles", "/health", "/home", "/nope"),
         query,
         fc.boolean(),
         async (path, params, upgrade) => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { CandlesBody } from "../../src/protocol";
 import { connect, feedRequest } from "../support/feed";
 import { fetchDocumented } from "../support/http";
 import { publishTick } from "../support/hub";
@@ -60,6 +61,7 @@ describe("HTTP API", () => {
       prices: { EUR: tick.prices.EUR, USD: tick.prices.USD },
       sources: ["test"],
       status: "live",
+      stats_24h: { USD: expect.objectContaining({ open: expect.any(Number) }), EUR: expect.any(Object) },
     });
     await expectError(await get("/api/price?currencies=ABC"), 400, "unsupported_currency");
   });
@@ -72,6 +74,17 @@ describe("HTTP API", () => {
     expect(body.currency).toBe("GBP");
     expect(body.points.at(-1)).toMatchObject({ seq: tick.seq, price: tick.prices.GBP });
     await expectError(await get("/api/history?currency=GBP&from=10&to=1"), 400, "invalid_parameter");
+  });
+
+  it("serves candles for one currency over a window", async () => {
+    const tick = await publishTick();
+    const ts = Math.floor(tick.tsMs / 1000);
+    const response = await get(`/api/candles?currency=GBP&interval=5m&from=${ts - 10}&to=${ts}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as CandlesBody;
+    expect(body).toMatchObject({ currency: "GBP", interval: "5m", next: null });
+    expect(body.candles.at(-1)).toMatchObject({ time: ts - (ts % 300), close: tick.prices.GBP });
+    await expectError(await get("/api/candles?interval=1d"), 400, "invalid_interval");
   });
 
   it("reports health", async () => {
@@ -90,6 +103,7 @@ describe("HTTP API", () => {
     await expectError(await get("/nope"), 404, "not_found");
     expect((await get("/home", { method: "HEAD" })).status).toBe(200);
     await expectError(await get("/api/price", { method: "POST" }), 405, "method_not_allowed");
+    await expectError(await get("/api/candles", { method: "PUT" }), 405, "method_not_allowed");
     await expectError(await get("/pricefeed", { method: "DELETE" }), 405, "method_not_allowed");
   });
 });
