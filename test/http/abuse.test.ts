@@ -5,6 +5,7 @@ import { connect, type FeedClient } from "../support/feed";
 import { fetchDocumented } from "../support/http";
 import { publishTick, sleep } from "../support/hub";
 import { withinOneLimiterWindow } from "../support/limiter-window";
+import { randomRequests } from "./random-requests";
 
 const fetchWorker = (path: string, init: RequestInit = {}) =>
   fetchDocumented(new Request(`http://feed.test${path}`, init));
@@ -93,45 +94,7 @@ describe("per-client and per-socket limits", () => {
 describe("fuzz", () => {
   it("never answers 5xx to random queries and paths", async () => {
     await publishTick();
-    const query = fc.array(
-      fc.tuple(
-        fc.constantFrom(
-          "client_id",
-          "currencies",
-          "start_timedate",
-          "last_seq",
-          "currency",
-          "interval",
-          "from",
-          "to",
-          "after",
-          "x",
-        ),
-        fc.string({ maxLength: 30 }),
-      ),
-      { maxLength: 5 },
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom("/pricefeed", "/api/price", "/api/history", "/api/candles", "/health", "/home", "/nope"),
-        query,
-        fc.boolean(),
-        async (path, params, upgrade) => {
-          const qs = new URLSearchParams(params).toString();
-          const response = await fetchWorker(`${path}?${qs}`, {
-            headers: { "CF-Connecting-IP": `fuzz-${Math.random()}`, ...(upgrade ? { Upgrade: "websocket" } : {}) },
-          });
-          if (response.webSocket) {
-            response.webSocket.accept();
-            response.webSocket.close(1000, "fuzz");
-          } else {
-            await response.arrayBuffer();
-          }
-          expect(response.status).toBeLessThan(500);
-        },
-      ),
-      { numRuns: 100 },
-    );
+    await fc.assert(randomRequests(), { numRuns: 100 });
   }, 60_000);
 
   it("random frames never hurt the feed of a well-behaved client on the same or another client_id", async () => {
