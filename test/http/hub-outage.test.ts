@@ -1,13 +1,14 @@
-import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PriceHub } from "../../src/hub/PriceHub";
 import { randomIp } from "../support/feed";
+import { fetchDocumented } from "../support/http";
 import { publishTick } from "../support/hub";
 
 let hostCount = 0;
 const freshHost = () => `http://outage-${++hostCount}-${Math.random().toString(36).slice(2, 8)}.test`;
+/** Checked against docs/openapi.yaml when its body is read. */
 const getFrom = (base: string, path: string) =>
-  exports.default.fetch(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp() } }));
+  fetchDocumented(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp() } }));
 
 const PATHS = [
   ["/api/price", "snapshot"],
@@ -34,13 +35,13 @@ describe("the HTTP reads while the hub fails", () => {
       // Recovery: the next request past the isolate's back-off asks the hub again.
       let back = await getFrom(base, path);
       for (let i = 0; i < 100 && back.status === 503; i++) {
-        await back.arrayBuffer();
+        await back.json();
         await new Promise((r) => setTimeout(r, 50));
         back = await getFrom(base, path);
       }
       expect(back.status).toBe(200);
       expect(back.headers.get("x-edge-cache")).toBe("hub");
-      await back.arrayBuffer();
+      await back.arrayBuffer(); // the 200 bodies are other tests' subject
     }
   });
 });

@@ -5,10 +5,10 @@
  * its own, so no test's counts reach another's.
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { NEW_SESSION_COUNTED } from "../../src/http/new-session";
 import { connect, FeedClient, feedRequest } from "../support/feed";
+import { fetchDocumented } from "../support/http";
 import { publishTick, sessionStub } from "../support/hub";
 import { withinOneLimiterWindow } from "../support/limiter-window";
 
@@ -18,9 +18,12 @@ const RESUMES_PER_MINUTE = 20;
 
 const unique = () => Math.random().toString(36).slice(2, 10);
 
-/** An upgrade from `ip`; a 101's socket is kept open in a FeedClient, anything else is returned as is. */
+/**
+ * An upgrade from `ip`; a 101's socket is kept open in a FeedClient, anything else is returned as is
+ * (its body checked against docs/openapi.yaml when read).
+ */
 async function upgrade(ip: string, query = "", headers: Record<string, string> = {}) {
-  const response = await exports.default.fetch(feedRequest(query, { "CF-Connecting-IP": ip, ...headers }));
+  const response = await fetchDocumented(feedRequest(query, { "CF-Connecting-IP": ip, ...headers }));
   return { status: response.status, response, client: response.webSocket ? new FeedClient(response.webSocket) : null };
 }
 
