@@ -13,6 +13,7 @@ const getFrom = (base: string, path: string) =>
 const PATHS = [
   ["/api/price", "snapshot"],
   ["/api/history?currency=USD", "historyPage"],
+  ["/api/candles?currency=USD", "candlesPage"],
   ["/health", "health"],
 ] as const;
 
