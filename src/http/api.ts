@@ -1,6 +1,7 @@
 /**
  * GET /api/price, /api/history, /api/candles and /health: answered from the edge cache (edge-cache.ts), so
  * the hub sees at most one call per key per poll interval and location, whatever the traffic.
+ * While the hub fails they answer with the last answer, marked stale, or 503 when there is none.
  */
 import { readConfig } from "../config";
 import {
@@ -25,7 +26,16 @@ import {
 } from "../protocol";
 import { CORS_HEADERS, errorResponse } from "../shared/responses";
 import { hubStub } from "../stubs";
-import { EdgeCache, KEY_PREFIX, secondsLeft, ttlForInterval, type Answer, type CachedAnswer } from "./edge-cache";
+import {
+  ageSeconds,
+  EdgeCache,
+  HUB_RETRY_MS,
+  KEY_PREFIX,
+  secondsLeft,
+  ttlForInterval,
+  type Answer,
+  type CachedAnswer,
+} from "./edge-cache";
 import { etagMatches } from "./etag";
 
 const edge = new EdgeCache({
@@ -40,6 +50,21 @@ const edge = new EdgeCache({
  */
 export const UNHEALTHY_TTL_S = 1;
 
+/**
+ * How long past its TTL the last /health may stand in for a hub that fails: long enough to ride
+ * out a restart, short enough that a monitor sees an outage of the hub as one.
+ */
+export const HEALTH_STALE_LIMIT_S = 30;
+
+/** Nothing to serve while the hub fails: this isolate asks the hub again after HUB_RETRY_MS. */
+export function unavailableResponse(): Response {
+  return errorResponse(
+    503,
+    { code: "unavailable", message: "the price hub is not answering and no earlier answer is at hand; retry shortly" },
+    { "Retry-After": String(Math.ceil(HUB_RETRY_MS / 1000)) },
+  );
+}
+
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response>;
 
 const keyFor = (request: Request, name: string) => `${new URL(request.url).origin}${KEY_PREFIX}${name}`;
@@ -51,16 +76,17 @@ function cached(
   key: string,
   load: () => Promise<Answer>,
   ttl?: (a: Answer) => number,
+  staleLimitS?: number,
 ) {
   const fresh = ttlForInterval(readConfig(env).pollIntervalMs);
-  return edge.get(keyFor(request, key), load, ttl ?? (() => fresh), (work) => ctx.waitUntil(work));
+  return edge.get(keyFor(request, key), load, ttl ?? (() => fresh), (work) => ctx.waitUntil(work), staleLimitS);
 }
 
 /**
  * The HTTP response for a cached answer. A 200 may be kept by browsers and proxies for what is
  * left of its edge lifetime and revalidated with its ETag (304); anything else is not stored.
  */
-function answerResponse(
+export function answerResponse(
   request: Request,
   answer: CachedAnswer,
   body: string,
@@ -75,6 +101,8 @@ function answerResponse(
     "Cache-Control": ok ? `public, max-age=${secondsLeft(answer, nowMs)}` : "no-store",
     "X-Edge-Cache": answer.source,
   };
+  // Only a stale answer says its age: a fresh one's max-age already counts from now.
+  if (answer.source === "stale") headers.Age = String(ageSeconds(answer, nowMs));
   if (ok) headers.ETag = etag;
   if (ok && etagMatches(request.headers.get("If-None-Match"), etag))
     return new Response(null, { status: 304, headers });
@@ -90,6 +118,7 @@ export const handlePrice: Handler = async (request, env, ctx) => {
     body: JSON.stringify(await hubStub(env).snapshot()),
     status: 200,
   }));
+  if (!answer) return unavailableResponse();
   const snapshot = JSON.parse(answer.body) as {
     latest: Tick | null;
     status: StatusMessage;
@@ -123,6 +152,7 @@ function queryHandler<Q>(
     if (!query.ok) return errorResponse(400, query.error);
     const q = query.value;
     const answer = await cached(request, env, ctx, key(q), () => load(env, q));
+    if (!answer) return unavailableResponse();
     return answerResponse(request, answer, answer.body, answer.etag);
   };
 }
@@ -171,6 +201,8 @@ export const handleHealth: Handler = async (request, env, ctx) => {
       return { body: JSON.stringify(health), status: health.ok ? 200 : 503 };
     },
     (a) => (a.status === 200 ? ttlForInterval(readConfig(env).pollIntervalMs) : UNHEALTHY_TTL_S),
+    HEALTH_STALE_LIMIT_S,
   );
+  if (!answer) return unavailableResponse();
   return answerResponse(request, answer, answer.body, answer.etag);
 };
