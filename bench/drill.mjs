@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { parseOptions } from "./lib/args.mjs";
 import { AddressPool, summarize } from "./lib/fleet.mjs";
 import { getFrom, HealthAddresses } from "./lib/http.mjs";
 import { installCleanup, killAllGroupsSync, sleep } from "./lib/procs.mjs";
@@ -34,37 +35,29 @@ const HELP = `npm run drill -- [options]
   --storage auto       disk | tmpfs | auto (tmpfs when /dev/shm is writable; see bench/README.md)
   --profile            CPU-profile the Worker's isolate during the reconnect storm`;
 
-function parseArgs(argv) {
-  const opts = {
-    clients: 200,
-    ghosts: 0.1,
-    interval: 1000,
-    ttl: 20,
-    settle: 4,
-    down: 2,
-    after: 4,
-    storage: "auto",
-    profile: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (arg === "--profile") {
-      opts.profile = true;
-      continue;
-    }
-    const key = arg.replace(/^--/, "");
-    if (!(key in opts) || argv[i + 1] === undefined) {
-      console.error(`unknown or incomplete option ${arg}\n${HELP}`);
+const OPTIONS = {
+  clients: { type: "string", default: "200" },
+  ghosts: { type: "string", default: "0.1" },
+  interval: { type: "string", default: "1000" },
+  ttl: { type: "string", default: "20" },
+  settle: { type: "string", default: "4" },
+  down: { type: "string", default: "2" },
+  after: { type: "string", default: "4" },
+  storage: { type: "string", default: "auto" },
+  profile: { type: "boolean", default: false },
+};
+
+function readArgs(argv) {
+  const opts = parseOptions(argv, OPTIONS, { help: HELP });
+  const numbers = {};
+  for (const key of ["clients", "ghosts", "interval", "ttl", "settle", "down", "after"]) {
+    numbers[key] = Number(opts[key]);
+    if (!Number.isFinite(numbers[key]) || numbers[key] < 0) {
+      console.error(`--${key} ${opts[key]}: expected a number\n${HELP}`);
       process.exit(2);
     }
-    const value = argv[++i];
-    opts[key] = key === "storage" ? value : Number(value);
   }
-  return opts;
+  return { ...numbers, storage: opts.storage, profile: opts.profile };
 }
 
 const log = (msg) => console.error(`[drill ${new Date().toISOString().slice(11, 23)}] ${msg}`);
@@ -195,7 +188,7 @@ async function connectAll(clients, baseUrl, addresses, queryOf) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = readArgs(process.argv.slice(2));
   const runId = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-drill-${runId}-`));
   const planner = createStoragePlanner({ runId, diskRoot: workDir, log });

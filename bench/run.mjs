@@ -23,6 +23,7 @@ import {
   liveSeqsSince,
   summarize,
 } from "./lib/fleet.mjs";
+import { parseOptions, sizeList } from "./lib/args.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
@@ -66,84 +67,49 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --max-minutes 90           abort (and clean up) after this long
   --out bench/results        where the JSON and latest.md go`;
 
-function parseArgs(argv) {
-  const defaults = {
-    sizes: "100,1000,5000",
-    ticks: "10",
-    interval: "1000",
-    "fanout-sizes": "1000,5000",
-    storage: "auto",
-    "storage-sizes": "1000",
-    "fd-limit": "",
-    relays: "",
-    concurrency: "64",
-    servers: "worker,baseline",
-    "connect-timeout": "300",
-    drain: "20",
-    "tick-timeout": "180",
-    snapshot: "true",
-    profile: "false",
-    "persist-root": "",
-    "max-minutes": "90",
-    "log-level": "debug",
-    via: "runtime",
-    "local-observability": "false",
-    out: path.join(here, "results"),
+const OPTIONS = {
+  sizes: { type: "string", default: "100,1000,5000" },
+  ticks: { type: "string", default: "10" },
+  interval: { type: "string", default: "1000" },
+  "fanout-sizes": { type: "string", default: "1000,5000" },
+  storage: { type: "string", default: "auto" },
+  "storage-sizes": { type: "string", default: "1000" },
+  "fd-limit": { type: "string", default: "" },
+  relays: { type: "string", default: "" },
+  concurrency: { type: "string", default: "64" },
+  servers: { type: "string", default: "worker,baseline" },
+  "connect-timeout": { type: "string", default: "300" },
+  drain: { type: "string", default: "20" },
+  "tick-timeout": { type: "string", default: "180" },
+  snapshot: { type: "boolean", default: true, negatable: true },
+  profile: { type: "boolean", default: false },
+  "persist-root": { type: "string", default: "" },
+  "max-minutes": { type: "string", default: "90" },
+  "log-level": { type: "string", default: "debug" },
+  via: { type: "string", default: "runtime" },
+  "local-observability": { type: "boolean", default: false },
+  out: { type: "string", default: path.join(here, "results") },
+};
+
+function readArgs(argv) {
+  const opts = parseOptions(argv, OPTIONS, { help: HELP, envPrefix: "BENCH_" });
+  const usage = (message) => {
+    console.error(message);
+    process.exit(2);
   };
-  const opts = {};
-  for (const k of Object.keys(defaults)) {
-    const env = process.env[`BENCH_${k.toUpperCase().replace(/-/g, "_")}`];
-    opts[k] = env ?? defaults[k];
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (a === "--no-snapshot") {
-      opts.snapshot = "false";
-      continue;
-    }
-    if (a === "--local-observability") {
-      opts["local-observability"] = "true";
-      continue;
-    }
-    if (a === "--profile") {
-      opts.profile = "true";
-      continue;
-    }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m || !(m[1] in defaults)) {
-      console.error(`unknown option ${a}\n${HELP}`);
-      process.exit(2);
-    }
-    opts[m[1]] = m[2] ?? argv[++i];
-  }
-  if (opts["fd-limit"] && !(Number(opts["fd-limit"]) > 0)) {
-    console.error(`--fd-limit ${opts["fd-limit"]}: expected a positive number`);
-    process.exit(2);
-  }
-  if (![...STORAGE_MODES, "auto"].includes(opts.storage)) {
-    console.error(`--storage ${opts.storage}: expected auto, ${STORAGE_MODES.join(", ")}`);
-    process.exit(2);
-  }
-  const list = (s) =>
-    String(s)
-      .split(",")
-      .map((x) => x.trim())
-      .filter((x) => x && x !== "none")
-      .map(Number)
-      .filter((n) => Number.isInteger(n) && n > 0);
+  if (opts["fd-limit"] && !(Number(opts["fd-limit"]) > 0))
+    usage(`--fd-limit ${opts["fd-limit"]}: expected a positive number`);
+  if (![...STORAGE_MODES, "auto"].includes(opts.storage))
+    usage(`--storage ${opts.storage}: expected auto, ${STORAGE_MODES.join(", ")}`);
   return {
-    sizes: list(opts.sizes),
+    sizes: sizeList(opts.sizes),
     ticks: Math.max(1, Number(opts.ticks)),
     intervalMs: Number(opts.interval),
-    fanoutSizes: list(opts["fanout-sizes"]),
+    fanoutSizes: sizeList(opts["fanout-sizes"]),
     storage: opts.storage,
-    storageSizes: list(opts["storage-sizes"]),
+    storageSizes: sizeList(opts["storage-sizes"]),
     fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
-    relays: list(opts.relays),
+    relays: sizeList(opts.relays),
     concurrency: Math.max(1, Number(opts.concurrency)),
     servers: String(opts.servers)
       .split(",")
@@ -151,13 +117,13 @@ function parseArgs(argv) {
     connectTimeoutMs: Number(opts["connect-timeout"]) * 1000,
     drainMs: Number(opts.drain) * 1000,
     tickTimeoutMs: Number(opts["tick-timeout"]) * 1000,
-    snapshot: opts.snapshot !== "false",
-    profile: opts.profile === "true",
+    snapshot: opts.snapshot,
+    profile: opts.profile,
     persistRoot: opts["persist-root"] ? path.resolve(opts["persist-root"]) : null,
     maxMinutes: Number(opts["max-minutes"]),
     logLevel: opts["log-level"],
     via: opts.via === "proxy" ? "proxy" : "runtime",
-    localObservability: opts["local-observability"] === "true",
+    localObservability: opts["local-observability"],
     out: path.resolve(opts.out),
   };
 }
@@ -458,7 +424,7 @@ async function runScenarioOnce({
 const round = (x, d) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = readArgs(process.argv.slice(2));
   const [major] = process.versions.node.split(".").map(Number);
   if (major < 22) {
     console.error(
