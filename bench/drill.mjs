@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import WebSocket from "ws";
 import { parseOptions } from "./lib/args.mjs";
+import { connectAll, DrillClient } from "./lib/drill-client.mjs";
 import { AddressPool, summarize } from "./lib/fleet.mjs";
 import { getFrom, HealthAddresses } from "./lib/http.mjs";
 import { installCleanup, killAllGroupsSync, sleep } from "./lib/procs.mjs";
@@ -62,88 +62,6 @@ function readArgs(argv) {
 
 const log = (msg) => console.error(`[drill ${new Date().toISOString().slice(11, 23)}] ${msg}`);
 
-/** One client: every frame of every connection, and how it resumes. */
-class DrillClient {
-  constructor(index, runId, kind) {
-    this.clientId = `drill-${runId}-${index}`;
-    this.kind = kind; // "plain" | "last_seq" | "ghost"
-    this.connections = [];
-  }
-
-  get current() {
-    return this.connections.at(-1);
-  }
-
-  get prices() {
-    return this.connections.flatMap((c) => c.prices);
-  }
-
-  get lastSeen() {
-    return this.prices.reduce((max, p) => Math.max(max, p.seq), 0);
-  }
-
-  get epoch() {
-    return this.connections.findLast((c) => c.welcome)?.welcome.epoch ?? null;
-  }
-
-  /** Opens a socket; resolves when its replay ended (or, on a first connect, its first price came). */
-  open(baseUrl, address, query) {
-    const connection = {
-      prices: [],
-      gaps: [],
-      welcome: null,
-      startedAt: Date.now(),
-      openedAt: null,
-      welcomeAt: null,
-      liveAt: null,
-      closed: false,
-      error: null,
-    };
-    this.connections.push(connection);
-    const params = new URLSearchParams({ client_id: this.clientId, ...query });
-    return new Promise((resolve) => {
-      const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/pricefeed?${params}`, {
-        localAddress: address,
-        perMessageDeflate: false,
-      });
-      connection.ws = ws;
-      const done = () => resolve(connection);
-      ws.on("open", () => (connection.openedAt = Date.now()));
-      ws.on("unexpected-response", (_req, res) => {
-        connection.error = `http_${res.statusCode}`;
-        done();
-      });
-      ws.on("error", (err) => {
-        connection.error ??= String(err.code ?? err.message);
-        done();
-      });
-      ws.on("close", () => {
-        connection.closed = true;
-        done();
-      });
-      ws.on("message", (data) => {
-        const msg = JSON.parse(data.toString());
-        const now = Date.now();
-        if (msg.type === "welcome") {
-          connection.welcome = msg;
-          connection.welcomeAt = now;
-        } else if (msg.type === "price") {
-          connection.prices.push({ seq: msg.seq, replayed: msg.replayed });
-          if (!msg.replayed && !connection.welcome?.resumed && connection.liveAt === null) {
-            connection.liveAt = now;
-            done();
-          }
-        } else if (msg.type === "replay_end") {
-          connection.liveAt ??= now;
-          done();
-        } else if (msg.type === "gap") {
-          connection.gaps.push([msg.from_seq, msg.to_seq]);
-        }
-      });
-    });
-  }
-}
-
 /** The seqs in which USD changed (the only ones a USD socket is sent), from the paged history. */
 async function usdChanges(baseUrl, addresses, fromS) {
   const changed = [];
@@ -181,10 +99,6 @@ function account(client, expected) {
     unmarkedRepeats,
     gapReported: due.filter((seq) => !got.has(seq) && inGap(seq)).length,
   };
-}
-
-async function connectAll(clients, baseUrl, addresses, queryOf) {
-  return Promise.all(clients.map((c) => c.open(baseUrl, addresses.take(), queryOf(c))));
 }
 
 async function main() {

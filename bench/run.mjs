@@ -25,7 +25,8 @@ import {
 } from "./lib/fleet.mjs";
 import { parseOptions, sizeList } from "./lib/args.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
-import { buildWorker, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
+import { buildWorker, FLOOR_CONFIG, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
+import { measureStorm } from "./lib/storm.mjs";
 import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
@@ -48,6 +49,11 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
                              rounded down to 100, runs in its place (Worker and baseline).
                              BENCH_FD_LIMIT=1400 fits 200: a cheap way to exercise that
   --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
+  --floor-sizes 1000         sizes where the feed is measured against the floor worker (bench/floor):
+                             fan-out p99 and reconnect storm, as ratios ("none" to skip)
+  --floor-rounds 2           rounds of (feed, floor) at each floor size, the order alternating
+  --storm-interval 250       POLL_INTERVAL_MS of the reconnect storms: a client's first live price
+                             waits for the next tick, so a storm's time is quantized by it
   --concurrency 64           WebSocket handshakes in flight at once
   --servers worker,baseline  which servers to run
   --connect-timeout 300      seconds allowed to connect all clients of one size
@@ -76,6 +82,9 @@ const OPTIONS = {
   "storage-sizes": { type: "string", default: "1000" },
   "fd-limit": { type: "string", default: "" },
   relays: { type: "string", default: "" },
+  "floor-sizes": { type: "string", default: "1000" },
+  "floor-rounds": { type: "string", default: "2" },
+  "storm-interval": { type: "string", default: "250" },
   concurrency: { type: "string", default: "64" },
   servers: { type: "string", default: "worker,baseline" },
   "connect-timeout": { type: "string", default: "300" },
@@ -110,6 +119,9 @@ function readArgs(argv) {
     storageSizes: sizeList(opts["storage-sizes"]),
     fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
     relays: sizeList(opts.relays),
+    floorSizes: sizeList(opts["floor-sizes"]),
+    floorRounds: Math.max(1, Number(opts["floor-rounds"]) || 1),
+    stormIntervalMs: Math.max(250, Number(opts["storm-interval"]) || 250),
     concurrency: Math.max(1, Number(opts.concurrency)),
     servers: String(opts.servers)
       .split(",")
@@ -144,6 +156,13 @@ function readOnlyGit(args) {
  * One scenario: a fresh server, N clients, `ticks` live ticks measured, then everything closed.
  * `start` returns a server handle (see lib/servers.mjs).
  */
+/** What startWorker needs to start the feed ("worker") or the floor ("floor", bench/floor). */
+function workerKind(kind, ctx) {
+  return kind === "floor"
+    ? { kind, build: ctx.floorBuild, config: FLOOR_CONFIG }
+    : { kind: "worker", build: ctx.build, config: null };
+}
+
 /** A scenario whose server died mid-way (it happens, rarely, under load) is run once more. */
 async function runScenario(args) {
   const first = await runScenarioOnce(args);
@@ -166,12 +185,16 @@ async function runScenarioOnce({
   storage = null,
   comparison,
   substituteFor,
+  round,
   opts,
   ctx,
 }) {
-  const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}${round ? `-r${round}` : ""}`.replace(
+    /[^A-Za-z0-9_-]/g,
+    "_",
+  );
   log(`── ${kind} ${name}, N=${n}${storage ? `, ${storage.mode} storage` : ""} ──`);
-  const result = { scenario: name, server: kind, n, vars, ok: false };
+  const result = { scenario: name, server: kind, n, vars, ok: false, ...(round ? { round } : {}) };
   if (storage) {
     result.storage = storage.mode;
     result.storageRequested = storage.requested;
@@ -184,7 +207,7 @@ async function runScenarioOnce({
   let fleet = null;
   try {
     server =
-      kind !== "worker"
+      kind === "baseline"
         ? await startBaseline({
             root,
             workDir: ctx.workDir,
@@ -194,13 +217,13 @@ async function runScenarioOnce({
             log,
           })
         : await startWorker({
+            ...workerKind(kind, ctx),
             root,
             workDir: ctx.workDir,
             persistRoot: storage.persistRoot,
             label,
             vars,
             intervalMs: opts.intervalMs,
-            build: ctx.build,
             logLevel: opts.logLevel,
             via: opts.via,
             localObservability: opts.localObservability,
@@ -216,7 +239,7 @@ async function runScenarioOnce({
     result.serverOpenFileLimit = server.openFiles();
     const fdLimit = Math.min(...result.serverOpenFileLimit.map(Number).filter(Number.isFinite));
     // The planner keeps sizes within the limit it read; this catches a server that got less.
-    if (kind === "worker" && fdLimit < n * FDS_PER_CLIENT + 100) {
+    if (kind !== "baseline" && fdLimit < n * FDS_PER_CLIENT + 100) {
       log(
         `  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`,
       );
@@ -283,7 +306,7 @@ async function runScenarioOnce({
     const healthErrors = [];
     let polling = true;
     const poller =
-      kind === "worker"
+      kind !== "baseline"
         ? (async () => {
             while (polling) {
               try {
@@ -343,19 +366,19 @@ async function runScenarioOnce({
     result.latencyMs = analysis.latencyMs;
     const windowSeconds = (cutoff - measureStart) / 1000;
     result.cpu = {
-      serverSeconds: round(afterTicks.cpuS - cpuAtStart, 2),
-      serverCoresBusy: round((afterTicks.cpuS - cpuAtStart) / windowSeconds, 2),
-      serverSecondsPerTick: window.size ? round((afterTicks.cpuS - cpuAtStart) / window.size, 3) : null,
-      serverSecondsDuringConnect: round(afterConnect.cpuS - cpuBeforeConnect, 1),
-      benchClientSeconds: round((selfCpu.user + selfCpu.system) / 1e6, 2),
-      windowSeconds: round(windowSeconds, 1),
+      serverSeconds: roundTo(afterTicks.cpuS - cpuAtStart, 2),
+      serverCoresBusy: roundTo((afterTicks.cpuS - cpuAtStart) / windowSeconds, 2),
+      serverSecondsPerTick: window.size ? roundTo((afterTicks.cpuS - cpuAtStart) / window.size, 3) : null,
+      serverSecondsDuringConnect: roundTo(afterConnect.cpuS - cpuBeforeConnect, 1),
+      benchClientSeconds: roundTo((selfCpu.user + selfCpu.system) / 1e6, 2),
+      windowSeconds: roundTo(windowSeconds, 1),
       perProcess: afterTicks.per,
     };
-    const perClient = (a, b) => round((a.rssKb - b.rssKb) / conn.connected, 1);
+    const perClient = (a, b) => roundTo((a.rssKb - b.rssKb) / conn.connected, 1);
     result.memory = {
-      rssBeforeMiB: round(before.rssKb / 1024, 1),
-      rssAfterConnectMiB: round(afterConnect.rssKb / 1024, 1),
-      rssAfterTicksMiB: round(afterTicks.rssKb / 1024, 1),
+      rssBeforeMiB: roundTo(before.rssKb / 1024, 1),
+      rssAfterConnectMiB: roundTo(afterConnect.rssKb / 1024, 1),
+      rssAfterTicksMiB: roundTo(afterTicks.rssKb / 1024, 1),
       perClientKiB: perClient(afterConnect, before),
       perClientAfterTicksKiB: perClient(afterTicks, before),
       processes: afterTicks.per.length,
@@ -365,20 +388,20 @@ async function runScenarioOnce({
     result.openFiles = {
       before: maxFds(before),
       afterConnect: maxFds(afterConnect),
-      perClient: round((maxFds(afterConnect) - maxFds(before)) / conn.connected, 2),
+      perClient: roundTo((maxFds(afterConnect) - maxFds(before)) / conn.connected, 2),
       limit: result.serverOpenFileLimit,
     };
-    if (kind === "worker") {
+    if (kind !== "baseline") {
       const f = [...fanouts.values()].filter((x) => window.has(x.seq));
       result.hubFanout = {
         samples: f.length,
         durationMs: summarize(f.map((x) => x.durationMs)),
-        relays: [...new Set(f.map((x) => x.relays))],
+        relays: [...new Set(f.map((x) => x.relays ?? x.shards))],
         failed: f.reduce((s, x) => s + (x.failed ?? 0), 0),
-        perTick: f.map(({ seq, durationMs, relays, delivered, failed }) => ({
+        perTick: f.map(({ seq, durationMs, relays, shards, delivered, failed }) => ({
           seq,
           durationMs,
-          relays,
+          relays: relays ?? shards,
           delivered,
           failed,
         })),
@@ -421,7 +444,56 @@ async function runScenarioOnce({
   return result;
 }
 
-const round = (x, d) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+/** The reconnect storm (lib/storm.mjs) of the feed ("worker") or the floor, on a persist folder of its own. */
+async function runStormScenario({ kind, n, storage, round, opts, ctx }) {
+  const label = `${kind}-storm-${n}-${storage.mode}-r${round}`;
+  log(`── ${kind} reconnect storm, N=${n}, ${storage.mode} storage, round ${round} ──`);
+  const result = {
+    scenario: "storm",
+    server: kind,
+    n,
+    comparison: "floor",
+    round,
+    ok: false,
+    storage: storage.mode,
+    storageRequested: storage.requested,
+  };
+  try {
+    result.storm = await measureStorm({
+      start: ({ keepPersist }) =>
+        startWorker({
+          ...workerKind(kind, ctx),
+          root,
+          workDir: ctx.workDir,
+          persistRoot: storage.persistRoot,
+          label,
+          // Sessions offline through the restart must outlive it (the drill's setting).
+          vars: { CLIENT_TTL_S: "20" },
+          intervalMs: opts.stormIntervalMs,
+          logLevel: opts.logLevel,
+          via: opts.via,
+          localObservability: opts.localObservability,
+          startTimeoutMs: 120_000,
+          keepPersist,
+          log,
+        }),
+      n,
+      runId: `${ctx.runId}-${label}`,
+      addresses: ctx.addresses,
+      concurrency: opts.concurrency,
+      log,
+    });
+    result.ok = result.storm.stormMs !== null;
+    if (!result.ok) result.error = `${result.storm.notLiveAgain} of ${result.storm.clients} clients not live again`;
+  } catch (error) {
+    result.error = String(error.stack ?? error);
+    log(`  storm failed: ${String(error.message ?? error).split("\n")[0]}`);
+  }
+  await sleep(2000);
+  return result;
+}
+
+const roundTo = (x, d) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 async function main() {
   const opts = readArgs(process.argv.slice(2));
@@ -434,7 +506,7 @@ async function main() {
   }
   installCleanup();
   const machine = machineInfo();
-  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, ...opts.storageSizes, 0);
+  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, ...opts.storageSizes, ...opts.floorSizes, 0);
   const softFiles = Number(machine.openFiles?.soft);
   if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
     log(
@@ -451,7 +523,7 @@ async function main() {
   const watchdog = abortAfter(opts.maxMinutes, log);
 
   const persistRoot = opts.persistRoot ? mkdtempSync(path.join(opts.persistRoot, `btc-bench-${runId}-`)) : workDir;
-  const ctx = { runId, workDir, persistRoot, addresses: new AddressPool(), build: null };
+  const ctx = { runId, workDir, persistRoot, addresses: new AddressPool(), build: null, floorBuild: null };
   const meta = {
     runId,
     machine,
@@ -467,6 +539,11 @@ async function main() {
     ctx.build = built;
     meta.workerBundleSha256 = built.sha256;
     log(`bundle sha256 ${built.sha256.slice(0, 16)}…`);
+  }
+  if (opts.servers.includes("worker") && opts.floorSizes.length && opts.snapshot) {
+    const built = buildWorker({ root, outDir: path.join(workDir, "build-floor"), log, config: FLOOR_CONFIG });
+    ctx.floorBuild = built;
+    meta.floorBundleSha256 = built.sha256;
   }
 
   // Storage of the Worker's Durable Objects per scenario, and the open-file budget of its workerd
@@ -618,6 +695,40 @@ async function main() {
           continue;
         }
         await ensure({ server: "worker", name: "auto", n: e, requested: mode, comparison: "storage", forN: n });
+      }
+    }
+  }
+
+  // The feed against the floor: fan-out and reconnect storm, feed and floor taking turns to go first.
+  if (worker) {
+    for (const n of opts.floorSizes) {
+      const e = fds.substitute(n);
+      if (!e) {
+        log(`── floor comparison, N=${n}: not run, ${fds.reason(n)} ──`);
+        continue;
+      }
+      const forN = e !== n ? n : undefined;
+      for (let round = 1; round <= opts.floorRounds; round++) {
+        const order = round % 2 === 1 ? ["worker", "floor"] : ["floor", "worker"];
+        for (const kind of order) {
+          const storage = planner.resolve(opts.storage);
+          const r = await runScenario({
+            name: "floor-cmp",
+            server: kind,
+            n: e,
+            storage,
+            comparison: "floor",
+            substituteFor: forN,
+            round,
+            opts,
+            ctx,
+          });
+          scenarios.push(r);
+        }
+        for (const kind of order) {
+          const r = await runStormScenario({ kind, n: e, storage: planner.resolve(opts.storage), round, opts, ctx });
+          scenarios.push(forN ? { ...r, substituteFor: [forN] } : r);
+        }
       }
     }
   }
