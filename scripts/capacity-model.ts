@@ -330,6 +330,23 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   },
 };
 
+/** How the rows count, where the design leaves a choice open: printed with the rows, like the assumptions. */
+export const HOW_THE_ROWS_COUNT = [
+  "The tree is the one N clients grow and keep: nobody left (the tree never merges, so churn only adds shards).",
+  "A Worker isolate with a hint hints expectedLeafDepth(N) (src/relay/topology.ts); a new session that starts " +
+    "above its leaf is moved down, one below it is sent up (absent), one register per shard it calls.",
+  "A session gets at most one receive per poll (a tick, or a beat when it has been quiet): the load counts one " +
+    "per poll, the cost counts tickShare of them.",
+  "The deploy: every client had been connected longer than the client library's stableAfterMs (10 s), so its " +
+    "first retry is drawn with attempt 0; each reconnect is a session fetch and one register with its catch-up " +
+    "in the answer (docs/design/fanout.md, Registering).",
+  "The busiest interior shard at a depth carries that depth's average (arrivals spread evenly over its shards); " +
+    "the busiest leaf is the fullest one of the grown tree.",
+  "A new shard copies the history window from its parent in pages of MAX_REPLAY ticks, in one invocation.",
+  "Costs are marginal: the plan's monthly allowances and its $5 minimum are left out; the Worker's requests are " +
+    "counted at Workers Standard rates.",
+];
+
 /** Assumptions with some values replaced (the CLI's flags). */
 export function withAssumptions(changes: Partial<Record<keyof Assumptions, number>>): Assumptions {
   const out = { ...DEFAULT_ASSUMPTIONS };

@@ -13,6 +13,7 @@ import {
   checkTargets,
   codeConstants,
   DEFAULT_ASSUMPTIONS,
+  HOW_THE_ROWS_COUNT,
   hubBytesPerTick,
   jsonRow,
   PLATFORM,
@@ -185,7 +186,9 @@ function text(rows: CapacityRow[], code: CodeConstants, assumptions: Assumptions
   for (const f of Object.values(PLATFORM)) out.push(`- ${int(f.value)}: ${f.note} — ${f.source}`);
   out.push("", "## Prices", "");
   for (const f of Object.values(PRICES)) out.push(`- ${f.value}: ${f.note} — ${f.source}`);
-  out.push("", "## Assumptions (change one with --assume NAME=VALUE)", "");
+  out.push("", "## How the rows count", "");
+  for (const line of HOW_THE_ROWS_COUNT) out.push(`- ${line}`);
+  out.push("", "## Assumptions (change them with --assume NAME=VALUE,NAME=VALUE)", "");
   for (const [name, a] of Object.entries(assumptions)) out.push(`- ${name} = ${a.value}: ${a.why}`);
   return out.join("\n");
 }

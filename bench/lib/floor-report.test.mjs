@@ -35,6 +35,8 @@ test("the ratio is the feed's median over the floor's, per client count and meas
     fanout("floor", 1, 100),
     fanout("floor", 2, 120),
     fanout("worker", 2, 150),
+    fanout("worker", 3, 400),
+    fanout("floor", 3, 110),
     storm("worker", 1, 3000),
     storm("floor", 1, 2000),
     storm("floor", 2, 2000),
@@ -43,12 +45,13 @@ test("the ratio is the feed's median over the floor's, per client count and meas
     { ...fanout("worker", 1, 9999), comparison: undefined },
   ];
   const [row] = floorRatios(runs);
-  assert.deepEqual(row.fanoutP99.feed, [130, 150]);
-  assert.deepEqual(row.fanoutP99.floor, [100, 120]);
-  assert.equal(row.fanoutP99.ratio, 140 / 110);
+  assert.deepEqual(row.fanoutP99.feed, [130, 150, 400]);
+  assert.deepEqual(row.fanoutP99.floor, [100, 120, 110]);
+  // Medians, not means: one slow round (400 ms) does not decide the ratio.
+  assert.equal(row.fanoutP99.ratio, 150 / 110);
   assert.equal(row.storm.ratio, 3500 / 2000);
   const targets = floorTargetRows(runs);
-  assert.equal(targets[0][2], 140 / 110 <= FLOOR_TARGETS.fanoutP99);
+  assert.equal(targets[0][2], false); // 1.36× > 1.3×
   assert.equal(targets[1][2], false); // 1.75× > 1.5×
   assert.match(floorSection(runs).join("\n"), /\| 1000 \| reconnect storm \| 3000, 4000 \| 2000, 2000 \| 1\.75× \|/);
 });

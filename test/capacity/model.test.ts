@@ -7,6 +7,7 @@ import {
   codeConstants,
   DEFAULT_ASSUMPTIONS,
   extraRegistersPerNewSession,
+  HOW_THE_ROWS_COUNT,
   hubBytesPerTick,
   jsonRow,
   STORM_WINDOW_MS,
@@ -90,6 +91,8 @@ describe("the model reads the code's own constants", () => {
   it("models the backoff the client library actually uses", () => {
     // The CLI imports backoff.ts (type stripping cannot load transport.ts): the two must agree.
     expect(DEFAULT_TIMING.backoff).toEqual(DEFAULT_BACKOFF);
+    // HOW_THE_ROWS_COUNT states the deploy storm's premise with this number.
+    expect(HOW_THE_ROWS_COUNT.join(" ")).toContain(`stableAfterMs (${DEFAULT_TIMING.stableAfterMs / 1000} s)`);
   });
 });
 
