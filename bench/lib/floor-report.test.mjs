@@ -1,7 +1,7 @@
 // node --test (npm run test:bench): the feed/floor ratios of the bench report.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FLOOR_TARGETS, floorRatios, floorSection, floorTargetRows, median } from "./floor-report.mjs";
+import { floorRatios, floorSection, floorTargetRows, median } from "./floor-report.mjs";
 
 const fanout = (server, round, p99, ok = true) => ({
   scenario: "floor-cmp",
