@@ -122,6 +122,15 @@ describe("growTree", () => {
     );
   });
 
+  it("puts a hash on the boundary between two children in the later one, as clientPath's digits do", () => {
+    const hashes = Uint32Array.from([0x0fffffff, 0x10000000, 0x1fffffff, 0x20000000, 0xffffffff]);
+    const tree = growTree(hashes, 1, RULES);
+    // Five clients over four top digits (0, 1, 2, f): the root splits; digit 1 holds two and splits again.
+    expect(tree.shardsByDepth.slice(0, 2)).toEqual([1, 4]);
+    expect(tree.clientsByLeafDepth[1]).toBe(3);
+    expect(tree.busiestLeaf).toBe(1);
+  });
+
   it("keeps every leaf within a chunk, and sits near expectedLeafDepth", () => {
     for (const [clients, chunk] of [
       [1_000, 500],
@@ -213,6 +222,11 @@ describe("rows", () => {
     expect(arrivalRegistersPerShard(tree, 0, hint, 100, 1, 16)).toBeCloseTo(100, 6);
     expect(arrivalRegistersPerShard(tree, 0, hint, 100, 0, 16)).toBe(0);
     expect(extraRegistersPerNewSession(tree, hint, 1)).toBeCloseTo(hint, 1);
+    // Every one of them ends on its leaf: 10,000 clients have all theirs at depth 2 (256 leaves).
+    const even = treeOf(10_000);
+    expect(even.clientsByLeafDepth).toEqual([0, 0, 10_000]);
+    expect(arrivalRegistersPerShard(even, 2, 2, 256, 1, 16)).toBeCloseTo(1, 6);
+    expect(arrivalRegistersPerShard(even, 2, 2, 256, 0, 16)).toBeCloseTo(1, 6);
     expect(extraRegistersPerNewSession(tree, hint, 0)).toBeLessThan(0.5);
   });
 
