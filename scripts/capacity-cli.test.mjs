@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { JSON_FIELDS } from "./capacity-model.ts";
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "capacity.ts");
 const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000 });
@@ -17,16 +18,7 @@ test("--json prints one row per client count with the promised fields", () => {
     [1000, 20000],
   );
   for (const row of rows) {
-    for (const key of [
-      "busiest_calls_per_s",
-      "storm_peak_calls_per_s",
-      "subrequests_max",
-      "hub_calls_per_connect",
-      "hub_calls_per_reconnect",
-      "usd_per_client_month",
-    ]) {
-      assert.equal(typeof row[key], "number", key);
-    }
+    for (const key of JSON_FIELDS) assert.equal(typeof row[key], "number", key);
     assert.equal(row.hub_calls_per_connect, 0);
   }
   // The code's FANOUT_CHUNK (500) splits 1,000 clients over the root's 16 children.

@@ -109,88 +109,77 @@ export const PER_POLL = 0.1;
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
 const range = (r: { min: number; max: number }) => `${fmt(r.min)}–${fmt(r.max)}`;
 
-export function compareRun(model: Prediction, run: MeasuredRun): Verdict[] {
-  const out: Verdict[] = [];
-  const shape = run.steady.after.shape;
-  for (const key of ["shards", "leaves", "depth", "maxMembers"] as const) {
-    out.push({
-      what: `tree: ${key}`,
-      model: fmt(model.shape[key]),
-      measured: fmt(shape[key]),
-      ok: model.shape[key] === shape[key],
-    });
-  }
+const near = (what: string, model: number, measured: number, tolerance: number): Verdict => ({
+  what,
+  model: fmt(model),
+  measured: fmt(measured),
+  ok: Math.abs(measured - model) <= tolerance,
+});
 
-  const steadyMs = run.steady.after.atMs - run.steady.before.atMs;
-  const polls = steadyMs / run.intervalMs;
+const within = (what: string, model: { min: number; max: number }, measured: number, slack = 0): Verdict => ({
+  what,
+  model: range(model),
+  measured: fmt(measured),
+  ok: measured >= model.min - slack && measured <= model.max,
+});
+
+/** Calls a phase caused on one side (the hub, or the shards by method), per client. */
+function perClient(phase: Phase, pick: (s: Snapshot) => Counts, clients: number, methods?: string[]): number {
+  const counts = attributable(phase, pick);
+  const total = methods ? methods.reduce((a, m) => a + (counts[m] ?? 0), 0) : sum(counts);
+  return total / Math.max(1, clients);
+}
+
+export function compareRun(model: Prediction, run: MeasuredRun): Verdict[] {
+  const shape = run.steady.after.shape;
+  const out: Verdict[] = (["shards", "leaves", "depth", "maxMembers"] as const).map((key) =>
+    near(`tree: ${key}`, model.shape[key], shape[key], 0),
+  );
+
+  const polls = (run.steady.after.atMs - run.steady.before.atMs) / run.intervalMs;
   const delivers = delta(run.steady.before.shardTotals, run.steady.after.shardTotals).deliver ?? 0;
   const perShard = delivers / Math.max(1, polls) / Math.max(1, shape.shards);
+  out.push(near("deliver per shard per poll (steady)", model.deliverPerShardPerPoll, perShard, PER_POLL));
+  const busiest = (delta(run.steady.before.shardMax, run.steady.after.shardMax).deliver ?? 0) / Math.max(1, polls);
   out.push({
-    what: "deliver per shard per poll (steady)",
-    model: fmt(model.deliverPerShardPerPoll),
-    measured: fmt(perShard),
-    ok: Math.abs(perShard - model.deliverPerShardPerPoll) <= PER_POLL * model.deliverPerShardPerPoll,
-  });
-  const busiest = delta(run.steady.before.shardMax, run.steady.after.shardMax).deliver ?? 0;
-  out.push({
-    what: "deliver to the busiest shard per poll (steady, at most)",
-    model: fmt(model.deliverPerShardPerPoll),
-    measured: fmt(busiest / Math.max(1, polls)),
-    ok: busiest <= model.deliverPerShardPerPoll * (polls + 1),
+    ...near("deliver to the busiest shard per poll (steady, at most)", model.deliverPerShardPerPoll, busiest, 0),
+    ok: busiest <= model.deliverPerShardPerPoll * (1 + 1 / Math.max(1, polls)),
   });
 
-  const perClient = (counts: Counts, n: number) => sum(counts) / Math.max(1, n);
-  const hubConnect = perClient(
-    attributable(run.connect, (s) => s.hubCalls),
-    run.clients,
+  const hub = (s: Snapshot) => s.hubCalls;
+  const shards = (s: Snapshot) => s.shardTotals;
+  out.push(
+    near("hub calls per connect", model.hubCallsPerConnect, perClient(run.connect, hub, run.clients), NONE_PER_CLIENT),
+    within(
+      "registers per connect",
+      model.registersPerConnect,
+      perClient(run.connect, shards, run.clients, ["register"]),
+      PER_POLL,
+    ),
+    within(
+      "adoptMembers calls while the tree grew (one per child a split hands members to)",
+      model.adoptMembers,
+      Math.round(perClient(run.connect, shards, 1, ["adoptMembers"])),
+    ),
+    near(
+      "hub calls per reconnect after a restart",
+      model.hubCallsPerReconnect,
+      perClient(run.reconnect, hub, run.reconnected),
+      NONE_PER_CLIENT,
+    ),
+    near(
+      "registers per reconnect after a restart",
+      model.registersPerReconnect,
+      perClient(run.reconnect, shards, run.reconnected, ["register"]),
+      PER_POLL * Math.max(1, model.registersPerReconnect),
+    ),
+    near(
+      "history reads on shards per reconnect (the catch-up comes with the register)",
+      model.catchUpReadsPerReconnect,
+      perClient(run.reconnect, shards, run.reconnected, ["ticksAfter", "ticksSince"]),
+      NONE_PER_CLIENT,
+    ),
   );
-  out.push({
-    what: "hub calls per connect",
-    model: fmt(model.hubCallsPerConnect),
-    measured: fmt(hubConnect),
-    ok: Math.abs(hubConnect - model.hubCallsPerConnect) <= NONE_PER_CLIENT,
-  });
-  const shardConnect = attributable(run.connect, (s) => s.shardTotals);
-  const registers = (shardConnect.register ?? 0) / Math.max(1, run.clients);
-  out.push({
-    what: "registers per connect",
-    model: range(model.registersPerConnect),
-    measured: fmt(registers),
-    ok: registers >= model.registersPerConnect.min - PER_POLL && registers <= model.registersPerConnect.max,
-  });
-  const adopt = Math.round(shardConnect.adoptMembers ?? 0);
-  out.push({
-    what: "adoptMembers calls while the tree grew (one per child a split hands members to)",
-    model: range(model.adoptMembers),
-    measured: fmt(adopt),
-    ok: adopt >= model.adoptMembers.min && adopt <= model.adoptMembers.max,
-  });
-
-  const hubReconnect = perClient(
-    attributable(run.reconnect, (s) => s.hubCalls),
-    run.reconnected,
-  );
-  out.push({
-    what: "hub calls per reconnect after a restart",
-    model: fmt(model.hubCallsPerReconnect),
-    measured: fmt(hubReconnect),
-    ok: Math.abs(hubReconnect - model.hubCallsPerReconnect) <= NONE_PER_CLIENT,
-  });
-  const shardReconnect = attributable(run.reconnect, (s) => s.shardTotals);
-  const reRegisters = (shardReconnect.register ?? 0) / Math.max(1, run.reconnected);
-  out.push({
-    what: "registers per reconnect after a restart",
-    model: fmt(model.registersPerReconnect),
-    measured: fmt(reRegisters),
-    ok: Math.abs(reRegisters - model.registersPerReconnect) <= PER_POLL * Math.max(1, model.registersPerReconnect),
-  });
-  const reads = ((shardReconnect.ticksAfter ?? 0) + (shardReconnect.ticksSince ?? 0)) / Math.max(1, run.reconnected);
-  out.push({
-    what: "history reads on shards per reconnect (the catch-up comes with the register)",
-    model: fmt(model.catchUpReadsPerReconnect),
-    measured: fmt(reads),
-    ok: Math.abs(reads - model.catchUpReadsPerReconnect) <= NONE_PER_CLIENT,
-  });
   return out;
 }
 

@@ -732,7 +732,18 @@ export function checkTargets(row: CapacityRow): TargetCheck[] {
   ];
 }
 
-/** The fields every row of `--json` has (the brief's contract with whoever reads it). */
+/** The numeric fields every row of `--json` has, whatever else it carries. */
+export const JSON_FIELDS = [
+  "clients",
+  "busiest_calls_per_s",
+  "storm_peak_calls_per_s",
+  "subrequests_max",
+  "hub_calls_per_connect",
+  "hub_calls_per_reconnect",
+  "usd_per_client_month",
+] as const;
+
+/** One row of `--json`: JSON_FIELDS, then the details. */
 export function jsonRow(row: CapacityRow) {
   return {
     clients: row.clients,
