@@ -263,7 +263,10 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   },
   noHintShareAfterDeploy: {
     value: 1,
-    why: "right after a deploy every isolate is fresh: every new session in the storm's worst second starts at the root",
+    why:
+      "right after a deploy every isolate is fresh: every new session in the storm's worst second starts at the " +
+      "root. Conservative: if an isolate learns the depth from the reconnects it passes on, it is hinted within " +
+      "its first few, and this is nearer noHintShare",
   },
   deployOutageMs: {
     value: 0,
