@@ -105,6 +105,8 @@ export const OUTPUT_GATE_SOURCE = "https://blog.cloudflare.com/durable-objects-e
 export const DESIGN_CALLS = {
   /** The hub per poll: its alarm; it calls the root once (a tick or a beat), awaiting nothing. */
   hubPerPoll: { alarm: 1, deliverToRoot: 1 },
+  /** The cron's watchdog (wrangler.toml, "* * * * *"): one ensureRunning a minute. */
+  hubWatchdogPerMinute: 1,
   /** Every shard gets at most one deliver per event. */
   shardDeliverPerPoll: 1,
   /** A session gets a receive per tick, and per beat when quiet for a while: at most one per poll. */
@@ -459,7 +461,11 @@ function steadyLoads(input: RowInputs, noHintShare: number): ObjectLoad[] {
   const hint = input.expectedLeafDepth;
   const loads: ObjectLoad[] = [
     // Its alarm every poll, and the cron's watchdog once a minute.
-    { kind: "hub", object: "hub", calls: polls * DESIGN_CALLS.hubPerPoll.alarm + 1 / 60 },
+    {
+      kind: "hub",
+      object: "hub",
+      calls: polls * DESIGN_CALLS.hubPerPoll.alarm + DESIGN_CALLS.hubWatchdogPerMinute / 60,
+    },
     {
       kind: "session",
       object: "session",
@@ -667,7 +673,8 @@ export function capacityRow(input: RowInputs): CapacityRow {
       clientsByLeafDepth: tree.clientsByLeafDepth,
     },
     hub: {
-      callsInPerTick: DESIGN_CALLS.hubPerPoll.alarm + code.pollIntervalMs / 60_000,
+      callsInPerTick:
+        DESIGN_CALLS.hubPerPoll.alarm + (DESIGN_CALLS.hubWatchdogPerMinute * code.pollIntervalMs) / 60_000,
       callsOutPerTick: DESIGN_CALLS.hubPerPoll.deliverToRoot + upstreamFetchesPerPoll(code),
       bytesPerTick: input.hubBytesPerTick,
       bytesGrowWithClients: false,
