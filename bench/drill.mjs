@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import WebSocket from "ws";
+import { parseOptions } from "./lib/args.mjs";
+import { connectAll, DrillClient } from "./lib/drill-client.mjs";
 import { AddressPool, summarize } from "./lib/fleet.mjs";
 import { getFrom, HealthAddresses } from "./lib/http.mjs";
 import { installCleanup, killAllGroupsSync, sleep } from "./lib/procs.mjs";
@@ -34,122 +35,32 @@ const HELP = `npm run drill -- [options]
   --storage auto       disk | tmpfs | auto (tmpfs when /dev/shm is writable; see bench/README.md)
   --profile            CPU-profile the Worker's isolate during the reconnect storm`;
 
-function parseArgs(argv) {
-  const opts = {
-    clients: 200,
-    ghosts: 0.1,
-    interval: 1000,
-    ttl: 20,
-    settle: 4,
-    down: 2,
-    after: 4,
-    storage: "auto",
-    profile: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (arg === "--profile") {
-      opts.profile = true;
-      continue;
-    }
-    const key = arg.replace(/^--/, "");
-    if (!(key in opts) || argv[i + 1] === undefined) {
-      console.error(`unknown or incomplete option ${arg}\n${HELP}`);
+const OPTIONS = {
+  clients: { type: "string", default: "200" },
+  ghosts: { type: "string", default: "0.1" },
+  interval: { type: "string", default: "1000" },
+  ttl: { type: "string", default: "20" },
+  settle: { type: "string", default: "4" },
+  down: { type: "string", default: "2" },
+  after: { type: "string", default: "4" },
+  storage: { type: "string", default: "auto" },
+  profile: { type: "boolean", default: false },
+};
+
+function readArgs(argv) {
+  const opts = parseOptions(argv, OPTIONS, { help: HELP });
+  const numbers = {};
+  for (const key of ["clients", "ghosts", "interval", "ttl", "settle", "down", "after"]) {
+    numbers[key] = Number(opts[key]);
+    if (!Number.isFinite(numbers[key]) || numbers[key] < 0) {
+      console.error(`--${key} ${opts[key]}: expected a number\n${HELP}`);
       process.exit(2);
     }
-    const value = argv[++i];
-    opts[key] = key === "storage" ? value : Number(value);
   }
-  return opts;
+  return { ...numbers, storage: opts.storage, profile: opts.profile };
 }
 
 const log = (msg) => console.error(`[drill ${new Date().toISOString().slice(11, 23)}] ${msg}`);
-
-/** One client: every frame of every connection, and how it resumes. */
-class DrillClient {
-  constructor(index, runId, kind) {
-    this.clientId = `drill-${runId}-${index}`;
-    this.kind = kind; // "plain" | "last_seq" | "ghost"
-    this.connections = [];
-  }
-
-  get current() {
-    return this.connections.at(-1);
-  }
-
-  get prices() {
-    return this.connections.flatMap((c) => c.prices);
-  }
-
-  get lastSeen() {
-    return this.prices.reduce((max, p) => Math.max(max, p.seq), 0);
-  }
-
-  get epoch() {
-    return this.connections.findLast((c) => c.welcome)?.welcome.epoch ?? null;
-  }
-
-  /** Opens a socket; resolves when its replay ended (or, on a first connect, its first price came). */
-  open(baseUrl, address, query) {
-    const connection = {
-      prices: [],
-      gaps: [],
-      welcome: null,
-      startedAt: Date.now(),
-      openedAt: null,
-      welcomeAt: null,
-      liveAt: null,
-      closed: false,
-      error: null,
-    };
-    this.connections.push(connection);
-    const params = new URLSearchParams({ client_id: this.clientId, ...query });
-    return new Promise((resolve) => {
-      const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/pricefeed?${params}`, {
-        localAddress: address,
-        perMessageDeflate: false,
-      });
-      connection.ws = ws;
-      const done = () => resolve(connection);
-      ws.on("open", () => (connection.openedAt = Date.now()));
-      ws.on("unexpected-response", (_req, res) => {
-        connection.error = `http_${res.statusCode}`;
-        done();
-      });
-      ws.on("error", (err) => {
-        connection.error ??= String(err.code ?? err.message);
-        done();
-      });
-      ws.on("close", () => {
-        connection.closed = true;
-        done();
-      });
-      ws.on("message", (data) => {
-        const msg = JSON.parse(data.toString());
-        const now = Date.now();
-        if (msg.type === "welcome") {
-          connection.welcome = msg;
-          connection.welcomeAt = now;
-        } else if (msg.type === "price") {
-          connection.prices.push({ seq: msg.seq, replayed: msg.replayed });
-          if (!msg.replayed && !connection.welcome?.resumed && connection.liveAt === null) {
-            connection.liveAt = now;
-            done();
-          }
-        } else if (msg.type === "replay_end") {
-          connection.liveAt ??= now;
-          done();
-        } else if (msg.type === "gap") {
-          connection.gaps.push([msg.from_seq, msg.to_seq]);
-        }
-      });
-    });
-  }
-}
 
 /** The seqs in which USD changed (the only ones a USD socket is sent), from the paged history. */
 async function usdChanges(baseUrl, addresses, fromS) {
@@ -190,12 +101,8 @@ function account(client, expected) {
   };
 }
 
-async function connectAll(clients, baseUrl, addresses, queryOf) {
-  return Promise.all(clients.map((c) => c.open(baseUrl, addresses.take(), queryOf(c))));
-}
-
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = readArgs(process.argv.slice(2));
   const runId = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-drill-${runId}-`));
   const planner = createStoragePlanner({ runId, diskRoot: workDir, log });

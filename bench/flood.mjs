@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseOptions } from "./lib/args.mjs";
 import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince } from "./lib/fleet.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, startWorker } from "./lib/servers.mjs";
@@ -32,32 +33,19 @@ const HELP = `npm run bench:flood -- [options]      (each also reads BENCH_FLOOD
   --max-minutes 20     abort (and clean up) after this long
   --out bench/results  where flood-<timestamp>.json and flood-latest.md go`;
 
-function parseArgs(argv) {
-  const defaults = {
-    clients: "500",
-    "http-clients": "50",
-    rounds: "3",
-    ticks: "10",
-    interval: "1000",
-    storage: "auto",
-    "max-minutes": "20",
-    out: path.join(here, "results"),
-  };
-  const opts = {};
-  for (const k of Object.keys(defaults))
-    opts[k] = process.env[`BENCH_FLOOD_${k.toUpperCase().replace(/-/g, "_")}`] ?? defaults[k];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--help" || argv[i] === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m || !(m[1] in defaults)) {
-      console.error(`unknown option ${argv[i]}\n${HELP}`);
-      process.exit(2);
-    }
-    opts[m[1]] = m[2] ?? argv[++i];
-  }
+const OPTIONS = {
+  clients: { type: "string", default: "500" },
+  "http-clients": { type: "string", default: "50" },
+  rounds: { type: "string", default: "3" },
+  ticks: { type: "string", default: "10" },
+  interval: { type: "string", default: "1000" },
+  storage: { type: "string", default: "auto" },
+  "max-minutes": { type: "string", default: "20" },
+  out: { type: "string", default: path.join(here, "results") },
+};
+
+function readArgs(argv) {
+  const opts = parseOptions(argv, OPTIONS, { help: HELP, envPrefix: "BENCH_FLOOD_" });
   return {
     clients: Number(opts.clients),
     httpClients: Number(opts["http-clients"]),
@@ -237,7 +225,7 @@ function render(report) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = readArgs(process.argv.slice(2));
   if (Number(process.versions.node.split(".")[0]) < 22) {
     console.error("Run through npm (npm run bench:flood) so Node 22 is used: wrangler needs it.");
     process.exit(2);

@@ -23,8 +23,10 @@ import {
   liveSeqsSince,
   summarize,
 } from "./lib/fleet.mjs";
+import { parseOptions, sizeList } from "./lib/args.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
-import { buildWorker, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
+import { buildWorker, FLOOR_CONFIG, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
+import { measureStorm } from "./lib/storm.mjs";
 import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
@@ -47,6 +49,11 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
                              rounded down to 100, runs in its place (Worker and baseline).
                              BENCH_FD_LIMIT=1400 fits 200: a cheap way to exercise that
   --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
+  --floor-sizes 1000         sizes where the feed is measured against the floor worker (bench/floor):
+                             fan-out p99 and reconnect storm, as ratios ("none" to skip)
+  --floor-rounds 2           rounds of (feed, floor) at each floor size, the order alternating
+  --storm-interval 250       POLL_INTERVAL_MS of the reconnect storms: a client's first live price
+                             waits for the next tick, so a storm's time is quantized by it
   --concurrency 64           WebSocket handshakes in flight at once
   --servers worker,baseline  which servers to run
   --connect-timeout 300      seconds allowed to connect all clients of one size
@@ -66,84 +73,55 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --max-minutes 90           abort (and clean up) after this long
   --out bench/results        where the JSON and latest.md go`;
 
-function parseArgs(argv) {
-  const defaults = {
-    sizes: "100,1000,5000",
-    ticks: "10",
-    interval: "1000",
-    "fanout-sizes": "1000,5000",
-    storage: "auto",
-    "storage-sizes": "1000",
-    "fd-limit": "",
-    relays: "",
-    concurrency: "64",
-    servers: "worker,baseline",
-    "connect-timeout": "300",
-    drain: "20",
-    "tick-timeout": "180",
-    snapshot: "true",
-    profile: "false",
-    "persist-root": "",
-    "max-minutes": "90",
-    "log-level": "debug",
-    via: "runtime",
-    "local-observability": "false",
-    out: path.join(here, "results"),
+const OPTIONS = {
+  sizes: { type: "string", default: "100,1000,5000" },
+  ticks: { type: "string", default: "10" },
+  interval: { type: "string", default: "1000" },
+  "fanout-sizes": { type: "string", default: "1000,5000" },
+  storage: { type: "string", default: "auto" },
+  "storage-sizes": { type: "string", default: "1000" },
+  "fd-limit": { type: "string", default: "" },
+  relays: { type: "string", default: "" },
+  "floor-sizes": { type: "string", default: "1000" },
+  "floor-rounds": { type: "string", default: "2" },
+  "storm-interval": { type: "string", default: "250" },
+  concurrency: { type: "string", default: "64" },
+  servers: { type: "string", default: "worker,baseline" },
+  "connect-timeout": { type: "string", default: "300" },
+  drain: { type: "string", default: "20" },
+  "tick-timeout": { type: "string", default: "180" },
+  snapshot: { type: "boolean", default: true, negatable: true },
+  profile: { type: "boolean", default: false },
+  "persist-root": { type: "string", default: "" },
+  "max-minutes": { type: "string", default: "90" },
+  "log-level": { type: "string", default: "debug" },
+  via: { type: "string", default: "runtime" },
+  "local-observability": { type: "boolean", default: false },
+  out: { type: "string", default: path.join(here, "results") },
+};
+
+function readArgs(argv) {
+  const opts = parseOptions(argv, OPTIONS, { help: HELP, envPrefix: "BENCH_" });
+  const usage = (message) => {
+    console.error(message);
+    process.exit(2);
   };
-  const opts = {};
-  for (const k of Object.keys(defaults)) {
-    const env = process.env[`BENCH_${k.toUpperCase().replace(/-/g, "_")}`];
-    opts[k] = env ?? defaults[k];
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    if (a === "--no-snapshot") {
-      opts.snapshot = "false";
-      continue;
-    }
-    if (a === "--local-observability") {
-      opts["local-observability"] = "true";
-      continue;
-    }
-    if (a === "--profile") {
-      opts.profile = "true";
-      continue;
-    }
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m || !(m[1] in defaults)) {
-      console.error(`unknown option ${a}\n${HELP}`);
-      process.exit(2);
-    }
-    opts[m[1]] = m[2] ?? argv[++i];
-  }
-  if (opts["fd-limit"] && !(Number(opts["fd-limit"]) > 0)) {
-    console.error(`--fd-limit ${opts["fd-limit"]}: expected a positive number`);
-    process.exit(2);
-  }
-  if (![...STORAGE_MODES, "auto"].includes(opts.storage)) {
-    console.error(`--storage ${opts.storage}: expected auto, ${STORAGE_MODES.join(", ")}`);
-    process.exit(2);
-  }
-  const list = (s) =>
-    String(s)
-      .split(",")
-      .map((x) => x.trim())
-      .filter((x) => x && x !== "none")
-      .map(Number)
-      .filter((n) => Number.isInteger(n) && n > 0);
+  if (opts["fd-limit"] && !(Number(opts["fd-limit"]) > 0))
+    usage(`--fd-limit ${opts["fd-limit"]}: expected a positive number`);
+  if (![...STORAGE_MODES, "auto"].includes(opts.storage))
+    usage(`--storage ${opts.storage}: expected auto, ${STORAGE_MODES.join(", ")}`);
   return {
-    sizes: list(opts.sizes),
+    sizes: sizeList(opts.sizes),
     ticks: Math.max(1, Number(opts.ticks)),
     intervalMs: Number(opts.interval),
-    fanoutSizes: list(opts["fanout-sizes"]),
+    fanoutSizes: sizeList(opts["fanout-sizes"]),
     storage: opts.storage,
-    storageSizes: list(opts["storage-sizes"]),
+    storageSizes: sizeList(opts["storage-sizes"]),
     fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
-    relays: list(opts.relays),
+    relays: sizeList(opts.relays),
+    floorSizes: sizeList(opts["floor-sizes"]),
+    floorRounds: Math.max(1, Number(opts["floor-rounds"]) || 1),
+    stormIntervalMs: Math.max(250, Number(opts["storm-interval"]) || 250),
     concurrency: Math.max(1, Number(opts.concurrency)),
     servers: String(opts.servers)
       .split(",")
@@ -151,13 +129,13 @@ function parseArgs(argv) {
     connectTimeoutMs: Number(opts["connect-timeout"]) * 1000,
     drainMs: Number(opts.drain) * 1000,
     tickTimeoutMs: Number(opts["tick-timeout"]) * 1000,
-    snapshot: opts.snapshot !== "false",
-    profile: opts.profile === "true",
+    snapshot: opts.snapshot,
+    profile: opts.profile,
     persistRoot: opts["persist-root"] ? path.resolve(opts["persist-root"]) : null,
     maxMinutes: Number(opts["max-minutes"]),
     logLevel: opts["log-level"],
     via: opts.via === "proxy" ? "proxy" : "runtime",
-    localObservability: opts["local-observability"] === "true",
+    localObservability: opts["local-observability"],
     out: path.resolve(opts.out),
   };
 }
@@ -178,6 +156,13 @@ function readOnlyGit(args) {
  * One scenario: a fresh server, N clients, `ticks` live ticks measured, then everything closed.
  * `start` returns a server handle (see lib/servers.mjs).
  */
+/** What startWorker needs to start the feed ("worker") or the floor ("floor", bench/floor). */
+function workerKind(kind, ctx) {
+  return kind === "floor"
+    ? { kind, build: ctx.floorBuild, config: FLOOR_CONFIG }
+    : { kind: "worker", build: ctx.build, config: null };
+}
+
 /** A scenario whose server died mid-way (it happens, rarely, under load) is run once more. */
 async function runScenario(args) {
   const first = await runScenarioOnce(args);
@@ -200,12 +185,16 @@ async function runScenarioOnce({
   storage = null,
   comparison,
   substituteFor,
+  round,
   opts,
   ctx,
 }) {
-  const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  const label = `${kind}-${name}-${n}${storage ? `-${storage.mode}` : ""}${round ? `-r${round}` : ""}`.replace(
+    /[^A-Za-z0-9_-]/g,
+    "_",
+  );
   log(`── ${kind} ${name}, N=${n}${storage ? `, ${storage.mode} storage` : ""} ──`);
-  const result = { scenario: name, server: kind, n, vars, ok: false };
+  const result = { scenario: name, server: kind, n, vars, ok: false, ...(round ? { round } : {}) };
   if (storage) {
     result.storage = storage.mode;
     result.storageRequested = storage.requested;
@@ -218,7 +207,7 @@ async function runScenarioOnce({
   let fleet = null;
   try {
     server =
-      kind !== "worker"
+      kind === "baseline"
         ? await startBaseline({
             root,
             workDir: ctx.workDir,
@@ -228,13 +217,13 @@ async function runScenarioOnce({
             log,
           })
         : await startWorker({
+            ...workerKind(kind, ctx),
             root,
             workDir: ctx.workDir,
             persistRoot: storage.persistRoot,
             label,
             vars,
             intervalMs: opts.intervalMs,
-            build: ctx.build,
             logLevel: opts.logLevel,
             via: opts.via,
             localObservability: opts.localObservability,
@@ -250,7 +239,7 @@ async function runScenarioOnce({
     result.serverOpenFileLimit = server.openFiles();
     const fdLimit = Math.min(...result.serverOpenFileLimit.map(Number).filter(Number.isFinite));
     // The planner keeps sizes within the limit it read; this catches a server that got less.
-    if (kind === "worker" && fdLimit < n * FDS_PER_CLIENT + 100) {
+    if (kind !== "baseline" && fdLimit < n * FDS_PER_CLIENT + 100) {
       log(
         `  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`,
       );
@@ -317,7 +306,7 @@ async function runScenarioOnce({
     const healthErrors = [];
     let polling = true;
     const poller =
-      kind === "worker"
+      kind !== "baseline"
         ? (async () => {
             while (polling) {
               try {
@@ -377,19 +366,19 @@ async function runScenarioOnce({
     result.latencyMs = analysis.latencyMs;
     const windowSeconds = (cutoff - measureStart) / 1000;
     result.cpu = {
-      serverSeconds: round(afterTicks.cpuS - cpuAtStart, 2),
-      serverCoresBusy: round((afterTicks.cpuS - cpuAtStart) / windowSeconds, 2),
-      serverSecondsPerTick: window.size ? round((afterTicks.cpuS - cpuAtStart) / window.size, 3) : null,
-      serverSecondsDuringConnect: round(afterConnect.cpuS - cpuBeforeConnect, 1),
-      benchClientSeconds: round((selfCpu.user + selfCpu.system) / 1e6, 2),
-      windowSeconds: round(windowSeconds, 1),
+      serverSeconds: roundTo(afterTicks.cpuS - cpuAtStart, 2),
+      serverCoresBusy: roundTo((afterTicks.cpuS - cpuAtStart) / windowSeconds, 2),
+      serverSecondsPerTick: window.size ? roundTo((afterTicks.cpuS - cpuAtStart) / window.size, 3) : null,
+      serverSecondsDuringConnect: roundTo(afterConnect.cpuS - cpuBeforeConnect, 1),
+      benchClientSeconds: roundTo((selfCpu.user + selfCpu.system) / 1e6, 2),
+      windowSeconds: roundTo(windowSeconds, 1),
       perProcess: afterTicks.per,
     };
-    const perClient = (a, b) => round((a.rssKb - b.rssKb) / conn.connected, 1);
+    const perClient = (a, b) => roundTo((a.rssKb - b.rssKb) / conn.connected, 1);
     result.memory = {
-      rssBeforeMiB: round(before.rssKb / 1024, 1),
-      rssAfterConnectMiB: round(afterConnect.rssKb / 1024, 1),
-      rssAfterTicksMiB: round(afterTicks.rssKb / 1024, 1),
+      rssBeforeMiB: roundTo(before.rssKb / 1024, 1),
+      rssAfterConnectMiB: roundTo(afterConnect.rssKb / 1024, 1),
+      rssAfterTicksMiB: roundTo(afterTicks.rssKb / 1024, 1),
       perClientKiB: perClient(afterConnect, before),
       perClientAfterTicksKiB: perClient(afterTicks, before),
       processes: afterTicks.per.length,
@@ -399,20 +388,20 @@ async function runScenarioOnce({
     result.openFiles = {
       before: maxFds(before),
       afterConnect: maxFds(afterConnect),
-      perClient: round((maxFds(afterConnect) - maxFds(before)) / conn.connected, 2),
+      perClient: roundTo((maxFds(afterConnect) - maxFds(before)) / conn.connected, 2),
       limit: result.serverOpenFileLimit,
     };
-    if (kind === "worker") {
+    if (kind !== "baseline") {
       const f = [...fanouts.values()].filter((x) => window.has(x.seq));
       result.hubFanout = {
         samples: f.length,
         durationMs: summarize(f.map((x) => x.durationMs)),
-        relays: [...new Set(f.map((x) => x.relays))],
+        relays: [...new Set(f.map((x) => x.relays ?? x.shards))],
         failed: f.reduce((s, x) => s + (x.failed ?? 0), 0),
-        perTick: f.map(({ seq, durationMs, relays, delivered, failed }) => ({
+        perTick: f.map(({ seq, durationMs, relays, shards, delivered, failed }) => ({
           seq,
           durationMs,
-          relays,
+          relays: relays ?? shards,
           delivered,
           failed,
         })),
@@ -455,10 +444,59 @@ async function runScenarioOnce({
   return result;
 }
 
-const round = (x, d) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+/** The reconnect storm (lib/storm.mjs) of the feed ("worker") or the floor, on a persist folder of its own. */
+async function runStormScenario({ kind, n, storage, round, opts, ctx }) {
+  const label = `${kind}-storm-${n}-${storage.mode}-r${round}`;
+  log(`── ${kind} reconnect storm, N=${n}, ${storage.mode} storage, round ${round} ──`);
+  const result = {
+    scenario: "storm",
+    server: kind,
+    n,
+    comparison: "floor",
+    round,
+    ok: false,
+    storage: storage.mode,
+    storageRequested: storage.requested,
+  };
+  try {
+    result.storm = await measureStorm({
+      start: ({ keepPersist }) =>
+        startWorker({
+          ...workerKind(kind, ctx),
+          root,
+          workDir: ctx.workDir,
+          persistRoot: storage.persistRoot,
+          label,
+          // Sessions offline through the restart must outlive it (the drill's setting).
+          vars: { CLIENT_TTL_S: "20" },
+          intervalMs: opts.stormIntervalMs,
+          logLevel: opts.logLevel,
+          via: opts.via,
+          localObservability: opts.localObservability,
+          startTimeoutMs: 120_000,
+          keepPersist,
+          log,
+        }),
+      n,
+      runId: `${ctx.runId}-${label}`,
+      addresses: ctx.addresses,
+      concurrency: opts.concurrency,
+      log,
+    });
+    result.ok = result.storm.stormMs !== null;
+    if (!result.ok) result.error = `${result.storm.notLiveAgain} of ${result.storm.clients} clients not live again`;
+  } catch (error) {
+    result.error = String(error.stack ?? error);
+    log(`  storm failed: ${String(error.message ?? error).split("\n")[0]}`);
+  }
+  await sleep(2000);
+  return result;
+}
+
+const roundTo = (x, d) => (x == null || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = readArgs(process.argv.slice(2));
   const [major] = process.versions.node.split(".").map(Number);
   if (major < 22) {
     console.error(
@@ -468,7 +506,7 @@ async function main() {
   }
   installCleanup();
   const machine = machineInfo();
-  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, ...opts.storageSizes, 0);
+  const maxN = Math.max(...opts.sizes, ...opts.fanoutSizes, ...opts.storageSizes, ...opts.floorSizes, 0);
   const softFiles = Number(machine.openFiles?.soft);
   if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
     log(
@@ -485,7 +523,7 @@ async function main() {
   const watchdog = abortAfter(opts.maxMinutes, log);
 
   const persistRoot = opts.persistRoot ? mkdtempSync(path.join(opts.persistRoot, `btc-bench-${runId}-`)) : workDir;
-  const ctx = { runId, workDir, persistRoot, addresses: new AddressPool(), build: null };
+  const ctx = { runId, workDir, persistRoot, addresses: new AddressPool(), build: null, floorBuild: null };
   const meta = {
     runId,
     machine,
@@ -501,6 +539,11 @@ async function main() {
     ctx.build = built;
     meta.workerBundleSha256 = built.sha256;
     log(`bundle sha256 ${built.sha256.slice(0, 16)}…`);
+  }
+  if (opts.servers.includes("worker") && opts.floorSizes.length && opts.snapshot) {
+    const built = buildWorker({ root, outDir: path.join(workDir, "build-floor"), log, config: FLOOR_CONFIG });
+    ctx.floorBuild = built;
+    meta.floorBundleSha256 = built.sha256;
   }
 
   // Storage of the Worker's Durable Objects per scenario, and the open-file budget of its workerd
@@ -652,6 +695,40 @@ async function main() {
           continue;
         }
         await ensure({ server: "worker", name: "auto", n: e, requested: mode, comparison: "storage", forN: n });
+      }
+    }
+  }
+
+  // The feed against the floor: fan-out and reconnect storm, feed and floor taking turns to go first.
+  if (worker) {
+    for (const n of opts.floorSizes) {
+      const e = fds.substitute(n);
+      if (!e) {
+        log(`── floor comparison, N=${n}: not run, ${fds.reason(n)} ──`);
+        continue;
+      }
+      const forN = e !== n ? n : undefined;
+      for (let round = 1; round <= opts.floorRounds; round++) {
+        const order = round % 2 === 1 ? ["worker", "floor"] : ["floor", "worker"];
+        for (const kind of order) {
+          const storage = planner.resolve(opts.storage);
+          const r = await runScenario({
+            name: "floor-cmp",
+            server: kind,
+            n: e,
+            storage,
+            comparison: "floor",
+            substituteFor: forN,
+            round,
+            opts,
+            ctx,
+          });
+          scenarios.push(r);
+        }
+        for (const kind of order) {
+          const r = await runStormScenario({ kind, n: e, storage: planner.resolve(opts.storage), round, opts, ctx });
+          scenarios.push(forN ? { ...r, substituteFor: [forN] } : r);
+        }
       }
     }
   }

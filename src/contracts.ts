@@ -5,8 +5,8 @@
  * `HubHttpApi`. docs/design/fanout.md draws who calls whom.
  */
 import type { HubHealth } from "./hub/health";
-import type { Currency, FanoutSummary, StatusMessage, Tick } from "./protocol";
-import type { PricePage, TickPage } from "./storage/tick-table";
+import type { Currency, FanoutSummary, PriceStats, StatusMessage, Tick } from "./protocol";
+import type { CandlePage, PricePage, TickPage } from "./storage/tick-table";
 
 /**
  * A history of ticks: `id` names it (clients echo it back as `epoch=`), and seq numbers are only
@@ -125,8 +125,17 @@ export interface HubApi extends Rpc.DurableObjectBranded {
 /** What the Worker's HTTP side may ask the hub, each behind the edge cache. */
 export interface HubHttpApi extends Rpc.DurableObjectBranded {
   health(): Promise<HubHealth>;
-  snapshot(): { latest: Tick | null; status: StatusMessage };
+  /** The latest tick, the feed's status and every currency's figures over the 24 hours up to that tick. */
+  snapshot(): PriceSnapshot;
   historyPage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage;
+  candlesPage(currency: Currency, bucketS: number, fromMs: number, toMs: number, limit: number): CandlePage;
+}
+
+/** What `GET /api/price` is answered from: one hub call per interval and location, for every currency set. */
+export interface PriceSnapshot {
+  latest: Tick | null;
+  status: StatusMessage;
+  stats24h: Partial<Record<Currency, PriceStats>>;
 }
 
 /** What a session offers the shard that serves it. */

@@ -1,4 +1,5 @@
 // Markdown rendering of a bench report (bench/results/latest.md and stdout).
+import { floorSection, floorTargetRows } from "./floor-report.mjs";
 
 const fmt = (x, d = 0) => (x == null || !Number.isFinite(x) ? "–" : x.toFixed(d));
 const ratio = (a, b) =>
@@ -13,6 +14,7 @@ function relaysOf(s) {
 
 function serverName(s) {
   if (s.server === "baseline") return "Node `ws` baseline";
+  if (s.server === "floor") return "floor";
   if (s.scenario === "auto") return "Worker";
   if (s.scenario === "direct") return "Worker, direct RPC";
   return `Worker, ${s.scenario.replace("-", " = ")}`;
@@ -291,6 +293,8 @@ export function renderMarkdown(report) {
     lines.push("");
   }
 
+  lines.push(...floorSection(sc, { stormIntervalMs: o.stormIntervalMs }));
+
   lines.push("### Targets (issue 7)");
   lines.push("");
   lines.push("| Target | Measured | Reached |");
@@ -358,6 +362,7 @@ export function renderMarkdown(report) {
       `| p99 within 5× of the baseline at ${sizeOf(w1k)} | ${fmt(w1k.latencyMs.p99)} vs ${fmt(b1k.latencyMs.p99)} ms = ${ratio(w1k.latencyMs.p99, b1k.latencyMs.p99)} | ${yes(r <= 5)} |`,
     );
   }
+  for (const [target, measured, ok] of floorTargetRows(sc)) lines.push(`| ${target} | ${measured} | ${yes(ok)} |`);
   lines.push("");
   lines.push(
     `Full data (per-tick latency spread, hub fan-out per tick, CPU per process, connect failures): \`${report.options?.out ?? "bench/results"}/${report.finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z")}.json\`.`,

@@ -116,16 +116,20 @@ async function waitForHealth(baseUrl, proc, timeoutMs, label) {
   throw new Error(`${label} did not answer /health within ${timeoutMs} ms:\n${tail(proc.logFile)}`);
 }
 
+/** The floor worker's own config (bench/floor): the feed's topology forwarding one frame per tick. */
+export const FLOOR_CONFIG = path.join("bench", "floor", "wrangler.toml");
+
 /**
  * Bundles the Worker once per bench run (wrangler's own build, `deploy --dry-run`) so every
  * scenario runs the same code even while src/ is being edited, and wrangler dev has nothing
- * to hot-reload mid-measurement. Returns the entry file and its sha256.
+ * to hot-reload mid-measurement. Returns the entry file and its sha256. `config` (relative to
+ * `root`) picks another worker: the floor's is FLOOR_CONFIG.
  */
-export function buildWorker({ root, outDir, log }) {
+export function buildWorker({ root, outDir, log, config: configFile = "wrangler.toml" }) {
   mkdirSync(outDir, { recursive: true });
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
-  log(`building the Worker once (wrangler deploy --dry-run --outdir ${outDir})`);
-  execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outDir], {
+  log(`building ${configFile} once (wrangler deploy --dry-run --outdir ${outDir})`);
+  execFileSync(wrangler, ["deploy", "--dry-run", "--config", configFile, "--outdir", outDir], {
     cwd: root,
     env: childEnv(root),
     stdio: ["ignore", "pipe", "pipe"],
@@ -135,7 +139,7 @@ export function buildWorker({ root, outDir, log }) {
   if (!existsSync(entry)) throw new Error(`wrangler build produced no ${entry}`);
   // The config is snapshotted too: an edit to wrangler.toml would make wrangler dev restart
   // workerd mid-measurement. `main` points at the bundle next to it.
-  const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  const toml = readFileSync(path.join(root, configFile), "utf8");
   if (!/^main\s*=.*$/m.test(toml)) throw new Error("wrangler.toml has no main = line");
   const config = path.join(outDir, "wrangler.toml");
   writeFileSync(config, toml.replace(/^main\s*=.*$/m, 'main = "index.js"'));
@@ -176,7 +180,9 @@ function benchVars(intervalMs, vars) {
 
 /**
  * `wrangler dev` with the simulated source, on a free port and a fresh persist dir.
- * `vars` are extra --var NAME:VALUE pairs. With `build`, runs that pre-built bundle and config.
+ * `vars` are extra --var NAME:VALUE pairs. With `build`, runs that pre-built bundle and config;
+ * without, `config` (default wrangler.toml) on the sources. `kind` labels it: "worker" (the
+ * feed) or "floor" (bench/floor).
  *
  * via = "runtime" (default): clients and /health talk to the user worker's socket directly.
  * wrangler dev puts a proxy workerd in front of it (for hot reloads; production has no such hop),
@@ -185,6 +191,8 @@ function benchVars(intervalMs, vars) {
  * wrangler's port like a browser would.
  */
 export async function startWorker({
+  kind = "worker",
+  config = null,
   root,
   workDir,
   persistRoot,
@@ -209,7 +217,7 @@ export async function startWorker({
   const allVars = benchVars(intervalMs, vars);
   const args = [
     "dev",
-    ...(build ? ["--no-bundle", "--config", build.config] : []),
+    ...(build ? ["--no-bundle", "--config", build.config] : config ? ["--config", config] : []),
     "--port",
     String(port),
     "--ip",
@@ -263,7 +271,7 @@ export async function startWorker({
   proc.exited.then((e) => (exited = e));
   let crashCache = null;
   return {
-    kind: "worker",
+    kind,
     /** Non-null once wrangler has exited: the scenario's numbers are then not trustworthy. */
     exited: () => exited,
     /** The user workerd crashed (wrangler restarts it on a new port; every socket is gone). */

@@ -113,6 +113,7 @@ const WHY: Record<DownReason, string> = {
   heartbeat_timeout: "connection dead (no pong)",
   refused: "could not open a socket",
   stopped: "stopped",
+  unsupported_protocol: "the server speaks a protocol version this client does not know: upgrade it",
 };
 
 export function stateLine(
@@ -134,7 +135,9 @@ export function stateLine(
     case "open":
       return style.info("· open");
     case "closed":
-      return style.info("· closed");
+      return detail.reason === "unsupported_protocol"
+        ? style.warn(`! closed: ${WHY.unsupported_protocol}`)
+        : style.info("· closed");
   }
 }
 

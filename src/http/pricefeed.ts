@@ -3,6 +3,8 @@ import { DEPTH_HINT_HEADER, parseDepthHint, SHARD_DEPTH_HEADER, UNKNOWN_DEPTH_GU
 import { randomId } from "../shared/random-id";
 import { errorResponse } from "../shared/responses";
 import { sessionStub } from "../stubs";
+import { admitNewSession, NEW_SESSION_COUNTED } from "./new-session";
+import { RESUMES, rateLimited } from "./rate-limit";
 
 /**
  * The depth of the fan-out tree's leaves, as the last known session of this isolate reported it: a new
@@ -13,8 +15,10 @@ import { sessionStub } from "../stubs";
 let depthHint = UNKNOWN_DEPTH_GUESS;
 
 /**
- * Validates the upgrade and hands it to the client's session object. The 101 response
- * is returned untouched: rebuilding it would drop its webSocket.
+ * Validates the upgrade, applies its rate limit and hands it to the client's session object:
+ * without client_id it is a new session, counted here per address; with one it is counted per
+ * client_id here, and its session counts it per address too if it turns out new. The 101
+ * response is returned untouched: rebuilding it would drop its webSocket.
  */
 export async function handlePricefeed(request: Request, env: Env): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
@@ -27,9 +31,14 @@ export async function handlePricefeed(request: Request, env: Env): Promise<Respo
   const url = new URL(request.url);
   const query = parsePricefeedQuery(url.searchParams, Date.now());
   if (!query.ok) return errorResponse(400, query.error);
-  const clientId = query.value.clientId ?? randomId(16); // 128 bits: the key to a buffer must not be guessable
+  const given = query.value.clientId;
+  const clientId = given ?? randomId(16); // 128 bits: the key to a buffer must not be guessable
   url.searchParams.set("client_id", clientId);
   const forwarded = new Request(url, request);
+  forwarded.headers.delete(NEW_SESSION_COUNTED);
+  const refused = given === null ? await admitNewSession(env, forwarded) : await rateLimited(RESUMES, env, given);
+  if (refused) return refused;
+  if (given === null) forwarded.headers.set(NEW_SESSION_COUNTED, "1");
   forwarded.headers.set(DEPTH_HINT_HEADER, String(depthHint));
   const response = await sessionStub(env, clientId).fetch(forwarded);
   const depth = response.headers.get(SHARD_DEPTH_HEADER);

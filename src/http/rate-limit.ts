@@ -1,23 +1,53 @@
+/**
+ * The Worker's rate limits, one Rate Limiting binding each (`[[ratelimits]]` in wrangler.toml,
+ * where the counts live; docs/operations.md "Limits" says what a client meets and does). Each
+ * limit here names its binding, its period as configured there (for Retry-After) and its 429.
+ */
 import { errorResponse } from "../shared/responses";
 
-export function clientIp(request: Request): string {
-  return request.headers.get("CF-Connecting-IP") ?? "unknown";
+export interface Limit {
+  limiter: (env: Env) => RateLimit;
+  /** The binding's `period`: a refused client may retry after it at the latest. */
+  periodS: number;
+  /** Says what was counted, for the 429's message. */
+  what: string;
 }
 
+/** Upgrades that start a new session (no `client_id`, or one no session holds), per address (/64 for IPv6). */
+export const NEW_SESSIONS: Limit = {
+  limiter: (env) => env.NEW_SESSION_LIMITER,
+  periodS: 60,
+  what: "too many new sessions from this address",
+};
+
+/** Upgrades that name a `client_id` (mostly known clients resuming), per client_id, whatever the address. */
+export const RESUMES: Limit = {
+  limiter: (env) => env.RESUME_LIMITER,
+  periodS: 60,
+  what: "too many connections for this client_id",
+};
+
+/** `/api/*` and `/health`, one budget per address (/64 for IPv6). */
+export const API_READS: Limit = {
+  limiter: (env) => env.API_LIMITER,
+  periodS: 60,
+  what: "too many requests from this address",
+};
+
 /**
- * Asks a Rate Limiting binding about this caller. Over the limit → 429 with Retry-After;
- * a limiter that errors lets the request through (availability over strictness).
+ * Counts one request against `limit` under `key`. Over the limit → 429 with Retry-After and the
+ * JSON error; a limiter that errors lets the request through (availability over strictness).
  */
-export async function rateLimited(limiter: RateLimit, request: Request, periodS: number): Promise<Response | null> {
+export async function rateLimited(limit: Limit, env: Env, key: string): Promise<Response | null> {
   try {
-    const { success } = await limiter.limit({ key: clientIp(request) });
+    const { success } = await limit.limiter(env).limit({ key });
     if (success) return null;
   } catch {
     return null;
   }
   return errorResponse(
     429,
-    { code: "rate_limited", message: `too many requests from this address; retry in ${periodS} s` },
-    { "Retry-After": String(periodS) },
+    { code: "rate_limited", message: `${limit.what}; retry in ${limit.periodS} s` },
+    { "Retry-After": String(limit.periodS) },
   );
 }

@@ -1,17 +1,17 @@
 import { Router, type IRequest } from "itty-router";
 import { log } from "../shared/log";
-import { handleHealth, handleHistory, handlePrice } from "./api";
+import { CORS_HEADERS, errorResponse } from "../shared/responses";
+import { addressKey, clientIp } from "./address";
+import { handleCandles, handleHealth, handleHistory, handlePrice } from "./api";
 import { servePage } from "./page";
 import { handlePricefeed } from "./pricefeed";
-import { rateLimited } from "./rate-limit";
-import { CORS_HEADERS, errorResponse } from "../shared/responses";
+import { API_READS, rateLimited } from "./rate-limit";
 
 type Args = [Env, ExecutionContext];
 
-/** Rate-limit period of the [[ratelimits]] bindings in wrangler.toml, for Retry-After. */
-const LIMIT_PERIOD_S = 60;
+const apiLimited = (req: Request, env: Env) => rateLimited(API_READS, env, addressKey(clientIp(req)));
 
-const KNOWN_PATHS = new Set(["/", "/home", "/pricefeed", "/api/price", "/api/history", "/health"]);
+const KNOWN_PATHS = new Set(["/", "/home", "/pricefeed", "/api/price", "/api/history", "/api/candles", "/health"]);
 
 export const router = Router<IRequest, Args>({
   catch: (error: unknown) => {
@@ -21,18 +21,13 @@ export const router = Router<IRequest, Args>({
 });
 
 router
-  .get(
-    "/pricefeed",
-    async (req, env) => (await rateLimited(env.UPGRADE_LIMITER, req, LIMIT_PERIOD_S)) ?? handlePricefeed(req, env),
-  )
+  .get("/pricefeed", (req, env) => handlePricefeed(req, env))
   .options("/api/*", () => new Response(null, { status: 204, headers: CORS_HEADERS }))
-  .all("/api/*", async (req, env) => rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S))
+  .all("/api/*", (req, env) => apiLimited(req, env))
   .get("/api/price", (req, env, ctx) => handlePrice(req, env, ctx))
   .get("/api/history", (req, env, ctx) => handleHistory(req, env, ctx))
-  .get(
-    "/health",
-    async (req, env, ctx) => (await rateLimited(env.API_LIMITER, req, LIMIT_PERIOD_S)) ?? handleHealth(req, env, ctx),
-  )
+  .get("/api/candles", (req, env, ctx) => handleCandles(req, env, ctx))
+  .get("/health", async (req, env, ctx) => (await apiLimited(req, env)) ?? handleHealth(req, env, ctx))
   .all("*", (req) => servePage(req))
   .all("*", (req) => {
     const path = new URL(req.url).pathname;

@@ -1,6 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
-import type { CopyPage, Epoch, FanoutEvent, FanoutReport, HubApi, HubHttpApi, ShardApi } from "../contracts";
+import type {
+  CopyPage,
+  Epoch,
+  FanoutEvent,
+  FanoutReport,
+  HubApi,
+  HubHttpApi,
+  PriceSnapshot,
+  ShardApi,
+} from "../contracts";
 import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
 import { childrenDeadlineMs } from "../relay/deadlines";
 import { ROOT } from "../relay/topology";
@@ -9,7 +18,7 @@ import { log } from "../shared/log";
 import { randomId } from "../shared/random-id";
 import { quotedBy } from "../sources/registry";
 import type { Quotes } from "../sources/types";
-import { TickTable, type PricePage, type TickPage } from "../storage/tick-table";
+import { TickTable, type CandlePage, type PricePage, type TickPage } from "../storage/tick-table";
 import { shardStub } from "../stubs";
 import { feedStatus, nextCondition, statusKey } from "./feed-status";
 import { buildHealth, type HubHealth } from "./health";
@@ -325,10 +334,10 @@ export class PriceHub extends DurableObject<Env> implements HubApi, HubHttpApi {
     return this.history.pricePage(currency, fromMs, toMs, afterSeq, limit);
   }
 
-  /** For GET /api/price (through the edge cache): the latest tick and the feed's state in one call. */
-  snapshot(): { latest: Tick | null; status: StatusMessage } {
+  /** For GET /api/price (through the edge cache): the latest tick, the feed's state and the 24-hour figures. */
+  snapshot(): PriceSnapshot {
     this.calls.count("snapshot");
-    return { latest: this.history.latest(), status: this.status() };
+    return { latest: this.history.latest(), status: this.status(), stats24h: this.history.dayStats() };
   }
 
   /** For GET /health (through the edge cache). */
@@ -345,5 +354,11 @@ export class PriceHub extends DurableObject<Env> implements HubApi, HubHttpApi {
       hubStartedAtMs: this.startedAtMs,
       nowMs: Date.now(),
     });
+  }
+
+  /** For GET /api/candles (through the edge cache): one page, JSON built by SQLite. */
+  candlesPage(currency: Currency, bucketS: number, fromMs: number, toMs: number, limit: number): CandlePage {
+    this.calls.count("candlesPage");
+    return this.history.candlePage(currency, bucketS, fromMs, toMs, limit);
   }
 }

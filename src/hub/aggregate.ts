@@ -1,6 +1,7 @@
 import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
 import type { Quotes } from "../sources/types";
 import { deviationPct, median } from "./median";
+import { nextRuns, stuckRule, type QuoteRuns, type StuckRule } from "./stuck";
 
 /** What one source said this poll. */
 export interface Observation {
@@ -20,6 +21,8 @@ export interface AggregateOptions {
   maxDeviationPct: number;
   /** Agreeing polls in a row a suspect source needs before it counts again. */
   readmitAfter: number;
+  /** When a quote that holds still is stuck; `stuckRule(maxDeviationPct)` when absent. */
+  stuck?: StuckRule;
 }
 
 export const READMIT_AFTER_POLLS = 3;
@@ -30,9 +33,11 @@ export interface PriceContext {
   lastPrices: Quotes;
   /**
    * How many enabled sources quote each currency. A currency only one of them quotes has no
-   * cross-check to lose, so its lone source is published as is.
+   * cross-check to lose, so its lone source is published as is, unless it is suspect elsewhere.
    */
   quotedBy: Partial<Record<Currency, number>>;
+  /** Each source's quote runs before this poll (see stuck.ts); without them every run starts now. */
+  quoteRuns?: Readonly<Record<string, QuoteRuns>>;
 }
 
 export interface RejectedOutlier {
@@ -58,6 +63,10 @@ export interface Aggregation {
   suspects: Record<string, SuspectStreaks>;
   rejected: RejectedOutlier[];
   readmitted: { source: string; currency: Currency }[];
+  /** The quote runs after this poll, for every source that appears in the input. */
+  quoteRuns: Record<string, QuoteRuns>;
+  /** Quotes found stuck in this poll (a quote already stuck before is not repeated). */
+  stuck: { source: string; currency: Currency; value: number }[];
 }
 
 /** One source's sane value for one currency. */
@@ -133,15 +142,16 @@ const within = (value: number, reference: number, maxDeviationPct: number) =>
  * can be confirmed:
  * - three or more (they agree, outliers are gone), or two that agree: their median;
  * - two that disagree: the one within the limit of the last published price, if exactly one is;
- * - one, while another enabled source also quotes the currency: only while it stays within the limit
- *   of the last published price, or a source on probation agrees with it (the price really moved);
- * - one, when no other enabled source quotes the currency: as is.
+ * - one that nothing can check (`unchecked`: no other enabled source quotes the currency, and its
+ *   source is suspect for no other currency): as is;
+ * - any other one: only while it stays within the limit of the last published price, or a source on
+ *   probation agrees with it (the price really moved).
  */
 export function decide(
   accepted: readonly Value[],
   onProbation: readonly Value[],
   last: number | undefined,
-  quotedBy: number,
+  unchecked: boolean,
   maxDeviationPct: number,
 ): Decision | null {
   const [first, second] = accepted;
@@ -161,7 +171,7 @@ export function decide(
     return { value: winner.value, from: [winner], overruled: winner === first ? second : first };
   }
   const alone: Decision = { value: first.value, from: [first], overruled: null };
-  if (quotedBy <= 1) return alone;
+  if (unchecked) return alone;
   if (last !== undefined && within(first.value, last, maxDeviationPct)) return alone;
   if (onProbation.some((v) => spreadPct(v.value, first.value) <= maxDeviationPct)) return alone;
   return null;
@@ -169,8 +179,11 @@ export function decide(
 
 /**
  * Per currency: a price from the trusted sources' sane values after outlier rejection (see `decide`).
- * Sources caught lying become suspect for that currency and are only compared, not counted, until
- * they have agreed `readmitAfter` polls in a row. A currency with sane values but no price is disputed.
+ * Sources caught lying, or quoting a stuck value (see stuck.ts), become suspect for that currency
+ * and are only compared, not counted, until they have agreed `readmitAfter` polls in a row with
+ * a quote that is not stuck. A currency with sane values but no price is disputed.
+ * Currencies other sources cross-check go first, so a source caught on any of them this poll is
+ * not trusted alone with a currency nobody else quotes.
  */
 export function aggregate(
   observations: readonly Observation[],
@@ -181,6 +194,11 @@ export function aggregate(
   const suspects: Record<string, SuspectStreaks> = {};
   for (const [source, streaks] of Object.entries(previousSuspects)) suspects[source] = { ...streaks };
   for (const o of observations) suspects[o.source] ??= {};
+  const previousRuns = context.quoteRuns ?? {};
+  const quoteRuns: Record<string, QuoteRuns> = {};
+  for (const [source, runs] of Object.entries(previousRuns)) quoteRuns[source] = { ...runs };
+  for (const o of observations) quoteRuns[o.source] ??= {};
+  const rule = options.stuck ?? stuckRule(options.maxDeviationPct);
 
   const result: Aggregation = {
     prices: {},
@@ -190,14 +208,29 @@ export function aggregate(
     suspects,
     rejected: [],
     readmitted: [],
+    quoteRuns,
+    stuck: [],
   };
   const contributors = new Set<string>();
+  const crossChecked = (c: Currency) => (context.quotedBy[c] ?? 0) > 1;
+  const order = [...SUPPORTED_CURRENCIES.filter(crossChecked), ...SUPPORTED_CURRENCIES.filter((c) => !crossChecked(c))];
 
-  for (const currency of SUPPORTED_CURRENCIES) {
+  for (const currency of order) {
     const values = valuesFor(currency, observations);
-    const isSuspect = (v: Value) => suspects[v.source]?.[currency] !== undefined;
+    followRuns(
+      currency,
+      values.filter((v) => v.fresh),
+      previousRuns,
+      rule,
+      result,
+    );
+    const isStuck = (v: Value) => {
+      const run = quoteRuns[v.source]?.[currency];
+      return run?.stuck === true && run.value === v.value;
+    };
+    const isSuspect = (v: Value) => suspects[v.source]?.[currency] !== undefined || isStuck(v);
     const trusted = values.filter((v) => !isSuspect(v));
-    const onProbation = values.filter((v) => isSuspect(v) && v.fresh);
+    const onProbation = values.filter((v) => isSuspect(v) && v.fresh && !isStuck(v));
 
     const { accepted, rejected } = rejectOutliers(trusted, options.maxDeviationPct);
     for (const r of rejected) {
@@ -213,7 +246,9 @@ export function aggregate(
     }
 
     const last = context.lastPrices[currency];
-    const decision = decide(accepted, onProbation, last, context.quotedBy[currency] ?? 0, options.maxDeviationPct);
+    const lone = accepted.length === 1 ? accepted[0]! : null;
+    const unchecked = !crossChecked(currency) && lone !== null && Object.keys(suspects[lone.source]!).length === 0;
+    const decision = decide(accepted, onProbation, last, unchecked, options.maxDeviationPct);
     if (!decision) {
       if (values.length > 0) {
         result.disputes.push({
@@ -234,6 +269,11 @@ export function aggregate(
         deviationPct: deviationPct(loser.value, last),
         against: "last_price",
       });
+      const winner = decision.from[0]!;
+      const run = quoteRuns[winner.source]?.[currency];
+      if (run && run.value === winner.value && !run.overruled.includes(loser.source)) {
+        quoteRuns[winner.source]![currency] = { ...run, overruled: [...run.overruled, loser.source] };
+      }
     }
     const reference = decision.value;
     result.prices[currency] = roundPrice(currency, reference);
@@ -254,5 +294,45 @@ export function aggregate(
   }
 
   result.contributors = observations.map((o) => o.source).filter((s) => contributors.has(s));
+  result.prices = inCurrencyOrder(result.prices);
+  result.sourcesByCurrency = inCurrencyOrder(result.sourcesByCurrency);
+  result.disputes.sort((a, b) => SUPPORTED_CURRENCIES.indexOf(a.currency) - SUPPORTED_CURRENCIES.indexOf(b.currency));
   return result;
+}
+
+/**
+ * Moves on the quote runs of one currency's fresh values. A quote found stuck makes its source
+ * suspect, and clears the sources it beat on history: they were right after all.
+ */
+function followRuns(
+  currency: Currency,
+  fresh: readonly Value[],
+  previousRuns: Readonly<Record<string, QuoteRuns>>,
+  rule: StuckRule,
+  result: Aggregation,
+): void {
+  const { quoteRuns, suspects } = result;
+  const runs = nextRuns(
+    fresh.map((v) => ({ source: v.source, value: v.value, previous: previousRuns[v.source]?.[currency] })),
+    rule,
+  );
+  fresh.forEach((v, i) => {
+    const run = runs[i]!;
+    quoteRuns[v.source]![currency] = run;
+    if (!run.stuck) return;
+    suspects[v.source]![currency] = 0;
+    if (previousRuns[v.source]?.[currency]?.stuck) return;
+    result.stuck.push({ source: v.source, currency, value: v.value });
+    for (const loser of run.overruled) {
+      if (suspects[loser]?.[currency] === undefined) continue;
+      delete suspects[loser]![currency];
+      result.readmitted.push({ source: loser, currency });
+    }
+  });
+}
+
+function inCurrencyOrder<T>(byCurrency: Partial<Record<Currency, T>>): Partial<Record<Currency, T>> {
+  const out: Partial<Record<Currency, T>> = {};
+  for (const c of SUPPORTED_CURRENCIES) if (byCurrency[c] !== undefined) out[c] = byCurrency[c];
+  return out;
 }

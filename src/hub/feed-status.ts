@@ -1,4 +1,12 @@
-import { SUPPORTED_CURRENCIES, type Currency, type Dispute, type StatusMessage } from "../protocol";
+import {
+  disputedStatus,
+  liveStatus,
+  staleStatus,
+  SUPPORTED_CURRENCIES,
+  type Currency,
+  type Dispute,
+  type StatusMessage,
+} from "../protocol";
 import type { Quotes } from "../sources/types";
 import { isStale } from "./publish";
 
@@ -70,12 +78,10 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Stale outranks disputed: with no quote at all, what the sources last disagreed on is old news. */
 export function feedStatus(condition: Partial<FeedCondition>): StatusMessage {
-  if (condition.staleSinceMs != null) return { type: "status", state: "stale", since: seconds(condition.staleSinceMs) };
+  if (condition.staleSinceMs != null) return staleStatus(seconds(condition.staleSinceMs));
   const disputes = condition.disputes ?? [];
-  if (disputes.length > 0) {
-    return { type: "status", state: "disputed", since: seconds(condition.disputedSinceMs ?? 0), disputes };
-  }
-  return { type: "status", state: "live" };
+  if (disputes.length > 0) return disputedStatus(seconds(condition.disputedSinceMs ?? 0), disputes);
+  return liveStatus();
 }
 
 /**

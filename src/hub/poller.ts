@@ -16,7 +16,7 @@ export interface PollDeps {
   config: Config;
   fetch: typeof fetch;
   now: () => number;
-  /** One JSON object per event: source failures, breaker transitions, outliers. */
+  /** One JSON object per event: source failures, breaker transitions, outliers, stuck quotes. */
   log: (event: Record<string, unknown>) => void;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -90,9 +90,19 @@ async function poll(prev: PollerState, deps: PollDeps, lastPrices: Quotes): Prom
       results.flatMap((r) => (r.observation ? [r.observation] : [])),
       Object.fromEntries(results.map((r) => [r.name, r.state.suspect])),
       { maxDeviationPct: deps.config.maxDeviationPct, readmitAfter: READMIT_AFTER_POLLS },
-      { lastPrices, quotedBy: quotedBy(deps.config) },
+      {
+        lastPrices,
+        quotedBy: quotedBy(deps.config),
+        quoteRuns: Object.fromEntries(results.map((r) => [r.name, r.state.quoteRuns])),
+      },
     );
-    for (const r of results) sources[r.name] = { ...r.state, suspect: aggregation.suspects[r.name] ?? {} };
+    for (const r of results) {
+      sources[r.name] = {
+        ...r.state,
+        suspect: aggregation.suspects[r.name] ?? {},
+        quoteRuns: aggregation.quoteRuns[r.name] ?? {},
+      };
+    }
     logAggregation(deps, aggregation);
 
     return {
@@ -235,6 +245,7 @@ function logTransition(deps: PollDeps, source: string, from: string, to: string,
 }
 
 function logAggregation(deps: PollDeps, aggregation: Aggregation): void {
+  for (const r of aggregation.stuck) safeLog(deps, { event: "quote_stuck", ...r });
   for (const r of aggregation.rejected) safeLog(deps, { event: "outlier_rejected", ...r });
   for (const r of aggregation.readmitted) safeLog(deps, { event: "source_readmitted", ...r });
   for (const d of aggregation.disputes) safeLog(deps, { event: "price_disputed", ...d });

@@ -1,8 +1,8 @@
-import type { Currency, Tick } from "../protocol";
+import { sourcesBehind, type Currency, type Tick } from "../protocol";
 import type { Quotes } from "../sources/types";
 
 /**
- * The tick to publish after a poll, or null when no currency's price changed.
+ * The tick to publish after a poll, or null when no currency's price, nor the sources behind it, changed.
  * Currencies missing from this poll keep their previous price, and the sources it came from.
  * `freshSources` names each fresh currency's sources; a currency it leaves out came from all of `sources`.
  */
@@ -14,19 +14,20 @@ export function nextTick(
   nowMs: number,
   freshSources: Partial<Record<Currency, string[]>> = {},
 ): Tick | null {
+  const all = [...sources].sort();
+  const freshFrom = (currency: Currency) => [...(freshSources[currency] ?? all)].sort();
   const changed: Currency[] = [];
   for (const [currency, price] of Object.entries(fresh) as [Currency, number][]) {
-    if (previous?.prices[currency] !== price) changed.push(currency);
+    const same =
+      previous?.prices[currency] === price && sameList(sourcesBehind(previous, currency), freshFrom(currency));
+    if (!same) changed.push(currency);
   }
   if (changed.length === 0) return null;
   const prices = { ...previous?.prices, ...fresh };
-  const all = [...sources].sort();
   const currencySources: Partial<Record<Currency, string[]>> = {};
   for (const currency of Object.keys(prices) as Currency[]) {
     const from =
-      fresh[currency] !== undefined
-        ? [...(freshSources[currency] ?? all)].sort()
-        : (previous?.currencySources?.[currency] ?? previous?.sources ?? all);
+      fresh[currency] !== undefined ? freshFrom(currency) : previous ? sourcesBehind(previous, currency) : all;
     if (!sameList(from, all)) currencySources[currency] = from;
   }
   return {

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import type { Currency } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
 import type { SourceErrorKind } from "../sources/errors";
 import { ALL_SOURCES, enabledSources } from "../sources/registry";
 import { breakerPhase, type BreakerPhase } from "./breaker";
@@ -19,6 +19,8 @@ export interface SourceHealth {
   /** True while the source is suspect for any currency (its values there are not counted). */
   suspect: boolean;
   suspectCurrencies: Currency[];
+  /** Currencies whose quote is stuck: it held still while the other sources moved (suspect too). */
+  stuckCurrencies: Currency[];
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -46,6 +48,7 @@ export function sourceHealthReport(state: PollerState, config: Config, nowMs: nu
       lastLatencyMs: s.lastLatencyMs,
       suspect: suspectCurrencies.length > 0,
       suspectCurrencies,
+      stuckCurrencies: SUPPORTED_CURRENCIES.filter((c) => s.quoteRuns[c]?.stuck === true),
     };
   });
 }

@@ -2,6 +2,7 @@ import type { Quotes } from "../sources/types";
 import type { SourceErrorKind } from "../sources/errors";
 import type { SuspectStreaks } from "./aggregate";
 import { closedBreaker, type BreakerState } from "./breaker";
+import type { QuoteRuns } from "./stuck";
 
 export interface SourceErrorRecord {
   kind: SourceErrorKind;
@@ -14,6 +15,8 @@ export interface SourceErrorRecord {
 export interface SourceState {
   breaker: BreakerState;
   suspect: SuspectStreaks;
+  /** Per currency, how long its quote has held still (stuck quotes). */
+  quoteRuns: QuoteRuns;
   /** Start of the last attempt, retries included: the source's minimum interval counts from here. */
   lastRequestAtMs: number | null;
   lastSuccessAtMs: number | null;
@@ -35,6 +38,7 @@ export function initialSourceState(): SourceState {
   return {
     breaker: closedBreaker(),
     suspect: {},
+    quoteRuns: {},
     lastRequestAtMs: null,
     lastSuccessAtMs: null,
     lastError: null,

@@ -1,9 +1,35 @@
-/** The bodies of the read-only HTTP API (`/api/price`, `/api/history`), shared by the Worker, the page and tests. */
+/**
+ * The bodies of the read-only HTTP API (`/api/price`, `/api/history`, `/api/candles`), shared by the Worker,
+ * the page and tests.
+ */
 import type { Currency } from "./currencies";
 import type { PriceFields, StatusMessage } from "./messages";
 
-/** `GET /api/price`: the latest tick in the asked currencies (the fields of a price frame) and the feed's state. */
-export type PriceBody = PriceFields & { status: StatusMessage["state"] };
+/**
+ * `GET /api/price`: the latest tick in the asked currencies (the fields of a price frame), the feed's
+ * state, and each asked currency's figures over the 24 hours up to that tick.
+ */
+export type PriceBody = PriceFields & {
+  status: StatusMessage["state"];
+  /** Only currencies with a price in those 24 hours, like `prices`. */
+  stats_24h: Partial<Record<Currency, PriceStats>>;
+};
+
+/**
+ * One currency's figures over the 24 hours up to the latest tick: its ticks with `ts` from the latest
+ * `ts` - 86,400 to the latest `ts`, the very ticks `/api/history?from=<ts - 86400>&to=<ts>` returns.
+ * See `priceChange` (price-stats.ts) for how `change` and `change_pct` are rounded.
+ */
+export interface PriceStats {
+  /** The first price in the window (by seq). */
+  open: number;
+  high: number;
+  low: number;
+  /** The last price in the window minus `open`. */
+  change: number;
+  /** `change` as a percentage of `open`, to two decimals. */
+  change_pct: number;
+}
 
 export interface HistoryPoint {
   seq: number;
@@ -22,6 +48,35 @@ export interface HistoryBody {
   limit: number;
   points: HistoryPoint[];
   /** The path of the next page (same query, after this page's last seq), or null when this page ends the window. */
+  next: string | null;
+}
+
+/** The candle intervals of `/api/candles`. */
+export type CandleInterval = "1m" | "5m" | "15m" | "1h";
+
+/**
+ * One bucket of one currency's ticks. Every price is one of the ticks' stored prices, exactly; a
+ * bucket without a tick in the currency has no candle.
+ */
+export interface Candle {
+  /** The bucket's start, Unix seconds (a multiple of the interval): its ticks have `ts` from here to the next start. */
+  time: number;
+  /** The first tick's price (by seq). */
+  open: number;
+  high: number;
+  low: number;
+  /** The last tick's price (by seq). */
+  close: number;
+  /** How many ticks with a price in the currency fell in the bucket. */
+  ticks: number;
+}
+
+/** `GET /api/candles`: one page of one currency's candles, oldest first. */
+export interface CandlesBody {
+  currency: Currency;
+  interval: CandleInterval;
+  candles: Candle[];
+  /** The path of the next page (same query, after this page's last candle), or null when this page ends the window. */
   next: string | null;
 }
 

@@ -5,3 +5,5 @@ export * from "./result";
 export * from "./tick";
 export * from "./server-frames";
 export * from "./api";
+export * from "./version";
+export * from "./price-stats";

@@ -1,33 +1,45 @@
 import { parseCurrencies, type Currency } from "./currencies";
 import { fail, ok, type ErrorCode, type Result } from "./result";
-import { pickCurrencySources, pickPrices, type Tick } from "./tick";
+import { pickPrices, viewSources, type Tick } from "./tick";
+import { PROTOCOL_VERSION } from "./version";
 
-/** Every frame the server sends. */
+/** Every frame the server sends (docs/asyncapi.yaml describes each for client authors). */
 export type ServerMessage =
   | {
       type: "welcome";
       client_id: string;
       currencies: Currency[];
+      /** The server knew this client (its session was still there). */
       resumed: boolean;
       interval_ms: number;
       /** The hub history's id: `seq` numbers are only comparable within one epoch. */
       epoch: string;
+      /** The wire protocol's version, `MAJOR.MINOR` (see PROTOCOL_VERSION). */
+      protocol: string;
     }
   | {
       type: "price";
+      /** Strictly increasing across all currencies within one epoch; never reused. */
       seq: number;
+      /** Unix seconds of the tick. */
       ts: number;
+      /** ISO instant of the tick (milliseconds). */
       time: string;
+      /** The socket's currencies that this tick prices. */
       prices: Partial<Record<Currency, number>>;
+      /** Every source behind one of the prices in `prices`, and no other. */
       sources: string[];
       /**
-       * Present only when a currency in `prices` came from other sources than `sources` (e.g. JPY from
+       * Present only when a currency in `prices` came from fewer sources than `sources` (e.g. JPY from
        * one exchange while USD had three); lists just those currencies.
        */
       sources_by_currency?: Partial<Record<Currency, string[]>>;
+      /** Sent as part of a replay (the client may have seen it already: drop it by seq). */
       replayed: boolean;
     }
+  /** A replay that was asked for ended; `count` replayed prices were sent on this connection. */
   | { type: "replay_end"; count: number }
+  /** Ticks `from_seq..to_seq` (both included) will never come: dropped, or no longer kept. */
   | { type: "gap"; from_seq: number; to_seq: number }
   | { type: "subscribed"; currencies: Currency[] }
   | { type: "status"; state: "stale"; since: number }
@@ -41,6 +53,9 @@ export type ServerMessage =
   | { type: "reset"; epoch: string; previous_epoch: string; message: string }
   | { type: "error"; code: ErrorCode; message: string };
 
+/** The server frame of one type, e.g. `ServerFrame<"gap">`. */
+export type ServerFrame<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
+
 /**
  * A currency the feed does not publish for now: its sources answered, but no price could be confirmed
  * (two that disagree and the last published price does not settle it, or a lone source that moved away
@@ -52,8 +67,14 @@ export interface Dispute {
   quotes: Record<string, number>;
 }
 
-export type PriceMessage = Extract<ServerMessage, { type: "price" }>;
-export type StatusMessage = Extract<ServerMessage, { type: "status" }>;
+export type WelcomeMessage = ServerFrame<"welcome">;
+export type PriceMessage = ServerFrame<"price">;
+export type ReplayEndMessage = ServerFrame<"replay_end">;
+export type GapMessage = ServerFrame<"gap">;
+export type SubscribedMessage = ServerFrame<"subscribed">;
+export type StatusMessage = ServerFrame<"status">;
+export type ResetMessage = ServerFrame<"reset">;
+export type ErrorMessage = ServerFrame<"error">;
 
 /** Every frame a client may send (besides the text `ping`, answered `pong` by the runtime). */
 export type ClientMessage =
@@ -66,13 +87,13 @@ export const MAX_CLIENT_FRAME_BYTES = 4096;
 export type PriceFields = Omit<PriceMessage, "type" | "replayed">;
 
 export function priceFields(tick: Tick, currencies: readonly Currency[]): PriceFields {
-  const bySource = pickCurrencySources(tick, currencies);
+  const { sources, bySource } = viewSources(tick, currencies);
   return {
     seq: tick.seq,
     ts: Math.floor(tick.tsMs / 1000),
     time: new Date(tick.tsMs).toISOString(),
     prices: pickPrices(tick.prices, currencies),
-    sources: tick.sources,
+    sources,
     ...(bySource ? { sources_by_currency: bySource } : {}),
   };
 }
@@ -81,18 +102,39 @@ export function priceMessage(tick: Tick, currencies: readonly Currency[], replay
   return { type: "price", ...priceFields(tick, currencies), replayed };
 }
 
-export type WelcomeMessage = Extract<ServerMessage, { type: "welcome" }>;
+/** The first frame of every connection; it names the protocol version itself. */
+export function welcomeMessage(fields: Omit<WelcomeMessage, "type" | "protocol">): WelcomeMessage {
+  return { type: "welcome", ...fields, protocol: PROTOCOL_VERSION };
+}
 
-export function welcomeMessage(fields: Omit<WelcomeMessage, "type">): WelcomeMessage {
-  return { type: "welcome", ...fields };
+export function replayEndMessage(count: number): ReplayEndMessage {
+  return { type: "replay_end", count };
 }
 
 /** Ticks from `fromSeq` to `toSeq` (both included) will never come: dropped, or no longer kept. */
-export function gapMessage(gap: { fromSeq: number; toSeq: number }): Extract<ServerMessage, { type: "gap" }> {
+export function gapMessage(gap: { fromSeq: number; toSeq: number }): GapMessage {
   return { type: "gap", from_seq: gap.fromSeq, to_seq: gap.toSeq };
 }
 
-export function resetMessage(epoch: string, previousEpoch: string): Extract<ServerMessage, { type: "reset" }> {
+export function subscribedMessage(currencies: readonly Currency[]): SubscribedMessage {
+  return { type: "subscribed", currencies: [...currencies] };
+}
+
+export function liveStatus(): StatusMessage {
+  return { type: "status", state: "live" };
+}
+
+/** No source has given a sane quote since `since` (Unix seconds). */
+export function staleStatus(since: number): StatusMessage {
+  return { type: "status", state: "stale", since };
+}
+
+/** These currencies get no new price since `since` (Unix seconds): their sources could not be confirmed. */
+export function disputedStatus(since: number, disputes: Dispute[]): StatusMessage {
+  return { type: "status", state: "disputed", since, disputes };
+}
+
+export function resetMessage(epoch: string, previousEpoch: string): ResetMessage {
   return {
     type: "reset",
     epoch,
@@ -102,7 +144,7 @@ export function resetMessage(epoch: string, previousEpoch: string): Extract<Serv
   };
 }
 
-export function errorMessage(code: ErrorCode, message: string): ServerMessage {
+export function errorMessage(code: ErrorCode, message: string): ErrorMessage {
   return { type: "error", code, message };
 }
 

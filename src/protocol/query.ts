@@ -1,4 +1,5 @@
 import { canonicalOrder, DEFAULT_CURRENCIES, parseCurrencies, type Currency } from "./currencies";
+import type { CandleInterval } from "./api";
 import { fail, ok, type Result } from "./result";
 
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -115,13 +116,40 @@ export const HISTORY_MAX_LIMIT = 2000;
 /** An absent `from` is an hour back, rounded down to the minute so a minute of such requests share one answer. */
 export const HISTORY_DEFAULT_SPAN_S = 3600;
 
-export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Result<HistoryQuery> {
+/** What a history and a candles query share: one currency, a window of Unix seconds, a page size, a cursor. */
+interface WindowQuery {
+  currency: Currency;
+  fromS: number;
+  toS: number | null;
+  limit: number;
+  after: number | null;
+}
+
+/** How a window query is read: its buckets, its default start, what its `after` cursor counts. */
+interface WindowRules {
+  /** With more than 1, the window is widened to whole buckets of this many seconds. */
+  bucketS: number;
+  defaultFromS: (nowS: number) => number;
+  /** "seq": `after` is a seq. "time": `after` is a bucket's start and the window goes on after that bucket. */
+  cursor: "seq" | "time";
+}
+
+/**
+ * Parses and checks a window query. With buckets, `from` goes down to its bucket's start and `to` up to
+ * its bucket's last second before any check (a query asks for buckets), and the limit counts buckets:
+ * a window may touch as many as a window of MAX_HISTORY_WINDOW_S seconds can. A time cursor is rounded
+ * down to a bucket's start (bucket starts are multiples of the bucket: "after 130" asks what "after
+ * 120" does) and dropped where it does not narrow the window; the limit holds for what is left of the
+ * window after it, so following `next` links stays within it while a window reaching now grows.
+ * Either way the parse of the query's spelling (windowQueryString) is the query itself.
+ */
+function parseWindowQuery(params: URLSearchParams, nowMs: number, rules: WindowRules): Result<WindowQuery> {
   const ccy = single(params, "currency");
   if (!ccy.ok) return ccy;
   const currencies = parseCurrencies(ccy.value ?? "USD");
   if (!currencies.ok) return currencies;
   if (currencies.value.length !== 1) {
-    return fail("invalid_currencies", "history takes exactly one currency");
+    return fail("invalid_currencies", "currency takes exactly one currency");
   }
   const nowS = Math.floor(nowMs / 1000);
   const given: Partial<Record<"from" | "to" | "limit" | "after", number>> = {};
@@ -137,18 +165,44 @@ export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Resul
     }
     given[name] = n;
   }
-  const fromS = given.from ?? Math.floor((nowS - HISTORY_DEFAULT_SPAN_S) / 60) * 60;
+  const { bucketS } = rules;
+  const startOf = (s: number) => Math.floor(s / bucketS) * bucketS;
+  const fromS = startOf(given.from ?? rules.defaultFromS(nowS));
+  const lastS = given.to === undefined ? null : startOf(given.to) + bucketS - 1;
   // A window reaching now or later is "up to now": the same answer, whatever the client's clock said.
-  const toS = given.to === undefined || given.to >= nowS ? null : given.to;
+  const toS = lastS === null || lastS >= nowS ? null : lastS;
   if (fromS > (toS ?? nowS)) return fail("invalid_parameter", "from must not be after to");
-  if ((toS ?? nowS) - fromS > MAX_HISTORY_WINDOW_S) {
+  let after = given.after ?? null;
+  if (rules.cursor === "time" && after !== null) after = startOf(after) >= fromS ? startOf(after) : null;
+  const firstS = rules.cursor === "time" && after !== null ? after + bucketS : fromS;
+  if ((toS ?? startOf(nowS) + bucketS - 1) - firstS + 1 > MAX_HISTORY_WINDOW_S + bucketS) {
     return fail("invalid_parameter", `the window from..to is limited to ${MAX_HISTORY_WINDOW_S} s`);
   }
   const limit = given.limit ?? HISTORY_DEFAULT_LIMIT;
   if (limit < 1 || limit > HISTORY_MAX_LIMIT) {
     return fail("invalid_parameter", `limit must be 1 to ${HISTORY_MAX_LIMIT}`);
   }
-  return ok({ currency: currencies.value[0]!, fromS, toS, limit, afterSeq: given.after ?? null });
+  return ok({ currency: currencies.value[0]!, fromS, toS, limit, after });
+}
+
+/** The one spelling of a window query, with `extra` parameters after the currency. */
+function windowQueryString(query: WindowQuery, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams({ currency: query.currency, ...extra, from: String(query.fromS) });
+  if (query.toS !== null) params.set("to", String(query.toS));
+  params.set("limit", String(query.limit));
+  if (query.after !== null) params.set("after", String(query.after));
+  return params.toString();
+}
+
+export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Result<HistoryQuery> {
+  const parsed = parseWindowQuery(params, nowMs, {
+    bucketS: 1,
+    defaultFromS: (nowS) => Math.floor((nowS - HISTORY_DEFAULT_SPAN_S) / 60) * 60,
+    cursor: "seq",
+  });
+  if (!parsed.ok) return parsed;
+  const { after, ...window } = parsed.value;
+  return ok({ ...window, afterSeq: after });
 }
 
 /**
@@ -156,9 +210,58 @@ export function parseHistoryQuery(params: URLSearchParams, nowMs: number): Resul
  * and the `next` link of a page). Parameters the parser ignores are not in it.
  */
 export function historyQueryString(query: HistoryQuery): string {
-  const params = new URLSearchParams({ currency: query.currency, from: String(query.fromS) });
-  if (query.toS !== null) params.set("to", String(query.toS));
-  params.set("limit", String(query.limit));
-  if (query.afterSeq !== null) params.set("after", String(query.afterSeq));
-  return params.toString();
+  return windowQueryString({ ...query, after: query.afterSeq });
+}
+
+/** The length of each candle interval, in seconds. */
+export const CANDLE_INTERVAL_S: Readonly<Record<CandleInterval, number>> = {
+  "1m": 60,
+  "5m": 300,
+  "15m": 900,
+  "1h": 3600,
+};
+/** Without `from`, candles cover this many buckets up to now, the current one included (a day at most). */
+export const CANDLES_DEFAULT_COUNT = 60;
+
+export interface CandlesQuery {
+  currency: Currency;
+  interval: CandleInterval;
+  /** Unix seconds: the start of the window's first bucket. */
+  fromS: number;
+  /** Unix seconds: the last second of the window's last bucket; null: up to now (the window is still growing). */
+  toS: number | null;
+  /** Most candles in one page. */
+  limit: number;
+  /**
+   * The cursor: only buckets that start later (the previous page's last candle's `time`), so a page
+   * never splits a bucket. Always a bucket's start, and null when it would not narrow the window.
+   */
+  afterS: number | null;
+}
+
+const isCandleInterval = (value: string): value is CandleInterval => Object.hasOwn(CANDLE_INTERVAL_S, value);
+
+export function parseCandlesQuery(params: URLSearchParams, nowMs: number): Result<CandlesQuery> {
+  const raw = single(params, "interval");
+  if (!raw.ok) return raw;
+  const interval = raw.value ?? "1m";
+  if (!isCandleInterval(interval)) {
+    const names = Object.keys(CANDLE_INTERVAL_S).join(", ");
+    return fail("invalid_interval", `interval ${show(interval)} must be one of ${names}`);
+  }
+  const bucketS = CANDLE_INTERVAL_S[interval];
+  const defaultCount = Math.min(CANDLES_DEFAULT_COUNT, MAX_HISTORY_WINDOW_S / bucketS);
+  const parsed = parseWindowQuery(params, nowMs, {
+    bucketS,
+    defaultFromS: (nowS) => nowS - (defaultCount - 1) * bucketS,
+    cursor: "time",
+  });
+  if (!parsed.ok) return parsed;
+  const { after, ...window } = parsed.value;
+  return ok({ ...window, interval, afterS: after });
+}
+
+/** The one spelling of a candles query (the edge cache key, and the `next` link of a page). */
+export function candlesQueryString(query: CandlesQuery): string {
+  return windowQueryString({ ...query, after: query.afterS }, { interval: query.interval });
 }

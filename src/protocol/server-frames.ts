@@ -6,6 +6,7 @@
 import { isCurrency, type Currency } from "./currencies";
 import type { Dispute, ServerMessage } from "./messages";
 import type { ErrorCode } from "./result";
+import { UNVERSIONED_PROTOCOL } from "./version";
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -76,6 +77,7 @@ export function parseServerFrame(text: string): ServerMessage | null {
         resumed: data.resumed === true,
         interval_ms: isNum(data.interval_ms) ? data.interval_ms : 5000,
         epoch: typeof data.epoch === "string" ? data.epoch : "",
+        protocol: typeof data.protocol === "string" ? data.protocol : UNVERSIONED_PROTOCOL,
       };
     }
     case "price": {

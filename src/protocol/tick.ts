@@ -7,9 +7,9 @@ export interface Tick {
   /** Milliseconds since the epoch when the hub published it. */
   tsMs: number;
   prices: Partial<Record<Currency, number>>;
-  /** Currencies whose price differs from the previous tick. */
+  /** Currencies whose price, or the sources behind it, differ from the previous tick. */
   changed: Currency[];
-  /** Every source behind a price in this tick, sorted. */
+  /** Every source behind a price this tick renewed, sorted. */
   sources: string[];
   /** Only for currencies whose price came from other sources than `sources` (sorted each); absent when none. */
   currencySources?: Partial<Record<Currency, string[]>>;
@@ -20,11 +20,12 @@ export function tickConcerns(tick: Tick, currencies: readonly Currency[]): boole
   return currencies.some((c) => tick.changed.includes(c) && tick.prices[c] !== undefined);
 }
 
-export function pickPrices(
-  prices: Partial<Record<Currency, number>>,
+/** The entries of the given currencies (prices, or anything else by currency), in the order given. */
+export function pickPrices<T>(
+  prices: Partial<Record<Currency, T>>,
   currencies: readonly Currency[],
-): Partial<Record<Currency, number>> {
-  const out: Partial<Record<Currency, number>> = {};
+): Partial<Record<Currency, T>> {
+  const out: Partial<Record<Currency, T>> = {};
   for (const c of currencies) {
     const p = prices[c];
     if (p !== undefined) out[c] = p;
@@ -32,20 +33,31 @@ export function pickPrices(
   return out;
 }
 
-/** The per-currency sources of the given currencies, or undefined when none of them differs from `sources`. */
-export function pickCurrencySources(
-  tick: Pick<Tick, "currencySources">,
+/** The sources one currency's price in a tick came from. */
+export function sourcesBehind(tick: Pick<Tick, "sources" | "currencySources">, currency: Currency): string[] {
+  return tick.currencySources?.[currency] ?? tick.sources;
+}
+
+/**
+ * What a message showing some currencies of a tick says about sources: `sources`, every source behind
+ * one of their prices (sorted), and `bySource`, the currencies whose own sources are not all of those
+ * (undefined when there are none). A source behind no shown price is not named.
+ */
+export function viewSources(
+  tick: Pick<Tick, "prices" | "sources" | "currencySources">,
   currencies: readonly Currency[],
-): Partial<Record<Currency, string[]>> | undefined {
-  if (!tick.currencySources) return undefined;
-  const out: Partial<Record<Currency, string[]>> = {};
+): { sources: string[]; bySource: Partial<Record<Currency, string[]>> | undefined } {
+  const shown = currencies.filter((c) => tick.prices[c] !== undefined);
+  const sources = [...new Set(shown.flatMap((c) => sourcesBehind(tick, c)))].sort();
+  const bySource: Partial<Record<Currency, string[]>> = {};
   let any = false;
-  for (const c of currencies) {
-    const sources = tick.currencySources[c];
-    if (sources) {
-      out[c] = sources;
+  for (const c of shown) {
+    const own = sourcesBehind(tick, c);
+    if (own.length !== sources.length) {
+      // `own` is a subset of `sources`: only its size can differ.
+      bySource[c] = own;
       any = true;
     }
   }
-  return any ? out : undefined;
+  return { sources, bySource: any ? bySource : undefined };
 }

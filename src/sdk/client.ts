@@ -3,8 +3,16 @@
  * reconnect, timeouts, heartbeat), the ledger (resume, dedupe, gaps), the subscription and the
  * resume point's storage, and turns server frames into typed events.
  */
-import { CLIENT_ID_PATTERN, parseCurrencies, parseServerFrame, type Currency, type ServerMessage } from "../protocol";
+import {
+  CLIENT_ID_PATTERN,
+  isCompatibleProtocol,
+  parseCurrencies,
+  parseServerFrame,
+  type Currency,
+  type ServerMessage,
+} from "../protocol";
 import type { BackoffOptions } from "./backoff";
+import { frameInfo } from "./camel-case";
 import { systemClock, type Clock } from "./clock";
 import { Emitter } from "./emitter";
 import { connecting, createLedger, step, type Ledger } from "./ledger";
@@ -87,6 +95,7 @@ export class PriceFeedClient {
   private openedSinceStart = false;
   private statusView: StatusView = initialStatus;
   private dropped = 0;
+  private serverProtocol: string | null = null;
 
   constructor(options: PriceFeedOptions) {
     if (!options || typeof options.url !== "string") fail("options.url is required");
@@ -217,6 +226,15 @@ export class PriceFeedClient {
     return this.statusView.status;
   }
 
+  /**
+   * The protocol version (`MAJOR.MINOR`) the server named in its last welcome; null before one. When
+   * its major version is not this library's (PROTOCOL_VERSION), the feed closed with reason
+   * `unsupported_protocol` instead of interpreting the server's frames.
+   */
+  get protocol(): string | null {
+    return this.serverProtocol;
+  }
+
   /** Price frames dropped as duplicates or out of order (seq at or below lastSeq). */
   get duplicatesDropped(): number {
     return this.dropped;
@@ -260,18 +278,20 @@ export class PriceFeedClient {
   private onFrame(msg: ServerMessage): void {
     switch (msg.type) {
       case "welcome":
+        this.serverProtocol = msg.protocol;
+        if (!isCompatibleProtocol(msg.protocol)) {
+          // Frames of an unknown major version may mean other things: none is interpreted, the
+          // resume point stays as it was (an upgraded library resumes from it), and retrying would
+          // meet the same server.
+          this.transport.stop("unsupported_protocol");
+          return;
+        }
         this.transport.welcomed();
         this.id = msg.client_id;
         this.confirmed = [...msg.currencies];
         this.openedSinceStart = true;
         this.statusView = statusOnWelcome(this.statusView);
-        this.events.emit("welcome", {
-          clientId: msg.client_id,
-          currencies: [...msg.currencies],
-          resumed: msg.resumed,
-          intervalMs: msg.interval_ms,
-          epoch: msg.epoch,
-        });
+        this.events.emit("welcome", { ...frameInfo(msg), currencies: [...msg.currencies] });
         this.setState("open", { attempt: 0, retryAt: null, reason: null });
         this.applyLedger(msg);
         this.events.emit("subscribed", [...msg.currencies]);
@@ -295,7 +315,7 @@ export class PriceFeedClient {
       case "error":
         // The server refused a subscription change: the next subscribed/welcome says where we are.
         this.inFlight = false;
-        this.events.emit("error", { code: msg.code, message: msg.message });
+        this.events.emit("error", frameInfo(msg));
         return;
     }
   }

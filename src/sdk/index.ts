@@ -24,4 +24,4 @@ export { memoryStorage, type KeyValueStorage } from "./storage";
 export type { BackoffOptions } from "./backoff";
 export type { Clock } from "./clock";
 export type { WebSocketConstructor } from "./transport";
-export { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
+export { PROTOCOL_VERSION, SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";

@@ -13,6 +13,7 @@
  * the skipped seqs into a `gap`: nobody vouched for them, and nobody will send them.
  */
 import type { ServerMessage } from "../protocol";
+import { frameInfo } from "./camel-case";
 import type { GapRange, PriceTick, ResetInfo } from "./types";
 
 export interface Ledger {
@@ -95,16 +96,7 @@ export function step(ledger: Ledger, msg: ServerMessage): [Ledger, LedgerOutput[
       if (last !== null && seq > last + 1 && !ledger.vouched && !msg.replayed) {
         out.push({ kind: "gap", range: { fromSeq: last + 1, toSeq: seq - 1 } });
       }
-      const tick: PriceTick = {
-        seq,
-        ts: msg.ts,
-        time: msg.time,
-        prices: msg.prices,
-        sources: msg.sources,
-        ...(msg.sources_by_currency ? { sourcesByCurrency: msg.sources_by_currency } : {}),
-        replayed: msg.replayed,
-      };
-      out.push({ kind: "price", tick });
+      out.push({ kind: "price", tick: frameInfo(msg) });
       return [{ ...ledger, lastSeq: seq, vouched: true, replayed: ledger.replayed + (msg.replayed ? 1 : 0) }, out];
     }
     case "gap": {

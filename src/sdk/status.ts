@@ -6,6 +6,7 @@
  * published after the feed went stale also shows it is live.
  */
 import type { StatusMessage } from "../protocol";
+import { frameInfo } from "./camel-case";
 import type { FeedStatus, PriceTick } from "./types";
 
 export interface StatusView {
@@ -19,14 +20,7 @@ export interface StatusView {
 export const initialStatus: StatusView = { status: null, unconfirmed: false, livePrices: 0 };
 
 export function toFeedStatus(msg: StatusMessage): FeedStatus {
-  switch (msg.state) {
-    case "live":
-      return { state: "live" };
-    case "stale":
-      return { state: "stale", since: msg.since };
-    case "disputed":
-      return { state: "disputed", since: msg.since, disputes: msg.disputes };
-  }
+  return frameInfo(msg);
 }
 
 export function sameStatus(a: FeedStatus | null, b: FeedStatus | null): boolean {

@@ -95,13 +95,14 @@ export class Transport {
     }
   }
 
-  stop(): void {
+  /** Closes the socket and stays closed; `reason` is what onDown reports. */
+  stop(reason: Extract<DownReason, "stopped" | "unsupported_protocol"> = "stopped"): void {
     const wasActive = this.wanted || this.ws !== null;
     this.wanted = false;
     this.clearRetry();
     const ws = this.detach();
-    if (ws) closeQuietly(ws, 1000, "closed by the client");
-    if (wasActive) this.handlers.onDown({ reason: "stopped", retryAt: null, attempt: 0 });
+    if (ws) closeQuietly(ws, 1000, reason === "stopped" ? "closed by the client" : reason);
+    if (wasActive) this.handlers.onDown({ reason, retryAt: null, attempt: 0 });
   }
 
   /** The server's welcome arrived: the attempt succeeded. */

@@ -1,34 +1,36 @@
-/** What the library hands to its listeners: the wire frames, renamed to camelCase and settled. */
-import type { Currency, Dispute, ErrorCode } from "../protocol";
+/**
+ * What the library hands to its listeners: the wire frames' fields (src/protocol/messages.ts,
+ * docs/asyncapi.yaml), renamed to camelCase, derived from the protocol's types rather than copied.
+ */
+import type {
+  Currency,
+  ErrorMessage,
+  GapMessage,
+  PriceMessage,
+  ReplayEndMessage,
+  ResetMessage,
+  StatusMessage,
+  WelcomeMessage,
+} from "../protocol";
+import type { FrameInfo } from "./camel-case";
 
-/** One tick, as the `price` event delivers it: at most once per `seq`, in increasing `seq` order. */
-export interface PriceTick {
-  seq: number;
-  /** Unix seconds of the tick. */
-  ts: number;
-  /** ISO instant of the tick (milliseconds). */
-  time: string;
-  /** The feed's currencies that this tick prices. */
-  prices: Partial<Record<Currency, number>>;
-  /** Every source behind a price in this tick. */
-  sources: string[];
-  /** Only for currencies whose price came from other sources than `sources` (e.g. one exchange). */
-  sourcesByCurrency?: Partial<Record<Currency, string[]>>;
-  /** Sent as part of a replay after a reconnect (the client missed it live). */
-  replayed: boolean;
-}
+/**
+ * One tick, as the `price` event delivers it: at most once per `seq`, in increasing `seq` order.
+ * The `price` frame's fields: `{ seq, ts, time, prices, sources, sourcesByCurrency?, replayed }`.
+ */
+export interface PriceTick extends FrameInfo<PriceMessage> {}
 
-/** Ticks `fromSeq..toSeq` (inclusive) that will never be delivered. */
-export interface GapRange {
-  fromSeq: number;
-  toSeq: number;
-}
+/**
+ * Ticks `fromSeq..toSeq` (inclusive) that will never be delivered: a `gap` frame's fields, or a
+ * hole the library found.
+ */
+export interface GapRange extends FrameInfo<GapMessage> {}
 
-/** The feed's health as the server states it. */
-export type FeedStatus =
-  | { state: "live" }
-  | { state: "stale"; since: number }
-  | { state: "disputed"; since: number; disputes: Dispute[] };
+/**
+ * The feed's health as the server states it (a `status` frame's fields):
+ * `{ state: "live" } | { state: "stale", since } | { state: "disputed", since, disputes }`.
+ */
+export type FeedStatus = FrameInfo<StatusMessage>;
 
 /** The connection, as seen by the caller. */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -45,36 +47,34 @@ export interface StateDetail {
 /**
  * closed: the socket closed (refused, dropped, server restart); connect_timeout: no welcome in
  * time; heartbeat_timeout: no frame, not even `pong`, after a `ping`; refused: the WebSocket
- * constructor threw; stopped: `close()` was called.
+ * constructor threw; stopped: `close()` was called; unsupported_protocol: the server's welcome
+ * named a major protocol version this library does not know (it does not reconnect: upgrade it).
  */
-export type DownReason = "closed" | "connect_timeout" | "heartbeat_timeout" | "refused" | "stopped";
+export type DownReason =
+  | "closed"
+  | "connect_timeout"
+  | "heartbeat_timeout"
+  | "refused"
+  | "stopped"
+  | "unsupported_protocol";
 
-/** The server's greeting on each connection. */
-export interface WelcomeInfo {
-  clientId: string;
-  currencies: Currency[];
-  /** The server knew this client (its session was still there). */
-  resumed: boolean;
-  intervalMs: number;
-  epoch: string;
-}
+/**
+ * The server's greeting on each connection (a `welcome` frame's fields):
+ * `{ clientId, currencies, resumed, intervalMs, epoch, protocol }`.
+ */
+export interface WelcomeInfo extends FrameInfo<WelcomeMessage> {}
 
-/** The server's history changed (wiped, or another deployment): `seq` numbering restarts. */
-export interface ResetInfo {
-  epoch: string;
-  previousEpoch: string;
-  message: string;
-}
+/**
+ * The server's history changed (wiped, or another deployment): `seq` numbering restarts.
+ * A `reset` frame's fields: `{ epoch, previousEpoch, message }`.
+ */
+export interface ResetInfo extends FrameInfo<ResetMessage> {}
 
 /** A replay finished: `count` replayed ticks were delivered as `price` events on this connection. */
-export interface ReplayInfo {
-  count: number;
-}
+export interface ReplayInfo extends FrameInfo<ReplayEndMessage> {}
 
-export interface ServerError {
-  code: ErrorCode;
-  message: string;
-}
+/** An `error` frame's fields: `{ code, message }`. */
+export interface ServerError extends FrameInfo<ErrorMessage> {}
 
 export interface PriceFeedEvents {
   price: (tick: PriceTick) => void;

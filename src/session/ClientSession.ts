@@ -19,6 +19,7 @@ import {
   type Tick,
 } from "../protocol";
 import { placeEvent } from "../relay/history-copy";
+import { admitNewSession } from "../http/new-session";
 import { log } from "../shared/log";
 import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";
@@ -148,6 +149,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
 
   /** The Worker has validated the query; this accepts the socket and starts its replay. */
   override async fetch(request: Request): Promise<Response> {
+    const refused = this.ctx.storage.kv.get(RECORD_KEY) === undefined ? await admitNewSession(this.env, request) : null;
+    if (refused) return refused;
     const parsed = parsePricefeedQuery(new URL(request.url).searchParams, Date.now());
     if (!parsed.ok) return errorResponse(400, parsed.error);
     const { clientId } = parsed.value;

@@ -1,4 +1,5 @@
-import type { Currency, Tick } from "../protocol";
+import { STATS_WINDOW_S, type Currency, type PriceStats, type Tick } from "../protocol";
+import { statsOf } from "./day-stats";
 
 /** A range of seq numbers, both ends included. */
 export interface SeqRange {
@@ -32,6 +33,19 @@ export interface PricePage {
   more: boolean;
 }
 
+/** A page of one currency's candles: `candles` is the JSON array text of `Candle`s, oldest first. */
+export interface CandlePage {
+  candles: string;
+  count: number;
+  /** The last candle's `time`: the next page's cursor. */
+  lastTime: number | null;
+  /** More candles lie in the window after `lastTime`. */
+  more: boolean;
+}
+
+/** A seq below every tick's. */
+const EVERY_SEQ = -1;
+
 interface TickRow extends Record<string, SqlStorageValue> {
   seq: number;
   ts_ms: number;
@@ -56,6 +70,8 @@ const rowToTick = (row: TickRow): Tick => ({
  */
 export class TickTable {
   private created = false;
+  /** dayStats() and the table's seq range and size it was computed for. */
+  private dayStatsKept: { key: string; stats: Partial<Record<Currency, PriceStats>> } | null = null;
 
   constructor(
     private readonly storageSql: SqlStorage,
@@ -187,19 +203,99 @@ export class TickTable {
         limit,
       )
       .one();
-    const more =
-      page.last !== null &&
-      page.count === limit &&
+    const more = page.last !== null && page.count === limit && this.hasPrice(path, fromMs, toMs, page.last);
+    return { points: page.points, count: page.count, lastSeq: page.last, more };
+  }
+
+  /** Whether a tick after `afterSeq` with fromMs <= ts <= toMs has a price at `path`. */
+  private hasPrice(path: string, fromMs: number, toMs: number, afterSeq: number): boolean {
+    return (
       this.sql
-        .exec<{ more: number }>(
-          `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? AND seq > ? AND prices -> ? IS NOT NULL) AS more`,
+        .exec<{ found: number }>(
+          `SELECT EXISTS (SELECT 1 FROM ${this.table}
+                          WHERE ts_ms >= ? AND ts_ms <= ? AND seq > ? AND prices -> ? IS NOT NULL) AS found`,
           fromMs,
           toMs,
-          page.last,
+          afterSeq,
           path,
         )
-        .one().more === 1;
-    return { points: page.points, count: page.count, lastSeq: page.last, more };
+        .one().found === 1
+    );
+  }
+
+  /**
+   * One page of one currency's candles of `bucketS` seconds over the ticks with fromMs <= ts <= toMs,
+   * oldest first, at most `limit` of them. Bucket k holds the ticks with k * bucketS <= ts / 1000 <
+   * (k + 1) * bucketS; a bucket without a tick in the currency has no candle. Like pricePage, SQLite
+   * writes the JSON, each price its stored text: the ranks pick the rows, the prices compare as numbers.
+   */
+  candlePage(currency: Currency, bucketS: number, fromMs: number, toMs: number, limit: number): CandlePage {
+    const path = `$.${currency}`;
+    // Bound numbers arrive as REAL: the casts keep the bucket arithmetic in integers.
+    const page = this.sql
+      .exec<{ candles: string; count: number; last: number | null }>(
+        `SELECT json_group_array(json_object(
+                  'time', bucket * CAST(?1 AS INTEGER),
+                  'open', json(open), 'high', json(high), 'low', json(low), 'close', json(close),
+                  'ticks', ticks) ORDER BY bucket) AS candles,
+                COUNT(*) AS count, MAX(bucket) * CAST(?1 AS INTEGER) AS last
+         FROM (SELECT bucket, COUNT(*) AS ticks,
+                      MAX(CASE WHEN by_seq = 1 THEN text END) AS open,
+                      MAX(CASE WHEN by_price_desc = 1 THEN text END) AS high,
+                      MAX(CASE WHEN by_price = 1 THEN text END) AS low,
+                      MAX(CASE WHEN by_seq_desc = 1 THEN text END) AS close
+               FROM (SELECT bucket, text,
+                            row_number() OVER (PARTITION BY bucket ORDER BY seq) AS by_seq,
+                            row_number() OVER (PARTITION BY bucket ORDER BY seq DESC) AS by_seq_desc,
+                            row_number() OVER (PARTITION BY bucket ORDER BY price DESC, seq) AS by_price_desc,
+                            row_number() OVER (PARTITION BY bucket ORDER BY price, seq) AS by_price
+                     FROM (SELECT ts_ms / CAST(?1 * 1000 AS INTEGER) AS bucket, seq,
+                                  prices ->> ?2 AS price, prices -> ?2 AS text
+                           FROM ${this.table}
+                           WHERE ts_ms >= ?3 AND ts_ms <= ?4 AND prices -> ?2 IS NOT NULL))
+               GROUP BY bucket ORDER BY bucket LIMIT ?5)`,
+        bucketS,
+        path,
+        fromMs,
+        toMs,
+        limit,
+      )
+      .one();
+    const afterLastBucketMs = page.last === null ? 0 : (page.last + bucketS) * 1000;
+    const more = page.last !== null && page.count === limit && this.hasPrice(path, afterLastBucketMs, toMs, EVERY_SEQ);
+    return { candles: page.candles, count: page.count, lastTime: page.last, more };
+  }
+
+  /**
+   * Each currency's figures over the ticks of the STATS_WINDOW_S seconds up to the latest tick's second
+   * (`ts` from the latest `ts` - STATS_WINDOW_S to the latest `ts`, both included); none without a tick.
+   * Kept until the table changes: a hub asked at every location every interval computes them once a tick.
+   * Folded in JavaScript from the stored text (statsOf): exact, and several times cheaper than grouping
+   * every currency's prices in SQL (json_each), measured over a day of ticks.
+   */
+  dayStats(): Partial<Record<Currency, PriceStats>> {
+    const shape = this.sql
+      .exec<{ lo: number | null; hi: number | null; n: number }>(
+        `SELECT MIN(seq) AS lo, MAX(seq) AS hi, COUNT(*) AS n FROM ${this.table}`,
+      )
+      .one();
+    const key = `${shape.lo}:${shape.hi}:${shape.n}`;
+    if (this.dayStatsKept?.key === key) return this.dayStatsKept.stats;
+    const latest = this.latest();
+    let stats: Partial<Record<Currency, PriceStats>> = {};
+    if (latest) {
+      const lastS = Math.floor(latest.tsMs / 1000);
+      const rows = this.sql
+        .exec<{ prices: string }>(
+          `SELECT prices FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY seq`,
+          (lastS - STATS_WINDOW_S) * 1000,
+          lastS * 1000 + 999,
+        )
+        .toArray();
+      stats = statsOf(rows.map((row) => JSON.parse(row.prices) as Tick["prices"]));
+    }
+    this.dayStatsKept = { key, stats };
+    return stats;
   }
 
   deleteOlderThan(tsMs: number): void {

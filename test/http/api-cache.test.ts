@@ -1,24 +1,9 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { HistoryBody, PriceBody } from "../../src/protocol";
-import { randomIp } from "../support/feed";
-import { hub, publishTick } from "../support/hub";
+import { freshHost, getFrom, hubReads } from "../support/api";
+import { publishTick } from "../support/hub";
 
-// The edge cache keys on the request's origin: each test asks under its own host, so what one
-// test cached (for an hour: the tests' poll interval) never answers another.
-let hostCount = 0;
-const freshHost = () => `http://api-${++hostCount}-${Math.random().toString(36).slice(2, 8)}.test`;
-
-/** A GET from its own address (the per-IP limit stays out of the way unless a test wants it). */
-const getFrom = (base: string, path: string, headers: Record<string, string> = {}) =>
-  exports.default.fetch(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp(), ...headers } }));
-
-/** The hub's HTTP reads so far (its own counter, shown in /health; asked here by RPC, not through the cache). */
-/** The hub's HTTP reads so far (each one an edge-cache miss), from /health's `hub_calls`. */
-const hubReads = async () => {
-  const calls = (await hub().health()).hub_calls;
-  return { price: calls.snapshot ?? 0, history: calls.historyPage ?? 0 };
-};
+const unmoved = (price: number) => ({ open: price, high: price, low: price, change: 0, change_pct: 0 });
 
 describe("the edge cache in front of the hub", () => {
   it("answers a flood of /api/price in every spelling with one hub call, and every currency set from it", async () => {
@@ -47,9 +32,12 @@ describe("the edge cache in front of the hub", () => {
       prices: { USD: tick.prices.USD, EUR: tick.prices.EUR },
       sources: ["test"],
       status: "live",
+      // The file's first tick: its 24 hours hold that one price.
+      stats_24h: { USD: unmoved(tick.prices.USD!), EUR: unmoved(tick.prices.EUR!) },
     });
-    const gbp = await getFrom(base, "/api/price?currencies=gbp");
-    expect(((await gbp.json()) as PriceBody).prices).toEqual({ GBP: tick.prices.GBP });
+    const gbp = (await (await getFrom(base, "/api/price?currencies=gbp")).json()) as PriceBody;
+    expect(gbp.prices).toEqual({ GBP: tick.prices.GBP });
+    expect(gbp.stats_24h).toEqual({ GBP: unmoved(tick.prices.GBP!) });
     expect((await getFrom(base, "/api/price")).status).toBe(200);
     const after = await hubReads();
     expect(after.price - before.price).toBe(1);

@@ -38,13 +38,16 @@ import {
 } from "../../src/page/state";
 import type { PriceTick, WelcomeInfo } from "../../src/sdk";
 import type { Dispute } from "../../src/protocol";
+import { documented } from "../support/api-docs";
 
 const BASE = "https://btc.example.com";
 
+/** The page's answer; reading its body checks it against docs/openapi.yaml. */
 function get(path: string, init: RequestInit = {}): Response {
-  const res = servePage(new Request(BASE + path, init));
+  const request = new Request(BASE + path, init);
+  const res = servePage(request);
   if (!res) throw new Error(`servePage returned null for ${path}`);
-  return res;
+  return documented(request, res);
 }
 
 function assetPaths(html: string): { script: string; style: string; icon: string } {
@@ -403,7 +406,14 @@ describe("page: view state", () => {
   });
   const welcome = (currencies: ("USD" | "EUR" | "GBP")[], resumed = false): ViewEvent => ({
     type: "welcome",
-    info: { clientId: "abc", currencies, resumed, intervalMs: 5000, epoch: "e1" } satisfies WelcomeInfo,
+    info: {
+      clientId: "abc",
+      currencies,
+      resumed,
+      intervalMs: 5000,
+      epoch: "e1",
+      protocol: "1.0",
+    } satisfies WelcomeInfo,
   });
   const link = (
     state: "connecting" | "open" | "reconnecting" | "closed",

@@ -1,9 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { CandlesBody } from "../../src/protocol";
 import { connect, feedRequest } from "../support/feed";
+import { fetchDocumented } from "../support/http";
 import { publishTick } from "../support/hub";
 
-const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://feed.test${path}`, init));
+const get = (path: string, init?: RequestInit) => fetchDocumented(new Request(`http://feed.test${path}`, init));
 
 async function expectError(response: Response, status: number, code: string) {
   expect(response.status).toBe(status);
@@ -26,7 +27,7 @@ describe("GET /pricefeed", () => {
     ["start_timedate=-1", "invalid_start_timedate", "-1"],
     ["last_seq=x", "invalid_last_seq", "x"],
   ])("rejects %s with 400 %s before upgrading", async (query, code, named) => {
-    const response = await exports.default.fetch(feedRequest(query));
+    const response = await fetchDocumented(feedRequest(query));
     expect(response.webSocket).toBeNull();
     expect(await expectError(response, 400, code)).toContain(named);
   });
@@ -60,6 +61,7 @@ describe("HTTP API", () => {
       prices: { EUR: tick.prices.EUR, USD: tick.prices.USD },
       sources: ["test"],
       status: "live",
+      stats_24h: { USD: expect.objectContaining({ open: expect.any(Number) }), EUR: expect.any(Object) },
     });
     await expectError(await get("/api/price?currencies=ABC"), 400, "unsupported_currency");
   });
@@ -72,6 +74,17 @@ describe("HTTP API", () => {
     expect(body.currency).toBe("GBP");
     expect(body.points.at(-1)).toMatchObject({ seq: tick.seq, price: tick.prices.GBP });
     await expectError(await get("/api/history?currency=GBP&from=10&to=1"), 400, "invalid_parameter");
+  });
+
+  it("serves candles for one currency over a window", async () => {
+    const tick = await publishTick();
+    const ts = Math.floor(tick.tsMs / 1000);
+    const response = await get(`/api/candles?currency=GBP&interval=5m&from=${ts - 10}&to=${ts}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as CandlesBody;
+    expect(body).toMatchObject({ currency: "GBP", interval: "5m", next: null });
+    expect(body.candles.at(-1)).toMatchObject({ time: ts - (ts % 300), close: tick.prices.GBP });
+    await expectError(await get("/api/candles?interval=1d"), 400, "invalid_interval");
   });
 
   it("reports health", async () => {
@@ -90,6 +103,7 @@ describe("HTTP API", () => {
     await expectError(await get("/nope"), 404, "not_found");
     expect((await get("/home", { method: "HEAD" })).status).toBe(200);
     await expectError(await get("/api/price", { method: "POST" }), 405, "method_not_allowed");
+    await expectError(await get("/api/candles", { method: "PUT" }), 405, "method_not_allowed");
     await expectError(await get("/pricefeed", { method: "DELETE" }), 405, "method_not_allowed");
   });
 });

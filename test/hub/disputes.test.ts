@@ -4,7 +4,6 @@
  * Each poll goes through the real parsers and aggregation, then through the hub to a client's socket.
  */
 import { runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UNHEALTHY_TTL_S } from "../../src/http/api";
 import { initialPollerState, pollOnce, type PollerState } from "../../src/hub/poller";
@@ -13,6 +12,7 @@ import sequence from "../fixtures/sources/kraken-spike-sequence.json";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, settledHub, sleep } from "../support/hub";
 import { fakeClock, pollHarness, testConfig } from "../support/poll-harness";
+import { fetchDocumented } from "../support/http";
 
 type RecordedPoll = (typeof sequence.polls)[number];
 const BITSTAMP_ONLY: Currency[] = ["USD", "EUR", "GBP"];
@@ -88,7 +88,7 @@ describe("one venue spikes while another is down (recorded sequence)", () => {
       if (index === 7) {
         late = await connect("client_id=spike-latecomer&currencies=CHF");
         await late.waitFor("status");
-        const response = await exports.default.fetch(new Request("http://feed.test/health"));
+        const response = await fetchDocumented(new Request("http://feed.test/health"));
         healthDuringSpike = { status: response.status, body: await response.json() };
       }
     }
@@ -172,7 +172,7 @@ describe("one venue spikes while another is down (recorded sequence)", () => {
     });
     // The edge keeps a 503 for UNHEALTHY_TTL_S only: recovery shows once it has expired.
     await sleep(UNHEALTHY_TTL_S * 1000 + 50);
-    const after = await exports.default.fetch(new Request("http://feed.test/health"));
+    const after = await fetchDocumented(new Request("http://feed.test/health"));
     expect(after.status).toBe(200);
     watcher.close();
     late!.close();

@@ -56,7 +56,7 @@ function expectedPrices(healthy: readonly UpstreamName[]): Quotes {
   return out;
 }
 
-const EXPECTED_ERROR: Record<Exclude<FaultMode, "ok" | "outlier10x">, { kind: string; status?: number }> = {
+const EXPECTED_ERROR: Record<Exclude<FaultMode, "ok" | "outlier10x" | "stuck">, { kind: string; status?: number }> = {
   timeout: { kind: "timeout" },
   refused: { kind: "network" },
   "500": { kind: "http", status: 500 },

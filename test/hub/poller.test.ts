@@ -69,6 +69,7 @@ describe("pollOnce", () => {
       lastLatencyMs: 0,
       suspect: false,
       suspectCurrencies: [],
+      stuckCurrencies: [],
     });
     expect(report[1]).toMatchObject({
       state: "closed",

@@ -1,5 +1,4 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ClientSession } from "../../src/session/ClientSession";
 import { readConfig } from "../../src/config";
@@ -9,6 +8,7 @@ import type { Quotes } from "../../src/sources/types";
 import pkg from "../../package.json";
 import { connect } from "../support/feed";
 import { hub, settledHub } from "../support/hub";
+import { fetchDocumented } from "../support/http";
 
 const real = readConfig(env);
 const simulated = { ...real, priceSources: ["simulated"] };
@@ -87,7 +87,7 @@ describe("PriceHub history and source kind", () => {
     const demoEpoch = await hub().epoch();
     await evictDurableObject(hub()); // the hub starts again with the configured (real) sources
 
-    const price = await exports.default.fetch(new Request("http://feed.test/api/price"));
+    const price = await fetchDocumented(new Request("http://feed.test/api/price"));
     expect(price.status).toBe(404);
     expect(await hub().epoch()).not.toBe(demoEpoch);
   });

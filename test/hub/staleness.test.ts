@@ -1,5 +1,4 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { UNHEALTHY_TTL_S } from "../../src/http/api";
@@ -7,6 +6,7 @@ import type { Quotes } from "../../src/sources/types";
 import { connect } from "../support/feed";
 import { hub, publishTick, sleep } from "../support/hub";
 import { loggedEvents } from "../support/logs";
+import { fetchDocumented } from "../support/http";
 
 // A 20 ms interval makes "three intervals without a fresh price" a 60 ms wait.
 const fast = { ...readConfig(env), pollIntervalMs: 20 };
@@ -29,7 +29,7 @@ describe("staleness", () => {
     await poll({}); // every source failed
     const stale = await client.waitFor("status");
     expect(stale).toMatchObject({ type: "status", state: "stale", since: expect.any(Number) });
-    const health = await exports.default.fetch(new Request("http://feed.test/health"));
+    const health = await fetchDocumented(new Request("http://feed.test/health"));
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ ok: false, status: "stale" });
 
@@ -50,7 +50,7 @@ describe("staleness", () => {
     expect(client.closed).toBeNull();
     // The edge keeps a 503 for UNHEALTHY_TTL_S only: recovery shows once it has expired.
     await sleep(UNHEALTHY_TTL_S * 1000 + 50);
-    expect((await exports.default.fetch(new Request("http://feed.test/health"))).status).toBe(200);
+    expect((await fetchDocumented(new Request("http://feed.test/health"))).status).toBe(200);
     expect(loggedEvents("feed_status").map((e) => e.state)).toEqual(["stale", "live"]);
     client.close();
     late.close();

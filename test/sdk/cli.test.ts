@@ -119,5 +119,9 @@ describe("pricefeed: lines", () => {
         PLAIN,
       ),
     ).toBe("· connection dead (no pong); retrying in 2.5 s");
+    const closed = (reason: "stopped" | "unsupported_protocol") =>
+      stateLine("closed", { attempt: 0, retryAt: null, reason }, DEFAULT_URL, 0, PLAIN);
+    expect(closed("stopped")).toBe("· closed");
+    expect(closed("unsupported_protocol")).toMatch(/^! closed: .*protocol version .*upgrade/);
   });
 });

@@ -431,3 +431,51 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
     }
   });
 });
+
+describe("PriceFeedClient: the protocol version", () => {
+  it("follows a server of its major version, whatever the minor, and tells which it speaks", () => {
+    const { fake, feed, log } = setup();
+    const welcomes: string[] = [];
+    feed.on("welcome", (w) => welcomes.push(w.protocol));
+    feed.start();
+    expect(feed.protocol).toBeNull();
+    const s = fake.last();
+    s.open();
+    s.receive(welcome({ protocol: "1.7" }));
+    s.receive(price(1));
+    expect([feed.protocol, feed.state, welcomes]).toEqual(["1.7", "open", ["1.7"]]);
+    expect(log.at(-1)).toBe("price 1");
+    // A server from before the field speaks 1.0.
+    s.drop();
+    feed.retryNow();
+    connect(fake.last(), price(2));
+    expect([feed.protocol, feed.state, welcomes]).toEqual(["1.0", "open", ["1.7", "1.0"]]);
+  });
+
+  it.each(["2.0", "0.9", "one"])(
+    "closes for good at protocol %s, reads none of its frames and keeps the resume point",
+    (version) => {
+      const storage = memoryStorage();
+      storage.setItem("btcfeed.client_id", "c1");
+      storage.setItem("btcfeed.last_seq", "5");
+      storage.setItem("btcfeed.epoch", "e1");
+      const { clock, fake, feed, log } = setup({ storage });
+      const events: string[] = [];
+      feed.on("welcome", () => events.push("welcome"));
+      feed.on("state", (state, detail) => events.push(`${state} ${detail.reason}`));
+      feed.start();
+      const s = fake.last();
+      s.open();
+      s.receive(welcome({ protocol: version, epoch: "e9", client_id: "other" }));
+      s.receive(price(9));
+      expect(events).toEqual(["connecting null", "closed unsupported_protocol"]);
+      expect(log.filter((l) => /price|reset|gap/.test(l))).toEqual([]);
+      expect(s.closedByClient).toMatchObject({ code: 1000, reason: "unsupported_protocol" });
+      expect(feed.protocol).toBe(version);
+      clock.advance(10 * 60_000);
+      expect(fake.sockets).toHaveLength(1);
+      expect([feed.clientId, feed.lastSeq, feed.epoch]).toEqual(["c1", 5, "e1"]);
+      expect(["client_id", "last_seq", "epoch"].map((k) => storage.getItem(`btcfeed.${k}`))).toEqual(["c1", "5", "e1"]);
+    },
+  );
+});

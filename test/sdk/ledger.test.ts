@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ServerMessage } from "../../src/protocol";
+import { welcomeMessage, type ServerMessage } from "../../src/protocol";
 import { connecting, createLedger, step, type Ledger, type LedgerOutput } from "../../src/sdk/ledger";
 
 const price = (seq: number, replayed = false): ServerMessage => ({
@@ -11,14 +11,8 @@ const price = (seq: number, replayed = false): ServerMessage => ({
   sources: ["simulated"],
   replayed,
 });
-const welcome = (epoch = "e1"): ServerMessage => ({
-  type: "welcome",
-  client_id: "c1",
-  currencies: ["USD"],
-  resumed: true,
-  interval_ms: 5000,
-  epoch,
-});
+const welcome = (epoch = "e1"): ServerMessage =>
+  welcomeMessage({ client_id: "c1", currencies: ["USD"], resumed: true, interval_ms: 5000, epoch });
 const gap = (from: number, to: number): ServerMessage => ({ type: "gap", from_seq: from, to_seq: to });
 
 /** Runs frames through the ledger; returns the final ledger and a compact log of the outputs. */

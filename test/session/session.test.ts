@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { FanoutShard } from "../../src/relay/FanoutShard";
+import { PROTOCOL_VERSION } from "../../src/protocol";
 import { TickTable } from "../../src/storage/tick-table";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, recordOf, registrations, sessionStub, shard, sleep } from "../support/hub";
@@ -20,6 +21,7 @@ describe("a live socket", () => {
       resumed: false,
       interval_ms: 3_600_000,
       epoch: await hub().epoch(),
+      protocol: PROTOCOL_VERSION,
     });
     expect(snapshot).toMatchObject({ type: "price", seq: first.seq, replayed: false, sources: ["test"] });
     expect(Object.keys((snapshot as { prices: object }).prices)).toEqual(["USD", "EUR"]);

@@ -74,6 +74,24 @@ describe("fake upstream", () => {
     expect(applyControl(state, [])).toMatch(/object/);
   });
 
+  it("keeps giving a stuck source's last answer while the price moves, then follows it again", async () => {
+    const state = createFakeUpstreamState({ priceUsd: 100_000 });
+    const usd = async () => {
+      const response = await handleFakeUpstream(
+        state,
+        new Request("http://coinbase.test/v2/exchange-rates?currency=BTC"),
+      );
+      return ((await response.json()) as { data: { rates: Record<string, string> } }).data.rates.USD;
+    };
+    expect(await usd()).toBe("100000.00");
+    expect(applyControl(state, { price: 101_000, mode: { coinbase: "stuck" } })).toBeNull();
+    expect(await usd()).toBe("100000.00");
+    state.priceUsd = 102_000;
+    expect(await usd()).toBe("100000.00");
+    state.modes.coinbase = "ok";
+    expect(await usd()).toBe("102000.00");
+  });
+
   it("passes other hosts to the real fetch and restores it", () => {
     const original = globalThis.fetch;
     fake = installFakeUpstream();

@@ -25,7 +25,8 @@ export type FaultMode =
   | "outlier10x"
   | "kraken_error" // HTTP 200 with the source's own error body (Kraken's `error` array, and the like)
   | "401"
-  | "frozen"; // HTTP 200, but the quote is dated FROZEN_FOR_S ago (only bitstamp and coindesk date theirs)
+  | "frozen" // HTTP 200, but the quote is dated FROZEN_FOR_S ago (only bitstamp and coindesk date theirs)
+  | "stuck"; // HTTP 200, dated now, but the same quote as its last answer (a cached answer), however the price moves
 
 export const FAULT_MODES: readonly FaultMode[] = [
   "ok",
@@ -42,6 +43,7 @@ export const FAULT_MODES: readonly FaultMode[] = [
   "kraken_error",
   "401",
   "frozen",
+  "stuck",
 ];
 
 /** How far back a "frozen" upstream dates its quote. */
@@ -56,6 +58,8 @@ export interface FakeUpstreamState {
   modes: Record<UpstreamName, FaultMode>;
   retryAfterS: number;
   requests: Record<UpstreamName, number>;
+  /** The price (USD) behind each source's last answer: what a "stuck" source keeps quoting. */
+  servedUsd: Record<UpstreamName, number | null>;
   /** The upstreams' clock, for the dates they put on quotes (tests pass their fake clock). */
   now: () => number;
 }
@@ -93,6 +97,7 @@ export function createFakeUpstreamState(init: FakeUpstreamInit = {}): FakeUpstre
     modes: { ...perSource<FaultMode>("ok"), ...init.modes },
     retryAfterS: init.retryAfterS ?? 30,
     requests: perSource(0),
+    servedUsd: perSource<number | null>(null),
     now: init.now ?? (() => Date.now()),
   };
 }
@@ -122,11 +127,16 @@ export function routeUpstream(url: URL): { source: UpstreamName; path: string } 
   return null;
 }
 
+/** The BTC price in USD a source answers with now: the market's, or a stuck source's last one. */
+function answeredUsd(state: FakeUpstreamState, source: UpstreamName): number {
+  return state.modes[source] === "stuck" ? (state.servedUsd[source] ?? state.priceUsd) : state.priceUsd;
+}
+
 /** The price a source quotes for a currency, after its offset and fault mode. */
 export function fakeQuote(state: FakeUpstreamState, source: UpstreamName, currency: string): number {
   const fx = state.fxPerUsd[currency];
   if (fx === undefined) return NaN;
-  const price = state.priceUsd * fx * (1 + state.offsetPct[source] / 100);
+  const price = answeredUsd(state, source) * fx * (1 + state.offsetPct[source] / 100);
   switch (state.modes[source]) {
     case "zero":
       return 0;
@@ -215,6 +225,7 @@ export async function handleFakeUpstream(
       break;
   }
 
+  state.servedUsd[source] = answeredUsd(state, source);
   switch (source) {
     case "coinbase":
       return coinbaseAnswer(state, path, url);

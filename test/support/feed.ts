@@ -1,9 +1,13 @@
 import { exports } from "cloudflare:workers";
 import type { ServerMessage } from "../../src/protocol";
+import { noteServerFrame } from "./api-docs";
 
 export type Frame = ServerMessage | { type: "pong" };
 
-/** A WebSocket client for tests: collects every frame and lets a test await the next ones. */
+/**
+ * A WebSocket client for tests: collects every frame and lets a test await the next ones. Every
+ * frame is checked against docs/asyncapi.yaml; one that does not validate fails the test (setup.ts).
+ */
 export class FeedClient {
   readonly frames: Frame[] = [];
   private waiters: (() => void)[] = [];
@@ -13,6 +17,7 @@ export class FeedClient {
     ws.accept();
     ws.addEventListener("message", (event) => {
       const text = typeof event.data === "string" ? event.data : "";
+      noteServerFrame(text);
       this.frames.push(text === "pong" ? { type: "pong" } : JSON.parse(text));
       this.wake();
     });

@@ -10,7 +10,8 @@ globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
 }) as typeof fetch;
 
 // Logs are kept per test and printed only when it fails: the report stays readable.
-import { beforeEach } from "vitest";
+import { afterEach, beforeEach } from "vitest";
+import { takeUndocumented } from "./api-docs";
 import { captureLogs, clearLogs, logLines } from "./logs";
 
 captureLogs();
@@ -20,4 +21,12 @@ beforeEach(({ onTestFailed }) => {
     const lines = logLines();
     if (lines.length > 0) console.log(`logs of the failed test (${lines.length}):\n${lines.join("\n")}`);
   });
+});
+
+// Every frame a test client received must be one docs/asyncapi.yaml describes (test/support/feed.ts).
+afterEach(() => {
+  const frames = takeUndocumented();
+  if (frames.length > 0) {
+    throw new Error(`${frames.length} frame(s) the server sent do not match docs/asyncapi.yaml:\n${frames.join("\n")}`);
+  }
 });

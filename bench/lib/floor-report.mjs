@@ -1,0 +1,93 @@
+// The feed against the floor (bench/floor): fan-out p99 and reconnect-storm time as ratios to the
+// floor's, from runs that alternated feed and floor in the same bench run.
+
+/** Targets: the feed may cost this much more than the floor. */
+export const FLOOR_TARGETS = { fanoutP99: 1.3, storm: 1.5 };
+
+export function median(values) {
+  const s = values.filter((x) => x != null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const ratioOf = (a, b) => (a == null || b == null || !(b > 0) ? null : a / b);
+
+/**
+ * Per client count: the feed's and the floor's values per round (fan-out p99 over every frame of
+ * the measured ticks; storm = server ready → every client's first live price again) and the ratio
+ * of their medians. A failed run counts as no value (and its size as not judged).
+ */
+export function floorRatios(scenarios) {
+  const runs = scenarios.filter((s) => s.comparison === "floor");
+  const sizes = [...new Set(runs.map((s) => s.n))].sort((a, b) => a - b);
+  return sizes.map((n) => {
+    const at = runs.filter((s) => s.n === n);
+    const values = (server, scenario, pick) =>
+      at
+        .filter((s) => s.server === server && s.scenario === scenario)
+        .sort((a, b) => (a.round ?? 0) - (b.round ?? 0))
+        .map((s) => (s.ok ? pick(s) : null));
+    const side = (scenario, pick) => {
+      const feed = values("worker", scenario, pick);
+      const floor = values("floor", scenario, pick);
+      return { feed, floor, ratio: ratioOf(median(feed), median(floor)) };
+    };
+    return {
+      n,
+      substituteFor: at.find((s) => s.substituteFor)?.substituteFor ?? [],
+      fanoutP99: side("floor-cmp", (s) => s.latencyMs?.p99 ?? null),
+      storm: side("storm", (s) => s.storm?.stormMs ?? null),
+    };
+  });
+}
+
+const ms = (xs) => xs.map((x) => (x == null ? "failed" : `${Math.round(x)}`)).join(", ");
+const times = (r) => (r == null ? "–" : `${r.toFixed(2)}×`);
+
+/** The markdown section (empty when the run had no floor comparison). */
+export function floorSection(scenarios, { stormIntervalMs } = {}) {
+  const rows = floorRatios(scenarios);
+  if (rows.length === 0) return [];
+  const lines = [
+    "### Against the floor (bench/floor)",
+    "",
+    "The floor is the feed's topology doing nothing but forwarding one frame per tick (a hub with an alarm loop, " +
+      "the same shard tree, one object per client), run in the same bench run, alternating with the feed. " +
+      "Fan-out = p99 of tick → receive over every frame of the measured ticks. Storm = the server stopped and " +
+      "started again on the same persist folder, every client reconnecting at once with its last_seq: server ready → " +
+      `the last client's first live price${stormIntervalMs ? ` (polls every ${stormIntervalMs} ms)` : ""}. ` +
+      "Ratio = median of the feed's runs / median of the floor's.",
+    "",
+    "| Clients | Measure | Feed, per round (ms) | Floor, per round (ms) | Feed / floor | Target |",
+    "|---:|---|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    const size = r.substituteFor.length ? `${r.n} (for ${r.substituteFor.join(", ")})` : `${r.n}`;
+    lines.push(
+      `| ${size} | fan-out p99 | ${ms(r.fanoutP99.feed)} | ${ms(r.fanoutP99.floor)} | ${times(r.fanoutP99.ratio)} | ` +
+        `≤ ${FLOOR_TARGETS.fanoutP99}× |`,
+    );
+    lines.push(
+      `| ${size} | reconnect storm | ${ms(r.storm.feed)} | ${ms(r.storm.floor)} | ${times(r.storm.ratio)} | ` +
+        `≤ ${FLOOR_TARGETS.storm}× |`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+/** Rows for the Targets table: [target, measured, reached]. */
+export function floorTargetRows(scenarios) {
+  return floorRatios(scenarios).flatMap((r) => [
+    [
+      `${r.n} clients: fan-out p99 ≤ ${FLOOR_TARGETS.fanoutP99}× the floor's`,
+      times(r.fanoutP99.ratio),
+      r.fanoutP99.ratio != null && r.fanoutP99.ratio <= FLOOR_TARGETS.fanoutP99,
+    ],
+    [
+      `${r.n} clients: reconnect storm ≤ ${FLOOR_TARGETS.storm}× the floor's`,
+      times(r.storm.ratio),
+      r.storm.ratio != null && r.storm.ratio <= FLOOR_TARGETS.storm,
+    ],
+  ]);
+}
