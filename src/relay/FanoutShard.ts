@@ -69,10 +69,13 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     return readLayout(this.ctx.storage.kv);
   }
 
-  /** A shard with nothing stored: never used, or wiped. */
+  /**
+   * A shard that serves nobody: no member, no child, never split. It is new or lost its storage (a copy
+   * of the history filled for a child's sake does not count): one that starts serving announces itself.
+   */
   private get isEmpty(): boolean {
     const layout = this.layout;
-    return !this.copy.state && !layout.split && layout.children.length === 0 && this.members.count === 0;
+    return !layout.split && layout.children.length === 0 && this.members.count === 0;
   }
 
   async deliver(event: FanoutEvent): Promise<ShardAck> {
@@ -90,7 +93,10 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     }
     if (placement.place === "hole") return { subscribed: true, missingAfter: placement.missingAfter };
     const config = this.config;
-    const taken = placement.place !== "held" && this.copy.take(event, Date.now(), config.historyRetentionS * 1000);
+    // The ticks and the head commit together: a copy is never ahead of what it holds.
+    const taken =
+      placement.place !== "held" &&
+      this.ctx.storage.transactionSync(() => this.copy.take(event, Date.now(), config.historyRetentionS * 1000));
     if (!taken) return { subscribed: true, report: await this.forward(null, false, config) };
     const { backlog: _backlog, ...passed } = event as FanoutEvent & { backlog?: TickPage };
     // A beat that closed a hole here likely finds the members missing the same ticks: they all get it.

@@ -3,10 +3,12 @@
  * memory and attachments gone), shard calls that fail halfway, sockets that drop mid-replay, and a
  * purge racing a fan-out. Each test names the path it guards.
  */
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { readConfig } from "../../src/config";
 import { describe, expect, it, vi } from "vitest";
 import { FanoutShard } from "../../src/relay/FanoutShard";
 import { ClientSession } from "../../src/session/ClientSession";
+import type { SessionRecord } from "../../src/session/session-state";
 import { connect, type FeedClient } from "../support/feed";
 import { hub, publishTick, recordOf, registrations, sessionStub, shard, sleep } from "../support/hub";
 import { closeAndSettle, expire, visitAndLeave } from "../support/session";
@@ -319,5 +321,106 @@ describe("epochs", () => {
     expect(seqs(back)).toEqual([1]);
     client.close();
     back.close();
+  });
+});
+
+describe("loss paths inside a session", () => {
+  it("a tick that finds every socket closing (its close not yet handled) is buffered, not counted as sent", async () => {
+    await publishTick();
+    const client = await connect("client_id=closing-socket");
+    await client.waitForFrames(2);
+    // A tick the session has not had: its shard forgets it for one publish.
+    const [where] = (await registrations()).get("closing-socket")!;
+    await shard(where).unregister("closing-socket");
+    const tick = await publishTick();
+    const { from } = await hub().copyPage(tick.seq - 1, 1);
+    await runInDurableObject(sessionStub("closing-socket"), async (instance, state) => {
+      // The socket closes; its close event has not run when the tick is routed.
+      for (const ws of state.getWebSockets()) ws.close(1000, "bye");
+      await instance.receive({ kind: "tick", tick, epoch: from.epoch });
+    });
+    await client.waitForClose();
+    await sleep(30);
+    const again = await connect("client_id=closing-socket");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toContain(tick.seq);
+    again.close();
+  });
+
+  it("a buffered tick whose write fails is not counted handled: the next delivery fills it in", async () => {
+    await publishTick();
+    await visitAndLeave("client_id=write-fails");
+    const restore = await runInDurableObject(sessionStub("write-fails"), (_i, state) => {
+      const kv = state.storage.kv;
+      const put = kv.put.bind(kv);
+      let failed = false;
+      kv.put = ((key: string, value: unknown) => {
+        if (key === "session" && !failed) {
+          failed = true;
+          throw new Error("disk full");
+        }
+        return put(key, value);
+      }) as typeof kv.put;
+      return () => {
+        kv.put = put;
+      };
+    });
+    const lost = await publishTick(); // its write fails: the session answers with an error
+    void restore;
+    const next = await publishTick(); // a hole before it: filled from the shard's copy
+    const again = await connect("client_id=write-fails");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toEqual([lost.seq, next.seq]);
+    expect(again.frames.some((f) => f.type === "gap")).toBe(false);
+    again.close();
+  });
+
+  it("a new client of a history emptied while seq went on starts at its head: no false gap", async () => {
+    const real = await publishTick();
+    // Another source kind starts a new history (no tick yet); seq goes on from the last one.
+    await runInDurableObject(hub(), (instance) =>
+      instance.publish({}, [], {}, { ...readConfig(env), priceSources: ["simulated"] }),
+    );
+    const client = await connect("client_id=empty-history");
+    await client.waitFor("welcome");
+    const first = (await runInDurableObject(hub(), (instance) =>
+      instance.publish({ USD: 64_000 }, ["simulated"], {}, { ...readConfig(env), priceSources: ["simulated"] }),
+    ))!;
+    expect(first.seq).toBe(real.seq + 1);
+    await client.waitForSeq(first.seq);
+    expect(client.frames.filter((f) => f.type === "gap")).toEqual([]);
+    client.close();
+  });
+});
+
+describe("gaps in a replay", () => {
+  it("are told where they lie among the buffered ticks, each on its own: none covers a tick that follows", async () => {
+    await publishTick();
+    await visitAndLeave("client_id=two-gaps");
+    const ticks = [await publishTick(), await publishTick(), await publishTick(), await publishTick()];
+    // Two separate holes in what the session holds: the second and the fourth tick are lost.
+    await runInDurableObject(sessionStub("two-gaps"), (instance, state) => {
+      const [, second, , fourth] = ticks.map((t) => t.seq);
+      state.storage.sql.exec("DELETE FROM buffer WHERE seq IN (?, ?)", second!, fourth!);
+      const record = state.storage.kv.get<SessionRecord>("session")!;
+      if (record.link.state !== "offline") throw new Error("not offline");
+      const gaps = [
+        { fromSeq: second!, toSeq: second! },
+        { fromSeq: fourth!, toSeq: fourth! },
+      ];
+      state.storage.kv.put("session", { ...record, link: { ...record.link, gaps } });
+      (instance as unknown as { cached: unknown }).cached = undefined;
+    });
+    const again = await connect("client_id=two-gaps");
+    await again.waitFor("replay_end");
+    const [first, second, third, fourth] = ticks.map((t) => t.seq);
+    expect(again.frames.slice(1, 6)).toEqual([
+      expect.objectContaining({ type: "price", seq: first }),
+      { type: "gap", from_seq: second, to_seq: second },
+      expect.objectContaining({ type: "price", seq: third }),
+      { type: "gap", from_seq: fourth, to_seq: fourth },
+      { type: "replay_end", count: 2 },
+    ]);
+    again.close();
   });
 });
