@@ -16,6 +16,8 @@ export default defineConfig({
           KRAKEN_API_URL: "http://kraken.test",
           BITSTAMP_API_URL: "http://bitstamp.test",
           COINDESK_API_URL: "http://coindesk.test",
+          // Small shards, so that any test with more than 16 clients runs through a tree that splits.
+          FANOUT_CHUNK: "16",
         },
       },
     }),

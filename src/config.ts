@@ -20,11 +20,15 @@ export interface Config {
   /** A quote its upstream dates older than this is not used; 0 turns the check off. */
   maxQuoteAgeS: number;
   maxSocketsPerClient: number;
-  /** 0 means "size automatically from the subscriber count". */
-  fanoutRelays: number;
+  /** The most members a shard of the fan-out tree holds before it splits (docs/design/fanout.md). */
   fanoutChunk: number;
-  /** How long the hub waits for one relay's report before counting its group failed. */
-  relayTimeoutMs: number;
+  /**
+   * How long a leaf shard waits for its sessions before counting the silent ones failed (they catch up
+   * by seq with a later event); each level above a leaf waits a little longer for its children.
+   */
+  fanoutTimeoutMs: number;
+  /** A socket that has been sent nothing for this long gets a heartbeat frame. */
+  heartbeatS: number;
   coindeskApiKey: string | null;
   coindeskApiUrl: string;
   coindeskMinIntervalMs: number;
@@ -70,10 +74,9 @@ export function readConfig(env: ConfigVars): Config {
     maxDeviationPct: num(env.MAX_DEVIATION_PCT, 2, 0.01, 100),
     maxQuoteAgeS: num(env.MAX_QUOTE_AGE_S, 120, 0, 86_400),
     maxSocketsPerClient: num(env.MAX_SOCKETS_PER_CLIENT, 5, 1, 1000),
-    fanoutRelays: Math.floor(num(env.FANOUT_RELAYS, 0, 0, 256)),
     fanoutChunk: Math.floor(num(env.FANOUT_CHUNK, 500, 1, 10_000)),
-    // A relay waits 10 s (DELIVERY_TIMEOUT_MS) for its own sessions: the default leaves it 2 s to report.
-    relayTimeoutMs: num(env.RELAY_TIMEOUT_MS, 12_000, 100, 120_000),
+    fanoutTimeoutMs: num(env.FANOUT_TIMEOUT_MS, 10_000, 50, 120_000),
+    heartbeatS: num(env.HEARTBEAT_S, 30, 1, 3600),
     coindeskApiKey: env.COINDESK_API_KEY?.trim() || null,
     coindeskApiUrl: url(env.COINDESK_API_URL, "https://data-api.coindesk.com"),
     coindeskMinIntervalMs: num(env.COINDESK_MIN_INTERVAL_MS, DEFAULT_COINDESK_MIN_INTERVAL_MS, 0, 3_600_000),

@@ -19,13 +19,11 @@ import {
   type HistoryBody,
   type HistoryQuery,
   type PriceBody,
-  type PriceStats,
   type Result,
-  type StatusMessage,
-  type Tick,
 } from "../protocol";
+import type { PriceSnapshot } from "../contracts";
 import { CORS_HEADERS, errorResponse } from "../shared/responses";
-import { hubStub } from "../stubs";
+import { hubHttp } from "../stubs";
 import {
   ageSeconds,
   EdgeCache,
@@ -115,16 +113,12 @@ export const handlePrice: Handler = async (request, env, ctx) => {
   // One key for every currency set: the hub is asked for the whole latest tick and every
   // currency's figures, the edge picks.
   const answer = await cached(request, env, ctx, "snapshot", async () => ({
-    body: JSON.stringify(await hubStub(env).snapshot()),
+    body: JSON.stringify(await hubHttp(env).snapshot()),
     status: 200,
   }));
   if (!answer) return unavailableResponse();
-  const snapshot = JSON.parse(answer.body) as {
-    latest: Tick | null;
-    status: StatusMessage;
-    /** Absent from a snapshot an edge kept from before the figures existed (for one interval after a deploy). */
-    stats24h?: Partial<Record<Currency, PriceStats>>;
-  };
+  // A snapshot an edge kept from before the figures existed (for one interval after a deploy) has none.
+  const snapshot = JSON.parse(answer.body) as Omit<PriceSnapshot, "stats24h"> & Partial<PriceSnapshot>;
   const tick = snapshot.latest;
   if (!tick) return errorResponse(404, { code: "no_price_yet", message: "no price has been published yet" });
   const { currencies } = query.value;
@@ -162,7 +156,7 @@ export const handleHistory = queryHandler(parseHistoryQuery, (q) => `history?${h
 /** One page, its body written around the JSON text the hub's SQLite wrote: nothing parsed per point. */
 async function historyAnswer(env: Env, q: HistoryQuery): Promise<Answer> {
   const toS = q.toS ?? Math.floor(Date.now() / 1000);
-  const page = await hubStub(env).historyPage(q.currency, q.fromS * 1000, windowEndMs(q), q.afterSeq ?? 0, q.limit);
+  const page = await hubHttp(env).historyPage(q.currency, q.fromS * 1000, windowEndMs(q), q.afterSeq ?? 0, q.limit);
   const next = page.more ? `/api/history?${historyQueryString({ ...q, afterSeq: page.lastSeq })}` : null;
   const head: Omit<HistoryBody, "points" | "next"> = { currency: q.currency, from: q.fromS, to: toS, limit: q.limit };
   return pageAnswer(head, "points", page.points, next);
@@ -175,7 +169,7 @@ async function candlesAnswer(env: Env, q: CandlesQuery): Promise<Answer> {
   const bucketS = CANDLE_INTERVAL_S[q.interval];
   // The cursor is the last bucket served: the page goes on with the next one, whole.
   const fromS = q.afterS === null ? q.fromS : q.afterS + bucketS;
-  const page = await hubStub(env).candlesPage(q.currency, bucketS, fromS * 1000, windowEndMs(q), q.limit);
+  const page = await hubHttp(env).candlesPage(q.currency, bucketS, fromS * 1000, windowEndMs(q), q.limit);
   const next = page.more ? `/api/candles?${candlesQueryString({ ...q, afterS: page.lastTime })}` : null;
   const head: Omit<CandlesBody, "candles" | "next"> = { currency: q.currency, interval: q.interval };
   return pageAnswer(head, "candles", page.candles, next);
@@ -197,7 +191,7 @@ export const handleHealth: Handler = async (request, env, ctx) => {
     ctx,
     "health",
     async () => {
-      const health = await hubStub(env).health();
+      const health = await hubHttp(env).health();
       return { body: JSON.stringify(health), status: health.ok ? 200 : 503 };
     },
     (a) => (a.status === 200 ? ttlForInterval(readConfig(env).pollIntervalMs) : UNHEALTHY_TTL_S),

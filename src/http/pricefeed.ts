@@ -1,9 +1,18 @@
 import { parsePricefeedQuery } from "../protocol";
+import { DEPTH_HINT_HEADER, parseDepthHint, SHARD_DEPTH_HEADER, UNKNOWN_DEPTH_GUESS } from "../session/registration";
 import { randomId } from "../shared/random-id";
 import { errorResponse } from "../shared/responses";
 import { sessionStub } from "../stubs";
 import { admitNewSession, NEW_SESSION_COUNTED } from "./new-session";
 import { RESUMES, rateLimited } from "./rate-limit";
+
+/**
+ * The depth of the fan-out tree's leaves, as the last known session of this isolate reported it: a new
+ * session starts looking for its shard there rather than at the root (docs/design/fanout.md). Until an
+ * isolate has seen one, it guesses a level below the root's children: at scale a guess that is too
+ * shallow goes down a level or two, one too deep climbs, and neither touches the root.
+ */
+let depthHint = UNKNOWN_DEPTH_GUESS;
 
 /**
  * Validates the upgrade, applies its rate limit and hands it to the client's session object:
@@ -30,5 +39,10 @@ export async function handlePricefeed(request: Request, env: Env): Promise<Respo
   const refused = given === null ? await admitNewSession(env, forwarded) : await rateLimited(RESUMES, env, given);
   if (refused) return refused;
   if (given === null) forwarded.headers.set(NEW_SESSION_COUNTED, "1");
-  return sessionStub(env, clientId).fetch(forwarded);
+  forwarded.headers.set(DEPTH_HINT_HEADER, String(depthHint));
+  const response = await sessionStub(env, clientId).fetch(forwarded);
+  const depth = response.headers.get(SHARD_DEPTH_HEADER);
+  if (depth !== null) depthHint = parseDepthHint(depth);
+  // Returned untouched: rebuilding a 101 drops its webSocket.
+  return response;
 }

@@ -1,54 +1,67 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
-import type { DeliveryReport, HubApi, HubEvent, SubscribeResult } from "../contracts";
-import type { Currency, Dispute, PriceStats, StatusMessage, Tick } from "../protocol";
-import { deliverThroughRelays, deliverToSessions } from "../relay/deliver";
-import { partitionSubscribers, relayCount } from "../relay/partition";
-import { SessionStubs } from "../relay/session-stubs";
+import type {
+  CopyPage,
+  Epoch,
+  FanoutEvent,
+  FanoutReport,
+  HubApi,
+  HubHttpApi,
+  PriceSnapshot,
+  ShardApi,
+} from "../contracts";
+import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
+import { childrenDeadlineMs } from "../relay/deadlines";
+import { ROOT } from "../relay/topology";
+import { CallCounter } from "../shared/call-counter";
 import { log } from "../shared/log";
 import { randomId } from "../shared/random-id";
 import { quotedBy } from "../sources/registry";
 import type { Quotes } from "../sources/types";
 import { TickTable, type CandlePage, type PricePage, type TickPage } from "../storage/tick-table";
-import { relayStub } from "../stubs";
+import { shardStub } from "../stubs";
 import { feedStatus, nextCondition, statusKey } from "./feed-status";
 import { buildHealth, type HubHealth } from "./health";
 import type { HubState } from "./hub-state";
-import { SubscriberTable } from "./subscribers";
-import { ReadCounter } from "./read-counter";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
 import { nextTick } from "./publish";
 import { configuredSourceKind, needsNewHistory, sourceKindOf, type SourceKind } from "./source-kind";
 
 /** Fields a state stored by an older version lacks take these values. */
-const ADDED_SINCE_STORED: Pick<HubState, "lastHeardAtMs" | "disputes" | "disputedSinceMs"> = {
+const ADDED_SINCE_STORED: Pick<HubState, "lastHeardAtMs" | "disputes" | "disputedSinceMs" | "statusAtMs"> = {
   lastHeardAtMs: null,
   disputes: [],
   disputedSinceMs: null,
+  statusAtMs: 0,
 };
 
+/** What one poll recorded, and the fan-out of its events, under way. */
+interface Recorded {
+  tick: Tick | null;
+  fanout: Promise<void>;
+}
+
 /**
- * The one object that polls upstream, keeps the price history and fans each new price out.
- * Its alarm loop runs every POLL_INTERVAL_MS; the cron trigger only re-arms it if it ever stopped.
+ * The one object that polls upstream, keeps the price history and hands each poll's event to the root
+ * of the fan-out tree (docs/design/fanout.md). It knows nothing of clients. Its alarm loop runs every
+ * POLL_INTERVAL_MS and never waits for a fan-out; the cron trigger only re-arms it if it ever stopped.
  */
-export class PriceHub extends DurableObject<Env> implements HubApi {
+export class PriceHub extends DurableObject<Env> implements HubApi, HubHttpApi {
   private readonly history: TickTable;
-  private readonly sessions: SessionStubs;
-  private readonly subscribers: SubscriberTable;
-  /** Calls the HTTP side made (each one an edge-cache miss), shown in /health. */
-  private readonly httpReads = new ReadCounter();
+  private readonly calls = new CallCounter();
+  private readonly startedAtMs = Date.now();
   /** True while alarm() runs: getAlarm() is null then, which must not read as "the loop stopped". */
   private polling = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.history = new TickTable(ctx.storage.sql, "ticks");
-    this.sessions = new SessionStubs(env);
-    this.subscribers = new SubscriberTable(ctx.storage.sql, ctx.storage.kv);
-    if (ctx.storage.kv.get("epoch") === undefined) ctx.storage.kv.put("epoch", randomId(12));
+    // The subscriber list of the version before the fan-out tree: the shards list sessions now.
+    ctx.storage.sql.exec("DROP TABLE IF EXISTS subscribers");
+    if (ctx.storage.kv.get("epoch") === undefined) this.startEpoch();
     this.startHistoryFor(this.config);
-    // Whatever wakes the hub (a subscriber, an API call, the cron) starts its loop if it is not running.
-    ctx.blockConcurrencyWhile(() => this.ensureRunning());
+    // Whatever wakes the hub (the root shard, an API call, the cron) starts its loop if it is not running.
+    ctx.blockConcurrencyWhile(() => this.rearm());
   }
 
   private get config(): Config {
@@ -67,6 +80,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       disputes: [],
       disputedSinceMs: null,
       lastFanout: null,
+      statusAtMs: Date.now(),
       startedAtMs: Date.now(),
     };
     this.ctx.storage.kv.put("hub", initial);
@@ -77,12 +91,18 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     this.ctx.storage.kv.put("hub", next);
   }
 
+  private get root(): DurableObjectStub<ShardApi> {
+    return shardStub(this.env, ROOT);
+  }
+
   override async alarm(): Promise<void> {
+    this.calls.count("alarm");
     const startedAt = Date.now();
     const config = this.config;
     this.polling = true;
     try {
-      await this.pollAndPublish(config);
+      // The fan-out goes on by itself: the next poll starts on time whatever a session is doing.
+      await this.poll(config);
     } catch (error) {
       log("hub_poll_failed", { error: String(error) });
     } finally {
@@ -92,8 +112,15 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     }
   }
 
-  /** One turn of the loop: poll the sources, then publish what they said. */
+  /** One turn of the loop, waiting for its fan-out too (for tests and drills; the alarm does not wait). */
   async pollAndPublish(config: Config = this.config): Promise<Tick | null> {
+    const recorded = await this.poll(config);
+    await recorded.fanout;
+    return recorded.tick;
+  }
+
+  /** Polls the sources and records what they said. */
+  private async poll(config: Config): Promise<Recorded> {
     this.startHistoryFor(config);
     const poller = this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState();
     const outcome = await pollOnce(
@@ -106,7 +133,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
       },
       this.history.latest()?.prices ?? {},
     );
-    return this.publish(
+    return this.record(
       outcome.prices,
       outcome.sources,
       { poller: outcome.state, disputes: outcome.disputes, currencySources: outcome.sourcesByCurrency },
@@ -115,8 +142,8 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   }
 
   /**
-   * Records a poll's result: a new tick when a price changed (seq, history), the feed's
-   * staleness, and the fan-out of both. Empty `prices` means the poll produced nothing fresh.
+   * Records a poll's result and waits for its fan-out (tests and drills call this directly; the poll
+   * loop does not wait). Empty `prices` means the poll produced nothing fresh.
    */
   async publish(
     prices: Quotes,
@@ -124,6 +151,21 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     extras: { poller?: PollerState; disputes?: Dispute[]; currencySources?: Partial<Record<Currency, string[]>> } = {},
     config: Config = this.config,
   ): Promise<Tick | null> {
+    const recorded = this.record(prices, sources, extras, config);
+    await recorded.fanout;
+    return recorded.tick;
+  }
+
+  /**
+   * A new tick when a price changed (seq, history), the feed's status, and their fan-out: a status
+   * change and a tick (or, without a tick, a beat) each travel the tree on their own.
+   */
+  private record(
+    prices: Quotes,
+    sources: string[],
+    extras: { poller?: PollerState; disputes?: Dispute[]; currencySources?: Partial<Record<Currency, string[]>> },
+    config: Config,
+  ): Recorded {
     this.startHistoryFor(config);
     const now = Date.now();
     const state = this.state;
@@ -131,14 +173,6 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     const tick = fresh
       ? nextTick(this.history.latest(), prices, sources, state.lastSeq + 1, now, extras.currencySources)
       : null;
-
-    // One synchronous block: the seq, the tick and the poller state commit together or not at all.
-    this.ctx.storage.transactionSync(() => {
-      if (extras.poller) this.ctx.storage.kv.put("poller", extras.poller);
-      if (tick) this.history.insert(tick);
-      this.history.deleteOlderThan(now - config.historyRetentionS * 1000);
-    });
-
     const quoted = quotedBy(config);
     const condition = nextCondition(
       state,
@@ -149,67 +183,92 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     );
     const status = feedStatus(condition);
     const statusChange = statusKey(status) !== statusKey(feedStatus(state)) ? status : null;
-    this.state = { ...state, ...condition, lastSeq: tick ? tick.seq : state.lastSeq, lastPollAtMs: now };
+    const next: HubState = {
+      ...state,
+      ...condition,
+      lastSeq: tick ? tick.seq : state.lastSeq,
+      lastPollAtMs: now,
+      statusAtMs: statusChange ? now : state.statusAtMs,
+    };
 
+    // One synchronous block: the seq, the tick, the hub's state and the poller's commit together or not at all.
+    this.ctx.storage.transactionSync(() => {
+      if (extras.poller) this.ctx.storage.kv.put("poller", extras.poller);
+      if (tick) this.history.insert(tick);
+      this.history.deleteOlderThan(now - config.historyRetentionS * 1000);
+      this.state = next;
+    });
+
+    const epoch = this.epochRef();
+    const events: FanoutEvent[] = [];
     if (statusChange) {
       log("feed_status", { ...statusChange });
-      await this.fanout({ kind: "status", status: statusChange }, config);
+      events.push({ kind: "status", status: statusChange, atMs: now });
     }
-    if (tick) await this.fanout({ kind: "tick", tick, epoch: this.epoch() }, config);
-    return tick;
+    events.push(tick ? { kind: "tick", tick, epoch } : { kind: "beat", epoch, headSeq: next.lastSeq, atMs: now });
+    return { tick, fanout: Promise.all(events.map((event) => this.fanout(event, config))).then(() => undefined) };
   }
 
-  private async fanout(event: HubEvent, config: Config): Promise<void> {
+  /** Hands one event to the root shard, in the background; a tick's report is kept for /health. */
+  private fanout(event: FanoutEvent, config: Config): Promise<void> {
     const started = Date.now();
-    const generation = this.subscribers.generation;
-    const ids = this.subscribers.ids();
-    if (ids.length === 0) return;
-    const relays = relayCount(ids.length, config.fanoutRelays, config.fanoutChunk);
-    let report: DeliveryReport;
-    if (relays === 0) {
-      report = await deliverToSessions(this.sessions, event, ids, {
-        backlog: (afterSeq) => this.history.after(afterSeq, config.maxBuffer),
-      });
-    } else {
-      this.sessions.clear(); // the relays hold the stubs now
-      const groups = partitionSubscribers(ids, relays);
-      const sent = await deliverThroughRelays(
-        groups.map((group, i) => ({ size: group.length, send: () => relayStub(this.env, i).relay(event, group) })),
-        config.relayTimeoutMs,
-      );
-      report = sent.report;
-      if (sent.failedRelays.length > 0) log("relays_failed", { relays: sent.failedRelays, of: relays });
-    }
-    this.subscribers.removeGone(report.gone, generation);
-    if (report.failed > 0) log("fanout_failures", { failed: report.failed, of: ids.length });
-    if (event.kind === "tick") {
-      this.state = {
-        ...this.state,
-        lastFanout: { ...report, seq: event.tick.seq, relays, durationMs: Date.now() - started },
-      };
+    const run = this.deliverToRoot(event, config).then(
+      (report) => {
+        if (report && event.kind === "tick") {
+          this.state = {
+            ...this.state,
+            lastFanout: { ...report, seq: event.tick.seq, durationMs: Date.now() - started },
+          };
+        }
+      },
+      (error) => log("fanout_failed", { kind: event.kind, error: String(error) }),
+    );
+    this.ctx.waitUntil(run);
+    return run;
+  }
+
+  private async deliverToRoot(event: FanoutEvent, config: Config): Promise<FanoutReport | null> {
+    // The hub is the root's parent: it waits a level's margin longer than the root waits for its children.
+    const deadlineMs = childrenDeadlineMs(config.fanoutTimeoutMs, -1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the root shard did not answer within ${deadlineMs} ms`)), deadlineMs);
+    });
+    try {
+      const root = this.root;
+      let ack = await Promise.race([root.deliver(event), deadline]);
+      if (ack.missingAfter !== undefined && event.kind !== "status") {
+        const backlog: TickPage = this.history.after(ack.missingAfter, config.maxBuffer);
+        ack = await Promise.race([root.deliver({ ...event, backlog }), deadline]);
+      }
+      return ack.report ?? null;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /** Cron watchdog: re-arms the loop if no alarm is set. Returns true when it had to. */
-  async ensureRunning(): Promise<boolean> {
+  /** Re-arms the loop if no alarm is set. Returns true when it had to. */
+  private async rearm(): Promise<boolean> {
     if (this.polling || (await this.ctx.storage.getAlarm()) !== null) return false;
     await this.ctx.storage.setAlarm(Date.now() + 1);
     log("hub_rearmed", {});
     return true;
   }
 
-  async subscribe(clientId: string): Promise<SubscribeResult> {
-    this.subscribers.add(clientId, Date.now());
-    await this.ensureRunning();
-    return { latest: this.history.latest(), status: this.status(), epoch: this.epoch() };
+  /** The cron watchdog, and the root shard when the hub has been silent: re-arms the loop if it stopped. */
+  async ensureRunning(): Promise<boolean> {
+    this.calls.count("ensureRunning");
+    return this.rearm();
   }
 
-  unsubscribe(clientId: string): void {
-    this.subscribers.remove(clientId);
-  }
-
-  subscriberCount(): number {
-    return this.subscribers.count();
+  /** The root shard fills its copy of the history from here, page by page, oldest first. */
+  copyPage(afterSeq: number, limit: number): CopyPage {
+    this.calls.count("copyPage");
+    const state = this.state;
+    return {
+      from: { epoch: this.epochRef(), headSeq: state.lastSeq, status: feedStatus(state), statusAtMs: state.statusAtMs },
+      ticks: this.history.oldestAfter(afterSeq, limit),
+    };
   }
 
   latest(): Tick | null {
@@ -217,11 +276,28 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
   }
 
   /**
-   * Made when the hub's storage is created, and again when it starts a new history (the source kind
-   * changed): ticks are only comparable within one epoch. seq goes on across epochs, never reused.
+   * The history's id, made when the hub's storage is created and again when it starts a new history (the
+   * source kind changed): ticks are only comparable within one epoch. seq goes on across epochs.
    */
   epoch(): string {
     return this.ctx.storage.kv.get<string>("epoch")!;
+  }
+
+  /** The epoch and the first seq that belongs to it. */
+  private epochRef(): Epoch {
+    const kv = this.ctx.storage.kv;
+    let startSeq = kv.get<number>("epoch_start");
+    if (startSeq === undefined) {
+      // An epoch made before its start was recorded: it starts at its oldest tick still held.
+      startSeq = this.history.oldestSeq() ?? this.state.lastSeq + 1;
+      kv.put("epoch_start", startSeq);
+    }
+    return { id: this.epoch(), startSeq };
+  }
+
+  private startEpoch(): void {
+    this.ctx.storage.kv.put("epoch", randomId(12));
+    this.ctx.storage.kv.put("epoch_start", this.state.lastSeq + 1);
   }
 
   /**
@@ -239,7 +315,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     this.ctx.storage.transactionSync(() => {
       if (restart) {
         this.history.clear();
-        kv.put("epoch", randomId(12));
+        this.startEpoch();
         kv.delete("poller");
         this.state = { ...this.state, disputes: [], disputedSinceMs: null };
       }
@@ -248,48 +324,41 @@ export class PriceHub extends DurableObject<Env> implements HubApi {
     if (restart) log("history_restarted", { from: recorded, to: configured, epoch: this.epoch() });
   }
 
-  ticksAfter(afterSeq: number, limit: number): TickPage {
-    return this.history.after(afterSeq, limit);
-  }
-
-  ticksSince(sinceMs: number, limit: number): TickPage {
-    return this.history.since(sinceMs, limit);
-  }
-
-  /** For GET /api/history (through the edge cache): one page, as JSON text built by SQLite. */
-  historyPage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage {
-    this.httpReads.count("history");
-    return this.history.pricePage(currency, fromMs, toMs, afterSeq, limit);
-  }
-
-  /** For GET /api/price (through the edge cache): the latest tick, the feed's state and the 24-hour figures. */
-  snapshot(): { latest: Tick | null; status: StatusMessage; stats24h: Partial<Record<Currency, PriceStats>> } {
-    this.httpReads.count("price");
-    return { latest: this.history.latest(), status: this.status(), stats24h: this.history.dayStats() };
-  }
-
   status(): StatusMessage {
     return feedStatus(this.state);
   }
 
+  /** For GET /api/history (through the edge cache): one page, as JSON text built by SQLite. */
+  historyPage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage {
+    this.calls.count("historyPage");
+    return this.history.pricePage(currency, fromMs, toMs, afterSeq, limit);
+  }
+
+  /** For GET /api/price (through the edge cache): the latest tick, the feed's state and the 24-hour figures. */
+  snapshot(): PriceSnapshot {
+    this.calls.count("snapshot");
+    return { latest: this.history.latest(), status: this.status(), stats24h: this.history.dayStats() };
+  }
+
+  /** For GET /health (through the edge cache). */
   async health(): Promise<HubHealth> {
-    this.httpReads.count("health");
+    this.calls.count("health");
     const config = this.config;
     return buildHealth({
       config,
       state: this.state,
       poller: this.ctx.storage.kv.get<PollerState>("poller") ?? initialPollerState(),
       latest: this.history.latest(),
-      subscribers: this.subscriberCount(),
       alarmAtMs: await this.ctx.storage.getAlarm(),
-      httpReads: this.httpReads.report(),
+      hubCalls: this.calls.report(),
+      hubStartedAtMs: this.startedAtMs,
       nowMs: Date.now(),
     });
   }
 
-  /** For GET /api/candles (through the edge cache; counted with the history reads): one page, JSON built by SQLite. */
+  /** For GET /api/candles (through the edge cache): one page, JSON built by SQLite. */
   candlesPage(currency: Currency, bucketS: number, fromMs: number, toMs: number, limit: number): CandlePage {
-    this.httpReads.count("history");
+    this.calls.count("candlesPage");
     return this.history.candlePage(currency, bucketS, fromMs, toMs, limit);
   }
 }

@@ -3,7 +3,7 @@ import type { Dispute, Tick } from "../protocol";
 import type { HubState } from "./hub-state";
 import { sourceHealthReport, type PollerState, type SourceHealth } from "./poller";
 import { isStale } from "./publish";
-import type { HttpReadsReport } from "./read-counter";
+import type { CallCounts } from "../shared/call-counter";
 
 export interface HubHealth {
   /** False (and HTTP 503) while the feed is stale or a currency is disputed. */
@@ -18,13 +18,19 @@ export interface HubHealth {
   disputed_since: string | null;
   /** Currencies not published for now, with what each source said. */
   disputes: Dispute[];
-  subscribers: number;
+  /** Sessions the latest tick's fan-out reached or tried (null before the first one). */
+  subscribers: number | null;
   poll_interval_ms: number;
   next_poll: string | null;
+  /** How the latest tick went through the fan-out tree: its shape, its counts, the shards' calls. */
   last_fanout: HubState["lastFanout"];
   sources: SourceHealth[];
-  /** The hub's calls from the HTTP side since its instance started (edge-cache misses). */
-  http_reads: HttpReadsReport;
+  /**
+   * Calls the hub object served since its instance started, by method (its alarm, the root shard's
+   * fills, the cron's checks, and the HTTP side's reads that missed the edge cache).
+   */
+  hub_calls: CallCounts;
+  hub_started: string;
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -34,9 +40,9 @@ export function buildHealth(input: {
   state: HubState;
   poller: PollerState;
   latest: Tick | null;
-  subscribers: number;
   alarmAtMs: number | null;
-  httpReads: HttpReadsReport;
+  hubCalls: CallCounts;
+  hubStartedAtMs: number;
   nowMs: number;
 }): HubHealth {
   const { config, state, nowMs } = input;
@@ -54,11 +60,12 @@ export function buildHealth(input: {
     stale_since: stale ? iso(state.staleSinceMs ?? lastHeardAtMs) : null,
     disputed_since: disputed ? iso(state.disputedSinceMs) : null,
     disputes: state.disputes,
-    subscribers: input.subscribers,
+    subscribers: state.lastFanout ? state.lastFanout.delivered + state.lastFanout.failed : null,
     poll_interval_ms: config.pollIntervalMs,
     next_poll: iso(input.alarmAtMs),
     last_fanout: state.lastFanout,
     sources: sourceHealthReport(input.poller, config, nowMs),
-    http_reads: input.httpReads,
+    hub_calls: input.hubCalls,
+    hub_started: iso(input.hubStartedAtMs)!,
   };
 }

@@ -1,10 +1,15 @@
-import type { DeliveryReport } from "../contracts";
+import type { FanoutSummary } from "../protocol";
 import type { FeedCondition } from "./feed-status";
 
-/** What the hub remembers between polls, besides its history and subscribers. */
+/** How the latest tick went through the tree, as the root reported it. */
+export type LastFanout = FanoutSummary & { seq: number; durationMs: number };
+
+/** What the hub remembers between polls, besides its history. */
 export interface HubState extends FeedCondition {
   lastSeq: number;
   lastPollAtMs: number | null;
-  lastFanout: (DeliveryReport & { seq: number; relays: number; durationMs: number }) | null;
+  lastFanout: LastFanout | null;
+  /** When the feed's status last changed: a status's version as it travels the tree. */
+  statusAtMs: number;
   startedAtMs: number;
 }

@@ -1,121 +1,87 @@
-import type { DeliveryReport, HubEvent, ReceiveResult } from "../contracts";
+import type { FanoutEvent, ReceiveResult } from "../contracts";
 import { pageAfter, type TickPage } from "../storage/tick-table";
-import type { SessionStubs } from "./session-stubs";
 
-/** A session that does not answer within this time is counted failed; it catches up from history on the next tick. */
-export const DELIVERY_TIMEOUT_MS = 10_000;
+/** One receiver of a batch: a session (`receive`) or a child shard (`deliver`). */
+export interface Receiver<R extends ReceiveResult> {
+  name: string;
+  send: (event: FanoutEvent) => Promise<R>;
+}
 
-export interface DeliveryOptions {
-  timeoutMs?: number;
-  /** Reads the hub's history after a seq: once per batch, for every session that has a hole. */
+export interface BatchOptions {
+  timeoutMs: number;
+  /** Reads the sender's history after a seq: once per batch, for every receiver that has a hole. */
   backlog: (afterSeq: number) => Promise<TickPage> | TickPage;
+}
+
+export interface BatchOutcome<R> {
+  /** Receivers that handled the event, with their answers. */
+  handled: { name: string; result: R }[];
+  /** Receivers that threw, missed the deadline, or still had a hole with their backlog. */
+  failed: string[];
+  /** Receivers that threw: their stubs may be broken with the call. */
+  threw: string[];
+  /** Receivers that no longer exist (`subscribed: false`). */
+  gone: string[];
 }
 
 const TIMED_OUT = Symbol("timed out");
 
+/** The events a receiver can have a hole before: a tick, or a beat naming a head it has not reached. */
+const fillable = (event: FanoutEvent): event is Extract<FanoutEvent, { kind: "tick" | "beat" }> =>
+  event.kind === "tick" || event.kind === "beat";
+
 /**
- * Sends one event to many client sessions concurrently. One slow or failing session never delays
- * the others beyond the deadline, and never stops them; the whole batch shares one deadline timer.
- * Sessions with a hole before the tick (see ReceiveResult.missingAfter) get it again with the
- * history they miss, read once for all of them: a relay that failed, or a restart, does not turn
- * into one history read on the hub per session.
+ * Sends one event to many receivers concurrently. One slow or failing receiver never delays the others
+ * beyond the deadline, and never stops them; the whole batch shares one deadline timer. Receivers with a
+ * hole before the event (ReceiveResult.missingAfter) get it again with the history they miss, read once
+ * for all of them: a lost delivery or a restart does not turn into one history read per receiver.
  */
-export async function deliverToSessions(
-  stubs: SessionStubs,
-  event: HubEvent,
-  clientIds: readonly string[],
-  { timeoutMs = DELIVERY_TIMEOUT_MS, backlog }: DeliveryOptions,
-): Promise<DeliveryReport> {
+export async function deliverBatch<R extends ReceiveResult>(
+  receivers: readonly Receiver<R>[],
+  event: FanoutEvent,
+  { timeoutMs, backlog }: BatchOptions,
+): Promise<BatchOutcome<R>> {
+  const outcome: BatchOutcome<R> = { handled: [], failed: [], threw: [], gone: [] };
+  if (receivers.length === 0) return outcome;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
-  const report: DeliveryReport = { delivered: 0, failed: 0, gone: [] };
-  const behind: { index: number; afterSeq: number }[] = [];
-  const batch = stubs.batch(clientIds);
+  const behind: { receiver: Receiver<R>; afterSeq: number }[] = [];
 
-  const deliver = (index: number, sent: HubEvent, retried: boolean) =>
-    Promise.race([batch[index]!.receive(sent), deadline]).then(
-      (result: ReceiveResult | typeof TIMED_OUT) => {
-        if (result === TIMED_OUT) report.failed++;
-        else if (!result.subscribed) report.gone.push(clientIds[index]!);
-        else if (result.missingAfter === undefined) report.delivered++;
-        else if (retried || sent.kind !== "tick") report.failed++;
-        else behind.push({ index, afterSeq: result.missingAfter });
+  const deliver = (receiver: Receiver<R>, sent: FanoutEvent, retried: boolean) =>
+    Promise.race([receiver.send(sent), deadline]).then(
+      (result: R | typeof TIMED_OUT) => {
+        if (result === TIMED_OUT) outcome.failed.push(receiver.name);
+        else if (!result.subscribed) outcome.gone.push(receiver.name);
+        else if (result.missingAfter === undefined) outcome.handled.push({ name: receiver.name, result });
+        else if (retried || !fillable(sent)) outcome.failed.push(receiver.name);
+        else behind.push({ receiver, afterSeq: result.missingAfter });
       },
       () => {
-        report.failed++;
-        stubs.forget(clientIds[index]!);
+        outcome.failed.push(receiver.name);
+        outcome.threw.push(receiver.name);
       },
     );
 
   try {
-    await Promise.all(clientIds.map((_, i) => deliver(i, event, false)));
-    if (behind.length > 0 && event.kind === "tick") {
+    await Promise.all(receivers.map((r) => deliver(r, event, false)));
+    if (behind.length > 0 && fillable(event)) {
       const fromSeq = Math.min(...behind.map((b) => b.afterSeq));
-      // A read that throws, synchronously or not, costs these sessions this tick, never the batch.
+      // A read that throws, synchronously or not, costs these receivers this event, never the batch.
       const read = Promise.resolve()
         .then(() => backlog(fromSeq))
         .catch((): typeof TIMED_OUT => TIMED_OUT);
       const page = await Promise.race([read, deadline]);
-      if (page === TIMED_OUT) report.failed += behind.length;
-      else
+      if (page === TIMED_OUT) outcome.failed.push(...behind.map((b) => b.receiver.name));
+      else {
         await Promise.all(
-          behind.map((b) => deliver(b.index, { ...event, backlog: pageAfter(page, b.afterSeq) }, true)),
+          behind.map((b) => deliver(b.receiver, { ...event, backlog: pageAfter(page, b.afterSeq) }, true)),
         );
+      }
     }
   } finally {
     clearTimeout(timer);
   }
-  return report;
-}
-
-export function mergeReports(reports: readonly DeliveryReport[]): DeliveryReport {
-  return {
-    delivered: reports.reduce((n, r) => n + r.delivered, 0),
-    failed: reports.reduce((n, r) => n + r.failed, 0),
-    gone: reports.flatMap((r) => r.gone),
-  };
-}
-
-/** One relay's share of a fan-out: how many sessions it serves, and the call that hands them the event. */
-export interface RelayBatch {
-  size: number;
-  send: () => Promise<DeliveryReport>;
-}
-
-/**
- * Hands one event to every relay concurrently and waits for their reports, no longer than
- * `timeoutMs` (one timer for all). A relay that throws or does not answer in time counts its
- * whole group failed (those sessions fill the hole from history on the next tick): a hung relay
- * costs one deadline, never the poll loop.
- */
-export async function deliverThroughRelays(
-  batches: readonly RelayBatch[],
-  timeoutMs: number,
-): Promise<{ report: DeliveryReport; failedRelays: number[] }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
-  });
-  const failedRelays: number[] = [];
-  const failed = (i: number): DeliveryReport => {
-    failedRelays.push(i);
-    return { delivered: 0, failed: batches[i]!.size, gone: [] };
-  };
-  try {
-    const reports = await Promise.all(
-      batches.map((batch, i) =>
-        batch.size === 0
-          ? { delivered: 0, failed: 0, gone: [] }
-          : Promise.race([batch.send(), deadline]).then(
-              (result) => (result === TIMED_OUT ? failed(i) : result),
-              () => failed(i),
-            ),
-      ),
-    );
-    return { report: mergeReports(reports), failedRelays: failedRelays.sort((a, b) => a - b) };
-  } finally {
-    clearTimeout(timer);
-  }
+  return outcome;
 }

@@ -17,13 +17,22 @@ export const MAX_DEPTH = 8;
 /** The root shard's prefix. */
 export const ROOT = "";
 
-/** FNV-1a: a stable, cheap hash, so a client always has the same path. */
+/**
+ * FNV-1a, then MurmurHash3's finalizer: a stable, cheap hash, so a client always has the same path. FNV-1a
+ * alone leaves its top bits poorly mixed for short ids that differ in their last characters ("c1", "c2",
+ * ...), and the top bits are what picks a shard; the finalizer spreads every input bit over all of them.
+ */
 export function hashClientId(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) {
     h ^= id.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

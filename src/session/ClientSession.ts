@@ -1,58 +1,76 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Config } from "../config";
-import type { HubApi, HubEvent, ReceiveResult, SessionApi } from "../contracts";
+import type { FanoutEvent, ReceiveResult, RegisterAnswer, ReplayQuery, SessionApi } from "../contracts";
 import {
   applySubscription,
   errorMessage,
-  gapMessage,
-  resetMessage,
-  welcomeMessage,
   fail,
+  gapMessage,
   parseClientFrame,
   parsePricefeedQuery,
   priceMessage,
+  resetMessage,
   tickConcerns,
+  welcomeMessage,
   type ClientMessage,
   type Currency,
   type PricefeedQuery,
   type Result,
-  type ServerMessage,
   type Tick,
 } from "../protocol";
+import { placeEvent } from "../relay/history-copy";
 import { admitNewSession } from "../http/new-session";
 import { log } from "../shared/log";
 import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";
-import { hubApi } from "../stubs";
+import { shardStub } from "../stubs";
+import { Connections, send, type SocketAttachment } from "./connections";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
-import { planResume, type ReplayPlan } from "./replay";
 import {
+  DEPTH_HINT_HEADER,
+  firstStep,
+  MAX_REGISTER_STEPS,
+  nextStep,
+  parseDepthHint,
+  SHARD_DEPTH_HEADER,
+} from "./registration";
+import { planReplay, planResume, sameQuery, shardQuery, type ReplayPlan } from "./replay";
+import {
+  addGap,
+  afterRegistration,
   afterReplay,
+  alarmDecision,
   caughtUp,
   changeEpoch,
   goOffline,
   leaseMs,
-  onAlarm,
-  onWake,
+  newRecord,
   readRecord,
+  recordAfterWake,
   recordGap,
   routeTick,
-  UNKNOWN_EPOCH,
   type LiveMark,
   type SessionRecord,
 } from "./session-state";
-import { attachmentOf, send, type SocketAttachment } from "./socket";
 
 const RECORD_KEY = "session";
 
+/** What a registration brought: the record after it, and the replay asked with it. */
+interface Joined {
+  record: SessionRecord;
+  replay: { query: ReplayQuery; page: TickPage } | null;
+}
+
 /**
- * One object per client_id: holds its sockets (hibernation API), buffers the ticks it misses
- * while offline and replays them on reconnect, and forgets the client CLIENT_TTL_S after it left.
- * The decisions are pure functions of its record (session-state.ts, replay.ts); this class reads
- * and writes the record, the buffer, the alarm and the sockets.
+ * One object per client_id: holds its sockets (hibernation API), registers with its shard of the
+ * fan-out tree, buffers the ticks it misses while offline and replays them on reconnect, and forgets
+ * the client CLIENT_TTL_S after it left. The decisions are pure functions of its record
+ * (session-state.ts, replay.ts, registration.ts); this class reads and writes the record, the buffer,
+ * the alarm and the sockets (connections.ts).
  */
 export class ClientSession extends DurableObject<Env> implements SessionApi {
   private readonly buffer: TickTable;
+  private readonly connections: Connections;
   /** Ticks, replays, closes and alarms are handled one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   /** The record in memory between events; undefined after a wake until first loaded. */
@@ -61,6 +79,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.buffer = new TickTable(ctx.storage.sql, "buffer");
+    this.connections = new Connections(ctx);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
@@ -68,13 +87,9 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     return readConfig(this.env);
   }
 
-  private get hub(): DurableObjectStub<HubApi> {
-    return hubApi(this.env);
-  }
-
   /**
    * The record, read from storage once per wake. A record that says live when no live socket is
-   * left (the runtime restarted) goes offline here, durably, with its purge alarm (see onWake).
+   * left (the runtime restarted) goes offline here, durably, with its purge alarm (see recordAfterWake).
    */
   private async load(closing?: WebSocket): Promise<SessionRecord | null> {
     if (this.cached !== undefined) return this.cached;
@@ -84,11 +99,11 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       return null;
     }
     const marks: LiveMark[] = [];
-    for (const ws of closing ? [...this.ctx.getWebSockets(), closing] : this.ctx.getWebSockets()) {
-      const mark = attachmentOf(ws)?.mark;
+    for (const ws of closing ? [...this.connections.all(), closing] : this.connections.all()) {
+      const mark = this.connections.attachment(ws)?.mark;
       if (mark) marks.push(mark);
     }
-    const record = onWake(stored, { live: this.liveSockets().length, marks }, Date.now());
+    const record = recordAfterWake(stored, { live: this.connections.live().length, marks }, Date.now());
     if (record.link.state === "offline" && stored.link.state === "live") {
       log("session_offline_on_wake", {
         client_id: record.clientId,
@@ -102,10 +117,10 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     return record;
   }
 
-  /** Writes the record (a checkpoint of the live mark, when live). */
+  /** Writes the record (a checkpoint of the live mark, when live); memory follows only a write that held. */
   private save(record: SessionRecord): void {
-    this.cached = record;
     this.ctx.storage.kv.put(RECORD_KEY, record);
+    this.cached = record;
   }
 
   /**
@@ -116,7 +131,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   private rememberLive(record: SessionRecord, sockets: [WebSocket, SocketAttachment][]): void {
     this.cached = record;
     const mark: LiveMark = { handledSeq: record.handledSeq, lastTick: record.lastTick };
-    for (const [ws, attachment] of sockets) ws.serializeAttachment({ ...attachment, mark });
+    for (const [ws] of sockets) this.connections.update(ws, { mark });
   }
 
   private async goneOffline(record: SessionRecord): Promise<void> {
@@ -132,24 +147,6 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     return run;
   }
 
-  private openSockets(except?: WebSocket): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
-  }
-
-  /** Open sockets that have had their welcome and replay, with their attachments, read once per event. */
-  private liveSockets(except?: WebSocket): [WebSocket, SocketAttachment][] {
-    const out: [WebSocket, SocketAttachment][] = [];
-    for (const ws of this.openSockets(except)) {
-      const attachment = attachmentOf(ws);
-      if (attachment?.ready) out.push([ws, attachment]);
-    }
-    return out;
-  }
-
-  private broadcast(message: ServerMessage): void {
-    for (const [ws] of this.liveSockets()) send(ws, message);
-  }
-
   /** The Worker has validated the query; this accepts the socket and starts its replay. */
   override async fetch(request: Request): Promise<Response> {
     const refused = this.ctx.storage.kv.get(RECORD_KEY) === undefined ? await admitNewSession(this.env, request) : null;
@@ -161,8 +158,10 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const query = parsed.value;
     const config = this.config;
     const { 0: client, 1: server } = new WebSocketPair();
+    const known = this.ctx.storage.kv.get<SessionRecord>(RECORD_KEY);
+    const headers = known?.shard != null ? { [SHARD_DEPTH_HEADER]: String(known.shard.length) } : undefined;
 
-    if (this.openSockets().length >= config.maxSocketsPerClient) {
+    if (this.connections.open().length >= config.maxSocketsPerClient) {
       server.accept();
       send(server, errorMessage("too_many_sockets", `at most ${config.maxSocketsPerClient} sockets per client_id`));
       server.close(1008, "too many sockets for this client_id");
@@ -170,16 +169,16 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     }
 
     const now = Date.now();
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({
+    this.connections.accept(server, {
       currencies: query.currencies,
       ready: false,
       connectedAtMs: now,
       inbound: freshBudget(now),
-    } satisfies SocketAttachment);
+    });
+    const hint = parseDepthHint(request.headers.get(DEPTH_HINT_HEADER));
     this.ctx.waitUntil(
       this.serially(() =>
-        this.startSocket(server, clientId, query).catch((error) => {
+        this.startSocket(server, clientId, query, hint).catch((error) => {
           // Without its replay the socket cannot promise "no hole": tell the client to come back.
           log("socket_start_failed", { client_id: clientId, error: String(error) });
           send(server, errorMessage("unavailable", "the feed could not start this connection; reconnect"));
@@ -187,21 +186,19 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         }),
       ),
     );
-    return new Response(null, { status: 101, webSocket: client });
+    return new Response(null, { status: 101, webSocket: client, headers });
   }
 
   /** welcome → reset (if any) → replay (if any) → replay_end → snapshot when nothing was replayed → live. */
-  private async startSocket(ws: WebSocket, clientId: string, query: PricefeedQuery): Promise<void> {
+  private async startSocket(ws: WebSocket, clientId: string, query: PricefeedQuery, hintDepth: number): Promise<void> {
     const config = this.config;
     // A known session has its alarm already (the purge, or the lease of another socket): when it
-    // fires with a socket open it only renews the lease (onAlarm). Nothing to change here.
+    // fires with a socket open it renews the lease (alarmDecision). Nothing to change here.
     const previous = await this.load();
     const currencies = query.currenciesGiven || !previous ? query.currencies : previous.currencies;
-    const attachment = attachmentOf(ws);
-    if (attachment) ws.serializeAttachment({ ...attachment, currencies });
-    const joined =
-      previous?.onHub && previous.epoch !== UNKNOWN_EPOCH ? previous : await this.join(clientId, currencies, previous);
-    const record: SessionRecord = { ...joined, currencies };
+    this.connections.update(ws, { currencies });
+    const joined = await this.joinIfNeeded(ws, clientId, currencies, query, previous, hintDepth);
+    const record: SessionRecord = { ...joined.record, currencies };
     const resumed = previous !== null;
     send(
       ws,
@@ -217,17 +214,20 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const plan = planResume(query, record);
     if (plan.resetFrom !== null) send(ws, resetMessage(record.epoch, plan.resetFrom));
     // Another tab is live: ticks past the session's mark reach it (and this socket) live, not here.
-    const upToSeq = this.liveSockets(ws).length > 0 ? record.handledSeq : Infinity;
+    const upToSeq = this.connections.live(ws).length > 0 ? record.handledSeq : Number.POSITIVE_INFINITY;
     let replayed = 0;
     let newest: Tick | null = null;
     if (plan.replay.source !== "none" || (plan.resetFrom !== null && query.lastSeq !== null)) {
       const page =
-        plan.replay.source === "none" ? { ticks: [], gap: null } : await this.replayPage(plan.replay, record, config);
-      if (page.gap) send(ws, gapMessage(page.gap));
-      for (const tick of page.ticks) {
-        if (tick.seq > upToSeq) break;
-        newest = tick;
-        if (tickConcerns(tick, currencies) && send(ws, priceMessage(tick, currencies, true))) replayed++;
+        plan.replay.source === "none" ? { ticks: [], gaps: [] } : await this.replayPage(plan.replay, record, joined);
+      for (const item of inSeqOrder(page.ticks, page.gaps)) {
+        if ("fromSeq" in item) {
+          if (item.fromSeq <= upToSeq) send(ws, gapMessage(item));
+          continue;
+        }
+        if (item.seq > upToSeq) break;
+        newest = item;
+        if (tickConcerns(item, currencies) && send(ws, priceMessage(item, currencies, true))) replayed++;
       }
       send(ws, { type: "replay_end", count: replayed });
     }
@@ -245,76 +245,118 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     // A new session's record and its first alarm (the lease) commit together.
     if (!previous) await this.ctx.storage.setAlarm(Date.now() + leaseMs(config.clientTtlS * 1000));
     if (open) {
-      const now = attachmentOf(ws);
-      if (now)
-        ws.serializeAttachment({ ...now, ready: true, mark: { handledSeq: next.handledSeq, lastTick: next.lastTick } });
-    } else if (this.liveSockets().length === 0) {
+      this.connections.update(ws, { ready: true, mark: { handledSeq: next.handledSeq, lastTick: next.lastTick } });
+    } else if (this.connections.live().length === 0) {
       await this.goneOffline(goOffline(next, Date.now()));
     }
   }
 
-  /** Puts the client on the hub's list; a new client starts from the hub's latest tick and status. */
-  private async join(clientId: string, currencies: Currency[], previous: SessionRecord | null): Promise<SessionRecord> {
-    const hub = await this.hub.subscribe(clientId);
-    if (previous) {
-      const adopted = previous.epoch === UNKNOWN_EPOCH ? { ...previous, epoch: hub.epoch } : previous;
-      const record =
-        adopted.epoch === hub.epoch ? adopted : this.startEpoch(adopted, hub.epoch, (hub.latest?.seq ?? 0) + 1);
-      return { ...record, onHub: true, lastTick: record.lastTick ?? hub.latest };
+  /**
+   * A socket that finds no other socket live registers with the shard on its client's path: a new
+   * session to join, a known one because it may have missed what its shard sent while it was away (a
+   * restart, or a shard that lost its storage and forgot it). The replay the client asks for comes with
+   * the registration, in the same call; a known session without one asks for what its shard holds past
+   * its mark, and takes it as a late delivery. The hub is never called.
+   */
+  private async joinIfNeeded(
+    ws: WebSocket,
+    clientId: string,
+    currencies: Currency[],
+    query: PricefeedQuery,
+    previous: SessionRecord | null,
+    hintDepth: number,
+  ): Promise<Joined> {
+    if (previous && previous.shard !== null && this.connections.live(ws).length > 0) {
+      return { record: previous, replay: null };
     }
-    const handledSeq = hub.latest?.seq ?? 0;
-    return {
-      clientId,
-      epoch: hub.epoch,
-      currencies,
-      status: hub.status,
-      onHub: true,
-      handledSeq,
-      lastTick: hub.latest,
-      // Nothing to replay; a socket lost before it is live makes it offline (end of startSocket).
-      link: { state: "live" },
-      resetFrom: null,
-    };
+    // Asked before the epoch is known: if the client turns out to need a reset instead, it goes unused.
+    const planned = shardQuery(planReplay(query, previous));
+    const tail = previous && !planned ? { afterSeq: previous.handledSeq } : undefined;
+    const answer = await this.register(clientId, previous?.shard ?? null, hintDepth, planned ?? tail);
+    if (!previous) {
+      const record = newRecord(clientId, currencies, answer.shard, answer.snapshot);
+      return { record, replay: planned && answer.replay ? { query: planned, page: answer.replay } : null };
+    }
+    const record = afterRegistration(previous, answer.shard, answer.snapshot);
+    if (record.epoch !== previous.epoch) {
+      log("session_epoch_changed", { client_id: clientId, from: previous.epoch, to: record.epoch });
+      return { record, replay: null };
+    }
+    if (tail && answer.replay) {
+      // What the shard sent while the session was not listed: handled now, as the delivery it missed.
+      this.save(record);
+      this.fillHole(answer.replay, answer.snapshot.headSeq + 1);
+      return { record: caughtUp(this.cached!), replay: null };
+    }
+    return { record, replay: planned && answer.replay ? { query: planned, page: answer.replay } : null };
+  }
+
+  /** Registers with the shard on the client's path, following redirects; the hub is never called. */
+  private async register(
+    clientId: string,
+    recorded: string | null,
+    hintDepth: number,
+    replay: ReplayQuery | undefined,
+  ): Promise<Extract<RegisterAnswer, { kind: "registered" }>> {
+    let step = firstStep(clientId, recorded, hintDepth);
+    for (let i = 0; i < MAX_REGISTER_STEPS; i++) {
+      const answer = await shardStub(this.env, step.shard).register(clientId, {
+        via: step.via,
+        ...(replay ? { replay, replayLimit: this.config.maxReplay } : {}),
+      });
+      if (answer.kind === "registered") return answer;
+      step = nextStep(step, answer);
+    }
+    throw new Error(`no shard took ${clientId} within ${MAX_REGISTER_STEPS} steps`);
   }
 
   private async replayPage(
     plan: Exclude<ReplayPlan, { source: "none" }>,
     record: SessionRecord,
-    config: Config,
-  ): Promise<TickPage> {
+    joined: Joined,
+  ): Promise<{ ticks: Tick[]; gaps: SeqRange[] }> {
+    const config = this.config;
     if (plan.source === "buffer") {
       const page =
         "afterSeq" in plan
           ? this.buffer.after(plan.afterSeq, config.maxBuffer)
           : this.buffer.since(plan.sinceMs, config.maxBuffer);
-      const dropped = record.link.state === "offline" ? record.link.gap : null;
-      return { ticks: page.ticks, gap: dropped ?? page.gap };
+      const recorded = record.link.state === "offline" ? record.link.gaps : [];
+      return { ticks: page.ticks, gaps: page.gap ? addGap(recorded, page.gap) : recorded };
     }
-    return "afterSeq" in plan
-      ? this.hub.ticksAfter(plan.afterSeq, config.maxReplay)
-      : this.hub.ticksSince(plan.sinceMs, config.maxReplay);
+    const query = shardQuery(plan)!;
+    const page =
+      joined.replay && sameQuery(joined.replay.query, query)
+        ? joined.replay.page
+        : await shardStub(this.env, record.shard!).replay(query, config.maxReplay);
+    return { ticks: page.ticks, gaps: page.gap ? [page.gap] : [] };
   }
 
-  /** Called by the hub (or a relay) for every published tick and status change. */
-  async receive(event: HubEvent): Promise<ReceiveResult> {
+  /** Called by the session's shard for every published tick, status change, and beat in a quiet market. */
+  async receive(event: FanoutEvent): Promise<ReceiveResult> {
     return this.serially(async () => {
       let record = await this.load();
       if (!record) return { subscribed: false };
       if (event.kind === "status") {
-        this.save({ ...record, status: event.status });
-        this.broadcast(event.status);
+        if (event.atMs < record.statusAtMs) return { subscribed: true };
+        this.save({ ...record, status: event.status, statusAtMs: event.atMs });
+        this.connections.broadcast(event.status);
         return { subscribed: true };
       }
-      const { tick, epoch, backlog } = event;
-      if (epoch !== record.epoch) record = this.switchEpoch(record, epoch, tick.seq);
-      if (tick.seq > record.handledSeq + 1) {
-        // A hole: a lost delivery, or back from a restart. The deliverer reads the history once for
-        // every session of its batch and sends the tick again with it; only then is the tick handled.
-        if (!backlog) return { subscribed: true, missingAfter: record.handledSeq };
-        this.fillHole(backlog, tick.seq);
+      if (record.link.state === "live" && this.connections.live().length === 0) {
+        // Every socket is closing and no close has run yet: nobody would get this tick. Offline from here.
+        record = goOffline(record, Date.now());
+        await this.goneOffline(record);
       }
-      this.handleTick(tick);
-      // The session now holds everything the hub has: a reconnect need not ask the hub.
+      if (event.epoch.id !== record.epoch) record = this.switchEpoch(record, event.epoch.id, event.epoch.startSeq);
+      const placement = placeEvent({ epoch: event.epoch, headSeq: record.handledSeq }, event);
+      // A hole: a lost delivery, or back from a restart. The shard reads its history once for every
+      // session of its batch and sends the event again with it; only then is the event handled.
+      if (placement.place === "hole") return { subscribed: true, missingAfter: placement.missingAfter };
+      if (placement.place === "held") return { subscribed: true };
+      if (event.backlog) this.fillHole(event.backlog, event.kind === "tick" ? event.tick.seq : event.headSeq + 1);
+      if (event.kind === "tick") this.handleTick(event.tick);
+      // The session now holds everything its shard has: a reconnect need not ask again.
       const after = this.cached;
       const upToDate = after && caughtUp(after);
       if (upToDate && upToDate !== after) this.save(upToDate);
@@ -322,21 +364,14 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     });
   }
 
-  /** The ticks before `beforeSeq` that the session missed, from the hub's history; what it no longer has is a gap. */
+  /** The ticks before `beforeSeq` that the session missed, from its shard's history; what it no longer has is a gap. */
   private fillHole(missed: TickPage, beforeSeq: number): void {
     if (missed.gap) this.handleGap(missed.gap);
     for (const tick of missed.ticks) if (tick.seq < beforeSeq) this.handleTick(tick);
     const record = this.cached;
     if (!record || record.handledSeq >= beforeSeq - 1) return;
     // The history did not reach that far: what is still missing is a gap too, never a silent hole.
-    const gap = { fromSeq: record.handledSeq + 1, toSeq: beforeSeq - 1 };
-    const skipped = { ...record, handledSeq: gap.toSeq };
-    if (record.link.state === "live") {
-      this.broadcast(gapMessage(gap));
-      this.cached = skipped;
-    } else {
-      this.save(recordGap(skipped, gap));
-    }
+    this.handleGap({ fromSeq: record.handledSeq + 1, toSeq: beforeSeq - 1 });
   }
 
   private handleTick(tick: Tick): void {
@@ -345,46 +380,48 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const routed = routeTick(record, tick);
     if (routed.route === "drop") return;
     if (routed.route === "sockets") {
-      const sockets = this.liveSockets();
+      const sockets = this.connections.live();
       for (const [ws, { currencies }] of sockets) {
         if (tickConcerns(tick, currencies)) send(ws, priceMessage(tick, currencies, false));
       }
       this.rememberLive(routed.record, sockets);
       return;
     }
-    this.ctx.storage.transactionSync(() => {
+    const next = this.ctx.storage.transactionSync(() => {
       this.buffer.insert(tick);
-      this.save(recordGap(routed.record, this.buffer.trimTo(this.config.maxBuffer)));
+      const buffered = recordGap(routed.record, this.buffer.trimTo(this.config.maxBuffer));
+      this.ctx.storage.kv.put(RECORD_KEY, buffered);
+      return buffered;
     });
+    // Only once the buffer and the record are stored: a write that throws leaves memory as storage is.
+    this.cached = next;
   }
 
-  private handleGap(gap: SeqRange): void {
+  private handleGap(announced: SeqRange): void {
     const record = this.cached;
-    if (!record) return;
-    if (record.link.state === "live") this.broadcast(gapMessage(gap));
-    else this.save(recordGap(record, gap));
-  }
-
-  /** The hub's history is another one: live sockets are told now, an absent client on its next socket. */
-  private switchEpoch(record: SessionRecord, epoch: string, firstSeq: number): SessionRecord {
-    if (record.epoch === UNKNOWN_EPOCH) {
-      this.save({ ...record, epoch });
-      return this.cached!;
+    if (!record || announced.toSeq <= record.handledSeq) return;
+    const gap = { fromSeq: Math.max(announced.fromSeq, record.handledSeq + 1), toSeq: announced.toSeq };
+    const skipped = { ...record, handledSeq: gap.toSeq };
+    if (record.link.state === "live") {
+      this.connections.broadcast(gapMessage(gap));
+      this.cached = skipped;
+    } else {
+      this.save(recordGap(skipped, gap));
     }
-    log("session_epoch_changed", { client_id: record.clientId, from: record.epoch, to: epoch });
-    if (record.link.state === "live") this.broadcast(resetMessage(epoch, record.epoch));
-    this.save(this.startEpoch(record, epoch, firstSeq));
-    return this.cached!;
   }
 
-  private startEpoch(record: SessionRecord, epoch: string, firstSeq: number): SessionRecord {
+  /** The history is another one: live sockets are told now, an absent client on its next socket. */
+  private switchEpoch(record: SessionRecord, epoch: string, firstSeq: number): SessionRecord {
+    log("session_epoch_changed", { client_id: record.clientId, from: record.epoch, to: epoch });
+    if (record.link.state === "live") this.connections.broadcast(resetMessage(epoch, record.epoch));
     this.buffer.clear();
-    return changeEpoch(record, epoch, firstSeq);
+    this.save(changeEpoch(record, epoch, firstSeq));
+    return this.cached!;
   }
 
   /** Client frames: subscribe/unsubscribe. Nothing a client sends can throw here or touch the buffer. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const attachment = attachmentOf(ws);
+    const attachment = this.connections.attachment(ws);
     if (!attachment) return;
     const taken = takeToken(attachment.inbound, Date.now());
     const frame: Result<ClientMessage> = !taken.allowed
@@ -394,13 +431,13 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         : parseClientFrame(message);
     if (!frame.ok) {
       const refused = strike(taken.budget);
-      ws.serializeAttachment({ ...attachment, inbound: refused.budget });
+      this.connections.update(ws, { inbound: refused.budget });
       send(ws, { type: "error", ...frame.error });
       if (refused.close) ws.close(1008, "too many refused frames");
       return;
     }
     const currencies = applySubscription(attachment.currencies, frame.value);
-    ws.serializeAttachment({ ...attachment, currencies, inbound: { ...taken.budget, strikes: 0 } });
+    this.connections.update(ws, { currencies, inbound: { ...taken.budget, strikes: 0 } });
     const record = await this.load();
     if (record) this.save({ ...record, currencies });
     send(ws, { type: "subscribed", currencies });
@@ -425,8 +462,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     return this.serially(async () => {
       // Woken by this close: the closing socket's attachment may hold the newest mark.
       const record = await this.load(ws);
-      if (!record || record.link.state === "offline" || this.liveSockets(ws).length > 0) return;
-      const currencies = attachmentOf(ws)?.currencies ?? record.currencies;
+      if (!record || record.link.state === "offline" || this.connections.live(ws).length > 0) return;
+      const currencies = this.connections.attachment(ws)?.currencies ?? record.currencies;
       await this.goneOffline(goOffline({ ...record, currencies }, Date.now()));
     });
   }
@@ -436,30 +473,68 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     await this.serially(async () => {
       const record = await this.load();
       const ttlMs = this.config.clientTtlS * 1000;
-      const decision = onAlarm(record, this.openSockets().length, Date.now(), ttlMs);
-      if (decision.action !== "purge") {
-        if (decision.action === "renew" && record) this.save(record);
-        await this.ctx.storage.setAlarm(decision.nextAtMs);
+      const decision = alarmDecision(record, this.connections.open().length, Date.now(), ttlMs);
+      if (decision.action === "purge") {
+        await this.purge(record, ttlMs);
         return;
       }
-      await this.purge(record, ttlMs);
+      if (decision.action === "renew" && record) await this.renewLease(record);
+      await this.ctx.storage.setAlarm(decision.nextAtMs);
     });
   }
 
-  /** The client stayed away for CLIENT_TTL_S: forget it and leave the hub's list. */
+  /**
+   * A connected session registers with its shard again at every lease: a shard that lost its storage
+   * lists it again, and what the session missed meanwhile (another epoch, a newer status, ticks past
+   * its mark) reaches its sockets now. Then the live mark is checkpointed.
+   */
+  private async renewLease(record: SessionRecord): Promise<void> {
+    let answer: Extract<RegisterAnswer, { kind: "registered" }>;
+    try {
+      answer = await this.register(record.clientId, record.shard, 0, { afterSeq: record.handledSeq });
+    } catch (error) {
+      log("session_lease_register_failed", { client_id: record.clientId, error: String(error) });
+      this.save(record);
+      return;
+    }
+    const { snapshot } = answer;
+    let current = this.cached ?? record;
+    if (snapshot.epoch.id !== current.epoch)
+      current = this.switchEpoch(current, snapshot.epoch.id, snapshot.epoch.startSeq);
+    if (snapshot.statusAtMs > current.statusAtMs) {
+      current = { ...current, status: snapshot.status, statusAtMs: snapshot.statusAtMs };
+      this.connections.broadcast(snapshot.status);
+    }
+    this.save({ ...current, shard: answer.shard });
+    if (answer.replay && snapshot.epoch.id === record.epoch) this.fillHole(answer.replay, snapshot.headSeq + 1);
+    this.save(this.cached!);
+  }
+
+  /** Leaves the shard the session registered with, or the child it was handed down to since. */
+  private async unregister(clientId: string, shard: string): Promise<void> {
+    let at: string | undefined = shard;
+    for (let i = 0; at !== undefined && i < MAX_REGISTER_STEPS; i++) {
+      const answer = await shardStub(this.env, at).unregister(clientId);
+      at = answer.moved;
+    }
+  }
+
+  /** The client stayed away for CLIENT_TTL_S: forget it and leave its shard. */
   private async purge(record: SessionRecord | null, ttlMs: number): Promise<void> {
     if (record) {
-      // Recorded first: if a reconnect wins the race below, it knows to subscribe again.
-      this.save({ ...record, onHub: false });
-      try {
-        await this.hub.unsubscribe(record.clientId);
-      } catch (error) {
-        // The hub drops the client anyway at its next tick: this session will have no record then.
-        log("session_unsubscribe_failed", { client_id: record.clientId, error: String(error) });
+      // Recorded first: if a reconnect wins the race below, it knows to register again.
+      this.save({ ...record, shard: null });
+      if (record.shard !== null) {
+        try {
+          await this.unregister(record.clientId, record.shard);
+        } catch (error) {
+          // The shard drops the client anyway at its next event: this session will have no record then.
+          log("session_unregister_failed", { client_id: record.clientId, error: String(error) });
+        }
       }
     }
-    if (this.openSockets().length > 0) {
-      // A reconnect won the race: it subscribes again; keep the lease.
+    if (this.connections.open().length > 0) {
+      // A reconnect won the race: it registers again; keep the lease.
       await this.ctx.storage.setAlarm(Date.now() + leaseMs(ttlMs));
       return;
     }
@@ -468,4 +543,11 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     this.buffer.forget();
     log("session_expired", { client_id: record?.clientId ?? null });
   }
+}
+
+/** Ticks and gaps of a replay, merged in seq order: a gap is told just where it lies among the ticks. */
+function inSeqOrder(ticks: readonly Tick[], gaps: readonly SeqRange[]): (Tick | SeqRange)[] {
+  const items: (Tick | SeqRange)[] = [...ticks, ...gaps];
+  const seqOf = (item: Tick | SeqRange) => ("fromSeq" in item ? item.fromSeq : item.seq);
+  return items.sort((a, b) => seqOf(a) - seqOf(b));
 }

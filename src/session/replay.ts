@@ -1,17 +1,15 @@
+import type { ReplayQuery } from "../contracts";
 import type { PricefeedQuery } from "../protocol";
 import type { SessionRecord } from "./session-state";
 
-export type ReplayPlan =
-  | { source: "none" }
-  | { source: "buffer" | "hub"; afterSeq: number }
-  | { source: "buffer" | "hub"; sinceMs: number };
+export type ReplayPlan = { source: "none" } | ({ source: "buffer" | "shard" } & ReplayQuery);
 
 /**
  * Chooses where a new socket's replay comes from: the session's own buffer when it covers the
- * asked range (it holds every tick since the last socket closed), the hub's history otherwise,
- * and always the hub for a session back from a restart (`behind`), whose buffer may lack the
- * ticks the client was sent just before it. `last_seq` is exact and wins over `start_timedate`;
- * a plain reconnect replays from where the session went offline.
+ * asked range (it holds every tick since the last socket closed), its shard's copy of the history
+ * otherwise, and always the shard for a session that is `behind` (back from a restart, whose buffer
+ * may lack the ticks the client was sent just before it). `last_seq` is exact and wins over
+ * `start_timedate`; a plain reconnect replays from where the session went offline.
  */
 export function planReplay(
   query: Pick<PricefeedQuery, "lastSeq" | "startTimedate">,
@@ -21,14 +19,14 @@ export function planReplay(
   const bufferUsable = offline !== null && !offline.behind;
   if (query.lastSeq !== null) {
     const covered = bufferUsable && query.lastSeq + 1 >= offline.fromSeq;
-    return { source: covered ? "buffer" : "hub", afterSeq: query.lastSeq };
+    return { source: covered ? "buffer" : "shard", afterSeq: query.lastSeq };
   }
   if (query.startTimedate !== null) {
     const sinceMs = query.startTimedate * 1000;
     const covered = bufferUsable && offline.sinceMs <= sinceMs;
-    return { source: covered ? "buffer" : "hub", sinceMs };
+    return { source: covered ? "buffer" : "shard", sinceMs };
   }
-  if (offline) return { source: bufferUsable ? "buffer" : "hub", afterSeq: offline.fromSeq - 1 };
+  if (offline) return { source: bufferUsable ? "buffer" : "shard", afterSeq: offline.fromSeq - 1 };
   return { source: "none" };
 }
 
@@ -50,3 +48,12 @@ export function planResume(
   if (resetFrom !== null && query.lastSeq !== null) return { resetFrom, replay: { source: "none" } };
   return { resetFrom, replay: planReplay(query, record) };
 }
+
+/** What a plan asks the shard for, if anything: asked with a registration, it costs no call of its own. */
+export function shardQuery(plan: ReplayPlan): ReplayQuery | undefined {
+  if (plan.source !== "shard") return undefined;
+  return "afterSeq" in plan ? { afterSeq: plan.afterSeq } : { sinceMs: plan.sinceMs };
+}
+
+export const sameQuery = (a: ReplayQuery | undefined, b: ReplayQuery | undefined): boolean =>
+  a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);

@@ -79,24 +79,36 @@ export class TickTable {
   ) {}
 
   /** The table is created on first use, so an object that never stored a tick (or was purged) holds none. */
-  private get sql(): SqlStorage {
-    if (!this.created) {
-      this.storageSql.exec(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (
-           seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
-           prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL, currency_sources TEXT)`,
-      );
-      // Tables created before per-currency sources existed get the column.
-      const columns = this.storageSql
-        .exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", this.table)
-        .toArray();
-      if (!columns.some((c) => c.name === "currency_sources")) {
-        this.storageSql.exec(`ALTER TABLE ${this.table} ADD COLUMN currency_sources TEXT`);
-      }
-      this.storageSql.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_ts ON ${this.table}(ts_ms)`);
-      this.created = true;
+  private create(): void {
+    this.storageSql.exec(
+      `CREATE TABLE IF NOT EXISTS ${this.table} (
+         seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,
+         prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL, currency_sources TEXT)`,
+    );
+    // Tables created before per-currency sources existed get the column.
+    const columns = this.storageSql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", this.table)
+      .toArray();
+    if (!columns.some((c) => c.name === "currency_sources")) {
+      this.storageSql.exec(`ALTER TABLE ${this.table} ADD COLUMN currency_sources TEXT`);
     }
-    return this.storageSql;
+    this.storageSql.exec(`CREATE INDEX IF NOT EXISTS ${this.table}_ts ON ${this.table}(ts_ms)`);
+    this.created = true;
+  }
+
+  /**
+   * Runs a statement on the table, creating it first. A table created inside a transaction that then
+   * rolled back is gone although this object made it: the statement finds no table, and it is made again.
+   */
+  private exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T> {
+    if (!this.created) this.create();
+    try {
+      return this.storageSql.exec<T>(query, ...bindings);
+    } catch (error) {
+      if (!String(error).includes("no such table")) throw error;
+      this.create();
+      return this.storageSql.exec<T>(query, ...bindings);
+    }
   }
 
   /** Call after storage.deleteAll(): the table is gone and is re-created on next use. */
@@ -105,7 +117,7 @@ export class TickTable {
   }
 
   insert(tick: Tick): void {
-    this.sql.exec(
+    this.exec(
       `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources, currency_sources) VALUES (?, ?, ?, ?, ?, ?)`,
       tick.seq,
       tick.tsMs,
@@ -117,26 +129,25 @@ export class TickTable {
   }
 
   latest(): Tick | null {
-    const rows = this.sql.exec<TickRow>(`SELECT * FROM ${this.table} ORDER BY seq DESC LIMIT 1`).toArray();
+    const rows = this.exec<TickRow>(`SELECT * FROM ${this.table} ORDER BY seq DESC LIMIT 1`).toArray();
     return rows[0] ? rowToTick(rows[0]) : null;
   }
 
   count(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${this.table}`).one().n;
+    return this.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${this.table}`).one().n;
   }
 
   oldestSeq(): number | null {
-    return this.sql.exec<{ s: number | null }>(`SELECT MIN(seq) AS s FROM ${this.table}`).one().s;
+    return this.exec<{ s: number | null }>(`SELECT MIN(seq) AS s FROM ${this.table}`).one().s;
   }
 
   /** Ticks with seq > afterSeq, at most `limit` of them: the newest are kept. */
   after(afterSeq: number, limit: number): TickPage {
-    const ticks = this.sql
-      .exec<TickRow>(
-        `SELECT * FROM (SELECT * FROM ${this.table} WHERE seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
-        afterSeq,
-        limit,
-      )
+    const ticks = this.exec<TickRow>(
+      `SELECT * FROM (SELECT * FROM ${this.table} WHERE seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+      afterSeq,
+      limit,
+    )
       .toArray()
       .map(rowToTick);
     const first = ticks[0];
@@ -144,26 +155,30 @@ export class TickTable {
     return { ticks, gap };
   }
 
+  /** The oldest `limit` ticks with seq > afterSeq, oldest first: a page for copying the table elsewhere. */
+  oldestAfter(afterSeq: number, limit: number): Tick[] {
+    return this.exec<TickRow>(`SELECT * FROM ${this.table} WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
+      .toArray()
+      .map(rowToTick);
+  }
+
   /** Ticks with ts >= sinceMs, at most `limit` of them: the newest are kept. */
   since(sinceMs: number, limit: number): TickPage {
-    const ticks = this.sql
-      .exec<TickRow>(
-        `SELECT * FROM (SELECT * FROM ${this.table} WHERE ts_ms >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
-        sinceMs,
-        limit,
-      )
+    const ticks = this.exec<TickRow>(
+      `SELECT * FROM (SELECT * FROM ${this.table} WHERE ts_ms >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+      sinceMs,
+      limit,
+    )
       .toArray()
       .map(rowToTick);
     const first = ticks[0];
     let gap: TickPage["gap"] = null;
     if (first) {
-      const skipped = this.sql
-        .exec<{ s: number | null }>(
-          `SELECT MIN(seq) AS s FROM ${this.table} WHERE ts_ms >= ? AND seq < ?`,
-          sinceMs,
-          first.seq,
-        )
-        .one().s;
+      const skipped = this.exec<{ s: number | null }>(
+        `SELECT MIN(seq) AS s FROM ${this.table} WHERE ts_ms >= ? AND seq < ?`,
+        sinceMs,
+        first.seq,
+      ).one().s;
       if (skipped !== null) gap = { fromSeq: skipped, toSeq: first.seq - 1 };
     }
     return { ticks, gap };
@@ -176,9 +191,8 @@ export class TickTable {
    */
   pricePage(currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number): PricePage {
     const path = `$.${currency}`;
-    const page = this.sql
-      .exec<{ points: string; count: number; last: number | null }>(
-        `SELECT json_group_array(json_object(
+    const page = this.exec<{ points: string; count: number; last: number | null }>(
+      `SELECT json_group_array(json_object(
                   'seq', seq,
                   'ts', ts_ms / 1000,
                   'time', strftime('%Y-%m-%dT%H:%M:%S', ts_ms / 1000, 'unixepoch') || printf('.%03dZ', ts_ms % 1000),
@@ -187,14 +201,13 @@ export class TickTable {
          FROM (SELECT seq, ts_ms, prices FROM ${this.table}
                WHERE ts_ms >= ? AND ts_ms <= ? AND seq > ? AND prices -> ? IS NOT NULL
                ORDER BY seq LIMIT ?)`,
-        path,
-        fromMs,
-        toMs,
-        afterSeq,
-        path,
-        limit,
-      )
-      .one();
+      path,
+      fromMs,
+      toMs,
+      afterSeq,
+      path,
+      limit,
+    ).one();
     const more = page.last !== null && page.count === limit && this.hasPrice(path, fromMs, toMs, page.last);
     return { points: page.points, count: page.count, lastSeq: page.last, more };
   }
@@ -202,16 +215,14 @@ export class TickTable {
   /** Whether a tick after `afterSeq` with fromMs <= ts <= toMs has a price at `path`. */
   private hasPrice(path: string, fromMs: number, toMs: number, afterSeq: number): boolean {
     return (
-      this.sql
-        .exec<{ found: number }>(
-          `SELECT EXISTS (SELECT 1 FROM ${this.table}
+      this.exec<{ found: number }>(
+        `SELECT EXISTS (SELECT 1 FROM ${this.table}
                           WHERE ts_ms >= ? AND ts_ms <= ? AND seq > ? AND prices -> ? IS NOT NULL) AS found`,
-          fromMs,
-          toMs,
-          afterSeq,
-          path,
-        )
-        .one().found === 1
+        fromMs,
+        toMs,
+        afterSeq,
+        path,
+      ).one().found === 1
     );
   }
 
@@ -224,9 +235,8 @@ export class TickTable {
   candlePage(currency: Currency, bucketS: number, fromMs: number, toMs: number, limit: number): CandlePage {
     const path = `$.${currency}`;
     // Bound numbers arrive as REAL: the casts keep the bucket arithmetic in integers.
-    const page = this.sql
-      .exec<{ candles: string; count: number; last: number | null }>(
-        `SELECT json_group_array(json_object(
+    const page = this.exec<{ candles: string; count: number; last: number | null }>(
+      `SELECT json_group_array(json_object(
                   'time', bucket * CAST(?1 AS INTEGER),
                   'open', json(open), 'high', json(high), 'low', json(low), 'close', json(close),
                   'ticks', ticks) ORDER BY bucket) AS candles,
@@ -246,13 +256,12 @@ export class TickTable {
                            FROM ${this.table}
                            WHERE ts_ms >= ?3 AND ts_ms <= ?4 AND prices -> ?2 IS NOT NULL))
                GROUP BY bucket ORDER BY bucket LIMIT ?5)`,
-        bucketS,
-        path,
-        fromMs,
-        toMs,
-        limit,
-      )
-      .one();
+      bucketS,
+      path,
+      fromMs,
+      toMs,
+      limit,
+    ).one();
     const afterLastBucketMs = page.last === null ? 0 : (page.last + bucketS) * 1000;
     const more = page.last !== null && page.count === limit && this.hasPrice(path, afterLastBucketMs, toMs, EVERY_SEQ);
     return { candles: page.candles, count: page.count, lastTime: page.last, more };
@@ -266,24 +275,20 @@ export class TickTable {
    * every currency's prices in SQL (json_each), measured over a day of ticks.
    */
   dayStats(): Partial<Record<Currency, PriceStats>> {
-    const shape = this.sql
-      .exec<{ lo: number | null; hi: number | null; n: number }>(
-        `SELECT MIN(seq) AS lo, MAX(seq) AS hi, COUNT(*) AS n FROM ${this.table}`,
-      )
-      .one();
+    const shape = this.exec<{ lo: number | null; hi: number | null; n: number }>(
+      `SELECT MIN(seq) AS lo, MAX(seq) AS hi, COUNT(*) AS n FROM ${this.table}`,
+    ).one();
     const key = `${shape.lo}:${shape.hi}:${shape.n}`;
     if (this.dayStatsKept?.key === key) return this.dayStatsKept.stats;
     const latest = this.latest();
     let stats: Partial<Record<Currency, PriceStats>> = {};
     if (latest) {
       const lastS = Math.floor(latest.tsMs / 1000);
-      const rows = this.sql
-        .exec<{ prices: string }>(
-          `SELECT prices FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY seq`,
-          (lastS - STATS_WINDOW_S) * 1000,
-          lastS * 1000 + 999,
-        )
-        .toArray();
+      const rows = this.exec<{ prices: string }>(
+        `SELECT prices FROM ${this.table} WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY seq`,
+        (lastS - STATS_WINDOW_S) * 1000,
+        lastS * 1000 + 999,
+      ).toArray();
       stats = statsOf(rows.map((row) => JSON.parse(row.prices) as Tick["prices"]));
     }
     this.dayStatsKept = { key, stats };
@@ -291,24 +296,22 @@ export class TickTable {
   }
 
   deleteOlderThan(tsMs: number): void {
-    this.sql.exec(`DELETE FROM ${this.table} WHERE ts_ms < ?`, tsMs);
+    this.exec(`DELETE FROM ${this.table} WHERE ts_ms < ?`, tsMs);
   }
 
   /** Drops the oldest rows beyond `keep`; returns the seq range dropped, if any. */
   trimTo(keep: number): SeqRange | null {
     const excess = this.count() - keep;
     if (excess <= 0) return null;
-    const range = this.sql
-      .exec<{ lo: number; hi: number }>(
-        `SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM (SELECT seq FROM ${this.table} ORDER BY seq LIMIT ?)`,
-        excess,
-      )
-      .one();
-    this.sql.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, range.hi);
+    const range = this.exec<{ lo: number; hi: number }>(
+      `SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM (SELECT seq FROM ${this.table} ORDER BY seq LIMIT ?)`,
+      excess,
+    ).one();
+    this.exec(`DELETE FROM ${this.table} WHERE seq <= ?`, range.hi);
     return { fromSeq: range.lo, toSeq: range.hi };
   }
 
   clear(): void {
-    this.sql.exec(`DELETE FROM ${this.table}`);
+    this.exec(`DELETE FROM ${this.table}`);
   }
 }

@@ -112,7 +112,7 @@ describe("GET /api/candles", () => {
     const base = freshHost();
     const whole = (await candlesBody(base, `currency=USD&interval=1m&${window}`)).candles;
     const walk = async () => {
-      const before = (await hubReads()).history;
+      const before = (await hubReads()).candles;
       const seen = [];
       const pages: string[] = [];
       let path: string | null = `/api/candles?currency=USD&interval=1m&${window}&limit=5`;
@@ -123,7 +123,7 @@ describe("GET /api/candles", () => {
         seen.push(...body.candles);
         path = body.next;
       }
-      return { seen, pages, hubCalls: (await hubReads()).history - before };
+      return { seen, pages, hubCalls: (await hubReads()).candles - before };
     };
     const first = await walk();
     expect(first.seen).toEqual(whole);
@@ -141,7 +141,7 @@ describe("GET /api/candles", () => {
 
   it("asks the hub once for every spelling of one question, and revalidates with its ETag", async () => {
     const base = freshHost();
-    const before = (await hubReads()).history;
+    const before = (await hubReads()).candles;
     // The 5-minute buckets from 0:00 to 2:05 (the clock says 2:10), however they are asked for.
     const to = hourS + 7799;
     const spellings = [
@@ -153,14 +153,14 @@ describe("GET /api/candles", () => {
     const bodies = [];
     for (const query of spellings) bodies.push(await (await getFrom(base, `/api/candles?${query}`)).text());
     expect(new Set(bodies).size).toBe(1);
-    expect((await hubReads()).history - before).toBe(1);
+    expect((await hubReads()).candles - before).toBe(1);
     const first = await getFrom(base, `/api/candles?${spellings[0]}`);
     const etag = first.headers.get("etag")!;
     expect(first.headers.get("cache-control")).toMatch(/^public, max-age=\d+$/);
     await first.arrayBuffer();
     const revalidated = await getFrom(base, `/api/candles?${spellings[1]}`, { "If-None-Match": etag });
     expect(revalidated.status).toBe(304);
-    expect((await hubReads()).history - before).toBe(1);
+    expect((await hubReads()).candles - before).toBe(1);
   });
 
   it("reaches now without `to`, and by default covers the last 60 buckets", async () => {
@@ -176,7 +176,7 @@ describe("GET /api/candles", () => {
 
   it("answers 400 with an error code for bad parameters, before asking the hub", async () => {
     const base = freshHost();
-    const before = (await hubReads()).history;
+    const before = (await hubReads()).candles;
     for (const [query, code] of [
       ["interval=2m", "invalid_interval"],
       ["interval=1H", "invalid_interval"],
@@ -193,7 +193,7 @@ describe("GET /api/candles", () => {
       expect(response.status, query).toBe(400);
       expect(await response.json()).toMatchObject({ error: { code, message: expect.any(String) } });
     }
-    expect((await hubReads()).history).toBe(before);
+    expect((await hubReads()).candles).toBe(before);
   });
 
   it("gives the candles of the history for ticks at any times", async () => {

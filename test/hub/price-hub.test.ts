@@ -10,32 +10,15 @@ import {
 import { describe, expect, it, vi } from "vitest";
 import { ClientSession } from "../../src/session/ClientSession";
 import { PriceHub } from "../../src/hub/PriceHub";
-import { FanoutRelay } from "../../src/relay/FanoutRelay";
 import worker from "../../src/index";
 import { readConfig } from "../../src/config";
 import { TickTable } from "../../src/storage/tick-table";
 import { nextTick } from "../../src/hub/publish";
-import { hashClientId } from "../../src/relay/partition";
 import { connect } from "../support/feed";
-import { hub, publishTick, sessionStub, sleep } from "../support/hub";
-import { loggedEvents } from "../support/logs";
+import { hub, publishTick, sessionStub, settledHub, sleep } from "../support/hub";
 
 /** The object's id, for fault injection aimed at one instance of a class. */
 const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
-
-/** `count` live clients, and a publish that fans a moved USD price out through three relays. */
-async function clientsBehindThreeRelays(prefix: string, count: number, relayTimeoutMs?: number) {
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const clients = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
-  await Promise.all(clients.map((c) => c.waitForFrames(2)));
-  const config = { ...readConfig(env), fanoutRelays: 3, ...(relayTimeoutMs ? { relayTimeoutMs } : {}) };
-  const publishViaRelays = () =>
-    runInDurableObject(hub(), (instance) => {
-      const usd = 80_000 + Math.random() * 1000;
-      return instance.publish({ USD: Math.round(usd * 100) / 100 }, ["test"], {}, config);
-    });
-  return { ids, clients, publishViaRelays };
-}
 
 describe("nextTick (publish only on change)", () => {
   const prev = { seq: 4, tsMs: 1, prices: { USD: 100, EUR: 90 }, changed: ["USD" as const], sources: ["a"] };
@@ -114,9 +97,9 @@ describe("PriceHub", () => {
     await evictDurableObject(hub());
     const c = await publishTick();
     expect(c.seq).toBe(b.seq + 1);
-    const page = await hub().ticksAfter(b.seq, 10);
+    const page = await hub().copyPage(b.seq, 10);
     expect(page.ticks.map((t) => t.seq)).toEqual([c.seq]);
-    expect(page.gap).toBeNull();
+    expect(page.from.headSeq).toBe(c.seq);
   });
 
   it("serves history by time for one currency", async () => {
@@ -138,17 +121,6 @@ describe("PriceHub", () => {
     expect(left).toBe(0);
   });
 
-  it("forgets subscribers whose session has expired", async () => {
-    await hub().subscribe("ghost-client"); // no session behind it
-    await publishTick();
-    const n = await runInDurableObject(
-      hub(),
-      (_i, state) =>
-        state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "ghost-client").one().n,
-    );
-    expect(n).toBe(0);
-  });
-
   it("is re-armed by the cron watchdog when its alarm is gone, and left alone when armed", async () => {
     const alarm = () => runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
     await runInDurableObject(hub(), (_i, state) => state.storage.deleteAlarm());
@@ -168,14 +140,16 @@ describe("PriceHub", () => {
     expect(await alarm()).toBe(next);
   });
 
-  it("is not re-armed by a subscriber arriving while its alarm runs (the alarm is unset then)", async () => {
+  it("is not re-armed by a call arriving while its alarm runs (the alarm is unset then)", async () => {
     const alarm = () => runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
     await runInDurableObject(hub(), (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
     let duringPoll: { alarm: number | null; rearmed: boolean } | null = null;
-    const spy = vi.spyOn(PriceHub.prototype, "pollAndPublish").mockImplementation(async function (this: PriceHub) {
+    // The poll itself (private): while it runs, the root shard asks the hub to keep running.
+    const polling = PriceHub.prototype as unknown as { poll: () => Promise<unknown> };
+    const spy = vi.spyOn(polling, "poll").mockImplementation(async function (this: PriceHub) {
       const alarmThen = await (this as unknown as { ctx: DurableObjectState }).ctx.storage.getAlarm();
       duringPoll = { alarm: alarmThen, rearmed: await this.ensureRunning() };
-      return null;
+      return { tick: null, fanout: Promise.resolve() };
     });
     const started = Date.now();
     expect(await runDurableObjectAlarm(hub())).toBe(true);
@@ -183,135 +157,6 @@ describe("PriceHub", () => {
     expect(duringPoll).toEqual({ alarm: null, rearmed: false });
     // The loop re-armed itself one interval on, not "now".
     expect(await alarm()).toBeGreaterThanOrEqual(started + readConfig(env).pollIntervalMs);
-  });
-
-  it("fans out through relays without losing or repeating a tick, even when a relay fails", async () => {
-    await publishTick();
-    const { clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("relay-client", 12);
-
-    const t1 = (await publishVia())!;
-    // Relay 1 breaks for one tick: its clients catch up on the next one.
-    const relay1 = env.FANOUT_RELAY.idFromName("relay-1");
-    const realRelay = FanoutRelay.prototype.relay;
-    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (
-      this: FanoutRelay,
-      ...args
-    ) {
-      if (idOf(this).equals(relay1)) throw new Error("relay down");
-      return realRelay.apply(this, args);
-    });
-    const t2 = (await publishVia())!;
-    spy.mockRestore();
-    const health = await hub().health();
-    expect(health.last_fanout).toMatchObject({ relays: 3, seq: t2.seq });
-    const behind = health.last_fanout!.failed;
-    expect(behind).toBeGreaterThan(1);
-    // On the next tick the group that missed t2 fills its hole with one history read on the hub,
-    // made by its relay for all of them, not one per session.
-    const reads = vi.spyOn(PriceHub.prototype, "ticksAfter");
-    const t3 = (await publishVia())!;
-    expect(reads).toHaveBeenCalledTimes(1);
-    expect(reads.mock.calls[0]![0]).toBe(t1.seq);
-    reads.mockRestore();
-
-    await Promise.all(clients.map((c) => c.waitForFrames(5)));
-    for (const c of clients) {
-      expect(
-        c
-          .prices()
-          .map((p) => p.seq)
-          .slice(1),
-      ).toEqual([t1.seq, t2.seq, t3.seq]);
-    }
-    for (const c of clients) c.close();
-  });
-
-  it("does not wait for a relay that never answers: the poll ends at the deadline and counts that group failed", async () => {
-    await publishTick();
-    const { ids, clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("hung-relay-client", 12, 200);
-    const hung = env.FANOUT_RELAY.idFromName("relay-1");
-    const subscribers = await runInDurableObject(hub(), (_i, state) =>
-      state.storage.sql
-        .exec<{ client_id: string }>("SELECT client_id FROM subscribers")
-        .toArray()
-        .map((r) => r.client_id),
-    );
-    const hungGroup = subscribers.filter((id) => hashClientId(id) % 3 === 1);
-    expect(ids.filter((id) => hashClientId(id) % 3 === 1).length).toBeGreaterThan(0);
-    let wake: () => void = () => {};
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    const realRelay = FanoutRelay.prototype.relay;
-    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (
-      this: FanoutRelay,
-      ...args
-    ) {
-      if (idOf(this).equals(hung)) {
-        await woken; // hangs until the test is over
-        return { delivered: 0, failed: 0, gone: [] };
-      }
-      return realRelay.apply(this, args);
-    });
-    const t1 = (await publishVia())!; // returns: the poll is not stalled by relay-1
-    spy.mockRestore();
-    expect((await hub().health()).last_fanout).toMatchObject({
-      seq: t1.seq,
-      relays: 3,
-      failed: hungGroup.length,
-      delivered: subscribers.length - hungGroup.length,
-    });
-    expect(loggedEvents("relays_failed")).toEqual([expect.objectContaining({ relays: [1], of: 3 })]);
-
-    // The hung relay's clients fill the hole from history with the next tick.
-    const t2 = (await publishVia())!;
-    await Promise.all(clients.map((c) => c.waitForSeq(t2.seq)));
-    for (const c of clients)
-      expect(
-        c
-          .prices()
-          .map((p) => p.seq)
-          .slice(1),
-      ).toEqual([t1.seq, t2.seq]);
-    wake();
-    for (const c of clients) c.close();
-  });
-
-  it("routes each subscriber through its own relay, and an unsubscribed client leaves its relay", async () => {
-    await publishTick();
-    const { ids, clients, publishViaRelays: publishVia } = await clientsBehindThreeRelays("routed-client", 9);
-    const relayOf = (id: string) => env.FANOUT_RELAY.idFromName(`relay-${hashClientId(id) % 3}`);
-
-    const batches: { relay: DurableObjectId; clientIds: string[] }[] = [];
-    const realRelay = FanoutRelay.prototype.relay;
-    const spy = vi.spyOn(FanoutRelay.prototype, "relay").mockImplementation(async function (
-      this: FanoutRelay,
-      event,
-      clientIds,
-    ) {
-      batches.push({ relay: idOf(this), clientIds: [...clientIds] });
-      return realRelay.call(this, event, clientIds);
-    });
-    const batchOf = (id: string) => batches.filter((b) => b.clientIds.includes(id));
-
-    await publishVia();
-    for (const id of ids) {
-      const found = batchOf(id);
-      expect(found).toHaveLength(1);
-      expect(found[0]!.relay.equals(relayOf(id))).toBe(true);
-    }
-
-    const leaving = ids[4]!;
-    await hub().unsubscribe(leaving);
-    batches.length = 0;
-    await publishVia();
-    expect(batchOf(leaving)).toHaveLength(0);
-    for (const id of ids.filter((i) => i !== leaving)) expect(batchOf(id)).toHaveLength(1);
-
-    await hub().subscribe(leaving);
-    batches.length = 0;
-    await publishVia();
-    expect(batchOf(leaving).map((b) => b.relay.equals(relayOf(leaving)))).toEqual([true]);
-    spy.mockRestore();
-    for (const c of clients) c.close();
   });
 
   it("keeps delivering to the others when one client object fails", async () => {
@@ -336,5 +181,101 @@ describe("PriceHub", () => {
     expect((await hub().health()).last_fanout).toMatchObject({ seq: t.seq, failed: 1 });
     good.close();
     bad.close();
+  });
+
+  it("commits the seq, the tick and its own state together: a write that fails leaves none of them", async () => {
+    const before = await publishTick();
+    const failed = await runInDurableObject(hub(), async (instance, state) => {
+      const kv = state.storage.kv;
+      const put = kv.put.bind(kv);
+      kv.put = ((key: string, value: unknown) => {
+        if (key === "hub") throw new Error("disk full");
+        return put(key, value);
+      }) as typeof kv.put;
+      try {
+        await instance.publish({ USD: 1234.5 }, ["test"]);
+        return false;
+      } catch {
+        return true;
+      } finally {
+        kv.put = put;
+      }
+    });
+    expect(failed).toBe(true);
+    // The next tick takes the seq the failed one would have had, and is the one kept under it.
+    const next = await publishTick();
+    expect(next.seq).toBe(before.seq + 1);
+    expect((await hub().copyPage(before.seq, 10)).ticks).toEqual([next]);
+  });
+
+  it("starts the next poll on time while a session hangs: the loop never waits for a fan-out", async () => {
+    await settledHub();
+    await publishTick();
+    const client = await connect("client_id=hung-session");
+    await client.waitForFrames(2);
+    const hung = env.CLIENT_SESSION.idFromName("hung-session");
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    const realReceive = ClientSession.prototype.receive;
+    const receiveSpy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (
+      this: ClientSession,
+      ...args
+    ) {
+      if (idOf(this).equals(hung) && args[0].kind === "tick") {
+        held++;
+        await gate;
+      }
+      return realReceive.apply(this, args);
+    });
+    // Each poll "finds" a new price; the rest of the alarm (recording, fan-out, re-arming) is the real one.
+    let usd = 60_000;
+    const hubInternals = PriceHub.prototype as unknown as { poll: () => unknown; record: (...a: unknown[]) => unknown };
+    const pollSpy = vi.spyOn(hubInternals, "poll").mockImplementation(function (this: typeof hubInternals) {
+      usd += 10;
+      return Promise.resolve(this.record({ USD: usd }, ["test"], {}, readConfig(env)));
+    });
+    try {
+      const started = Date.now();
+      expect(await runDurableObjectAlarm(hub())).toBe(true);
+      // The poll is over and the next one armed while the session still holds its tick.
+      for (let i = 0; i < 200 && held === 0; i++) await sleep(10);
+      expect(held).toBe(1);
+      const next = await runInDurableObject(hub(), (_i, state) => state.storage.getAlarm());
+      expect(next).toBeGreaterThanOrEqual(started + readConfig(env).pollIntervalMs);
+      // A second poll goes out too, the first still unanswered.
+      expect(await runDurableObjectAlarm(hub())).toBe(true);
+      for (let i = 0; i < 200 && held < 2; i++) await sleep(10);
+      expect(held).toBe(2);
+    } finally {
+      release();
+      receiveSpy.mockRestore();
+      pollSpy.mockRestore();
+    }
+    // Released, the session has both prices, in order, once each.
+    for (let i = 0; i < 200 && client.prices().at(-1)?.prices.USD !== usd; i++) await sleep(10);
+    const seqs = client.prices().map((p) => p.seq);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    expect(
+      client
+        .prices()
+        .slice(-2)
+        .map((p) => p.prices.USD),
+    ).toEqual([usd - 10, usd]);
+    client.close();
+  });
+
+  it("counts the calls it serves by method in /health, HTTP reads included", async () => {
+    await publishTick();
+    const before = (await hub().health()).hub_calls;
+    await hub().snapshot();
+    await hub().historyPage("USD", 0, Date.now(), 0, 10);
+    await hub().copyPage(0, 10);
+    const after = (await hub().health()).hub_calls;
+    expect(after.snapshot).toBe((before.snapshot ?? 0) + 1);
+    expect(after.historyPage).toBe((before.historyPage ?? 0) + 1);
+    expect(after.copyPage).toBe((before.copyPage ?? 0) + 1);
+    expect(after.health).toBe((before.health ?? 0) + 1);
+    for (const n of Object.values(after)) expect(typeof n).toBe("number");
   });
 });

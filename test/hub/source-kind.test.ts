@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ClientSession } from "../../src/session/ClientSession";
 import { readConfig } from "../../src/config";
 import { needsNewHistory, sourceKindOf } from "../../src/hub/source-kind";
-import type { HubEvent } from "../../src/contracts";
+import type { FanoutEvent } from "../../src/contracts";
 import type { Quotes } from "../../src/sources/types";
 import pkg from "../../package.json";
 import { connect } from "../support/feed";
@@ -46,9 +46,8 @@ describe("PriceHub history and source kind", () => {
     await client.waitForFrames(1);
     const realTick = (await publishWith(real, { USD: 97_000 }, ["coinbase", "kraken"]))!;
     const realEpoch = await hub().epoch();
-    expect((await hub().subscribe("kind-watcher")).epoch).toBe(realEpoch);
 
-    const events: HubEvent[] = [];
+    const events: FanoutEvent[] = [];
     const receive = ClientSession.prototype.receive;
     const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (
       this: ClientSession,
@@ -64,12 +63,14 @@ describe("PriceHub history and source kind", () => {
     expect(demoEpoch).not.toBe(realEpoch);
     expect(demoTick.seq).toBe(realTick.seq + 1);
     expect(demoTick.changed).toEqual(["USD"]);
-    expect((await hub().ticksAfter(0, 100)).ticks.map((t) => t.seq)).toEqual([demoTick.seq]);
+    expect((await hub().copyPage(0, 100)).ticks.map((t) => t.seq)).toEqual([demoTick.seq]);
     const page = await hub().historyPage("USD", 0, Date.now() + 1, 0, 100);
     expect(JSON.parse(page.points).map((p: { seq: number }) => p.seq)).toEqual([demoTick.seq]);
-    expect((await hub().subscribe("kind-watcher")).epoch).toBe(demoEpoch);
-    // Sessions learn the new epoch with the tick itself.
-    expect(events).toContainEqual({ kind: "tick", tick: demoTick, epoch: demoEpoch });
+    // Sessions learn the new epoch with the tick itself, and that it starts at this tick's seq.
+    expect(events).toContainEqual({ kind: "tick", tick: demoTick, epoch: { id: demoEpoch, startSeq: demoTick.seq } });
+    const newcomer = await connect("client_id=kind-newcomer&currencies=USD");
+    expect(await newcomer.waitFor("welcome")).toMatchObject({ epoch: demoEpoch });
+    newcomer.close();
 
     // The same kind again keeps the history; switching back starts another.
     const nextDemo = (await publishWith(simulated, { USD: 65_010 }, ["simulated"]))!;
@@ -77,7 +78,7 @@ describe("PriceHub history and source kind", () => {
     const backToReal = (await publishWith(real, { USD: 97_010 }, ["coinbase"]))!;
     expect(backToReal.seq).toBe(nextDemo.seq + 1);
     expect(await hub().epoch()).not.toBe(demoEpoch);
-    expect((await hub().ticksAfter(0, 100)).ticks).toEqual([backToReal]);
+    expect((await hub().copyPage(0, 100)).ticks).toEqual([backToReal]);
     client.close();
   });
 

@@ -1,31 +1,28 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { deliverThroughRelays, deliverToSessions, DELIVERY_TIMEOUT_MS } from "../../src/relay/deliver";
-import { readConfig } from "../../src/config";
-import type { HubEvent, ReceiveResult } from "../../src/contracts";
-import { SessionStubs } from "../../src/relay/session-stubs";
+import type { FanoutEvent, ReceiveResult } from "../../src/contracts";
 import type { Tick } from "../../src/protocol";
+import { childrenDeadlineMs } from "../../src/relay/deadlines";
+import { deliverBatch, type Receiver } from "../../src/relay/deliver";
+import { StubCache } from "../../src/relay/stub-cache";
+import { MAX_DEPTH } from "../../src/relay/topology";
 import { pageAfter } from "../../src/storage/tick-table";
+import { sessionStub } from "../../src/stubs";
 
-const event: HubEvent = { kind: "status", status: { type: "status", state: "live" } };
+const status: FanoutEvent = { kind: "status", status: { type: "status", state: "live" }, atMs: 1 };
+const epoch = { id: "e", startSeq: 1 };
 const noBacklog = { backlog: () => Promise.reject(new Error("no backlog in this test")) };
-
-/** Stand-in sessions: each id answers as told, so the report can be checked exactly. */
-function fakeStubs(
-  behaviour: Record<string, (event: HubEvent) => Promise<ReceiveResult>>,
-  forgotten: string[] = [],
-): SessionStubs {
-  return {
-    batch: (ids: readonly string[]) => ids.map((id) => ({ receive: (e: HubEvent) => behaviour[id]!(e) })),
-    forget: (id: string) => forgotten.push(id),
-  } as unknown as SessionStubs;
-}
 
 const tick = (seq: number): Tick => ({ seq, tsMs: seq * 1000, prices: { USD: seq }, changed: ["USD"], sources: [] });
 
-describe("SessionStubs", () => {
-  it("hands out the same stub for a client on every tick and forgets clients that left", () => {
-    const stubs = new SessionStubs(env);
+/** Stand-in receivers: each name answers as told, so the outcome can be checked exactly. */
+const receivers = (behaviour: Record<string, (event: FanoutEvent) => Promise<ReceiveResult>>, names: string[]) =>
+  names.map((name): Receiver<ReceiveResult> => ({ name, send: (e) => behaviour[name]!(e) }));
+
+describe("StubCache", () => {
+  it("hands out the same stub for a name on every event and forgets names that left", () => {
+    let made = 0;
+    const stubs = new StubCache((name) => ({ name, n: made++ }));
     const [a1, b1] = stubs.batch(["a", "b"]);
     const [b2, a2, c2] = stubs.batch(["b", "a", "c"]);
     expect(a2).toBe(a1);
@@ -40,8 +37,8 @@ describe("SessionStubs", () => {
     expect(b4).not.toBe(b1); // b was forgotten when it left the batch
   });
 
-  it("builds a fresh stub for a client whose stub was forgotten", () => {
-    const stubs = new SessionStubs(env);
+  it("builds a fresh stub for a name whose stub was forgotten", () => {
+    const stubs = new StubCache((name) => ({ name }));
     const [first] = stubs.batch(["a"]);
     stubs.forget("a");
     const [second] = stubs.batch(["a"]);
@@ -49,59 +46,61 @@ describe("SessionStubs", () => {
     expect(stubs.batch(["a"])[0]).toBe(second);
   });
 
-  it("points each stub at the client's own object", () => {
-    const [stub] = new SessionStubs(env).batch(["some-client"]);
+  it("points each session stub at the client's own object", () => {
+    const [stub] = new StubCache((id) => sessionStub(env, id)).batch(["some-client"]);
     expect(stub!.id.equals(env.CLIENT_SESSION.idFromName("some-client"))).toBe(true);
   });
 });
 
-describe("deliverToSessions", () => {
-  it("counts delivered, gone, failed and silent sessions, waiting no longer than the deadline", async () => {
-    const forgotten: string[] = [];
-    const stubs = fakeStubs(
-      {
-        live: async () => ({ subscribed: true }),
-        expired: async () => ({ subscribed: false }),
-        broken: async () => {
-          throw new Error("session broken");
-        },
-        silent: () => new Promise<ReceiveResult>(() => {}),
+describe("deliverBatch", () => {
+  it("sorts receivers into handled, gone and failed, waiting no longer than the deadline", async () => {
+    const behaviour = {
+      live: async () => ({ subscribed: true }),
+      expired: async () => ({ subscribed: false }),
+      broken: async () => {
+        throw new Error("session broken");
       },
-      forgotten,
-    );
-    const report = await deliverToSessions(stubs, event, ["live", "expired", "broken", "silent", "live"], {
+      silent: () => new Promise<ReceiveResult>(() => {}),
+    };
+    const outcome = await deliverBatch(receivers(behaviour, ["live", "expired", "broken", "silent", "live"]), status, {
       ...noBacklog,
       timeoutMs: 50,
     });
-    expect(report).toEqual({ delivered: 2, failed: 2, gone: ["expired"] });
-    // A stub whose call threw may be broken: it is rebuilt next tick. A silent one is kept.
-    expect(forgotten).toEqual(["broken"]);
+    expect(outcome.handled.map((h) => h.name)).toEqual(["live", "live"]);
+    expect(outcome.gone).toEqual(["expired"]);
+    expect(outcome.failed.sort()).toEqual(["broken", "silent"]);
+    // A stub whose call threw may be broken: its sender builds a fresh one. A silent one is kept.
+    expect(outcome.threw).toEqual(["broken"]);
   });
 
   it("reports nothing for an empty batch", async () => {
-    expect(await deliverToSessions(fakeStubs({}), event, [], { ...noBacklog, timeoutMs: 50 })).toEqual({
-      delivered: 0,
-      failed: 0,
+    expect(await deliverBatch([], status, { ...noBacklog, timeoutMs: 50 })).toEqual({
+      handled: [],
+      failed: [],
+      threw: [],
       gone: [],
     });
   });
 
-  it("reads the history once for every session with a hole, and gives each the part it misses", async () => {
-    const t9 = tick(9);
-    const sent: Record<string, HubEvent[]> = { a: [], b: [], c: [] };
+  it("reads the history once for every receiver with a hole, and gives each the part it misses", async () => {
+    const sent: Record<string, FanoutEvent[]> = { a: [], b: [], c: [] };
     // a has everything up to 5, b up to 7, c up to 8: each answers "missing after" until it gets a backlog.
     const session =
       (id: string, handled: number) =>
-      async (e: HubEvent): Promise<ReceiveResult> => {
+      async (e: FanoutEvent): Promise<ReceiveResult> => {
         sent[id]!.push(e);
-        return e.kind === "tick" && !e.backlog ? { subscribed: true, missingAfter: handled } : { subscribed: true };
+        return e.kind !== "status" && !e.backlog ? { subscribed: true, missingAfter: handled } : { subscribed: true };
       };
     const reads: number[] = [];
     const history = [4, 5, 6, 7, 8].map(tick);
-    const report = await deliverToSessions(
-      fakeStubs({ a: session("a", 5), b: session("b", 7), c: session("c", 8), d: async () => ({ subscribed: true }) }),
-      { kind: "tick", tick: t9, epoch: "e" },
-      ["a", "b", "c", "d"],
+    const outcome = await deliverBatch(
+      receivers({ a: session("a", 5), b: session("b", 7), c: session("c", 8), d: async () => ({ subscribed: true }) }, [
+        "a",
+        "b",
+        "c",
+        "d",
+      ]),
+      { kind: "tick", tick: tick(9), epoch },
       {
         timeoutMs: 1000,
         backlog: async (afterSeq) => {
@@ -110,41 +109,52 @@ describe("deliverToSessions", () => {
         },
       },
     );
-    expect(report).toEqual({ delivered: 4, failed: 0, gone: [] });
+    expect(outcome.handled.map((h) => h.name).sort()).toEqual(["a", "b", "c", "d"]);
+    expect(outcome.failed).toEqual([]);
     expect(reads).toEqual([5]);
     const backlogOf = (id: string) =>
-      (sent[id]![1] as Extract<HubEvent, { kind: "tick" }>).backlog!.ticks.map((t) => t.seq);
+      (sent[id]![1] as Extract<FanoutEvent, { kind: "tick" }>).backlog!.ticks.map((t) => t.seq);
     expect(backlogOf("a")).toEqual([6, 7, 8]);
     expect(backlogOf("b")).toEqual([8]);
     expect(backlogOf("c")).toEqual([]);
   });
 
-  it("counts a session failed when its backlog cannot be read, or when it still has a hole with one", async () => {
-    const holey = async (): Promise<ReceiveResult> => ({ subscribed: true, missingAfter: 1 });
-    const event = { kind: "tick", tick: tick(5), epoch: "e" } as const;
-    expect(await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { ...noBacklog, timeoutMs: 1000 })).toEqual({
-      delivered: 0,
-      failed: 1,
-      gone: [],
-    });
-    const throwing = () => {
-      throw new Error("history unreadable");
+  it("fills a hole before a beat too: a receiver behind the head the beat names", async () => {
+    const got: FanoutEvent[] = [];
+    const behind = async (e: FanoutEvent): Promise<ReceiveResult> => {
+      got.push(e);
+      return e.kind === "beat" && !e.backlog ? { subscribed: true, missingAfter: 3 } : { subscribed: true };
     };
+    const outcome = await deliverBatch(
+      receivers({ a: behind }, ["a"]),
+      { kind: "beat", epoch, headSeq: 5, atMs: 1 },
+      { timeoutMs: 1000, backlog: () => ({ ticks: [tick(4), tick(5)], gap: null }) },
+    );
+    expect(outcome.handled).toHaveLength(1);
+    expect(got[1]).toMatchObject({ kind: "beat", backlog: { ticks: [tick(4), tick(5)] } });
+  });
+
+  it("counts a receiver failed when its backlog cannot be read, or when it still has a hole with one", async () => {
+    const holey = async (): Promise<ReceiveResult> => ({ subscribed: true, missingAfter: 1 });
+    const event: FanoutEvent = { kind: "tick", tick: tick(5), epoch };
+    const failedWith = async (backlog: Parameters<typeof deliverBatch>[2]["backlog"]) =>
+      (await deliverBatch(receivers({ a: holey }, ["a"]), event, { timeoutMs: 1000, backlog })).failed;
+    expect(await failedWith(noBacklog.backlog)).toEqual(["a"]);
     expect(
-      await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: throwing }),
-    ).toEqual({
-      delivered: 0,
-      failed: 1,
-      gone: [],
-    });
-    const page = { ticks: [tick(2)], gap: null };
-    expect(
-      await deliverToSessions(fakeStubs({ a: holey }), event, ["a"], { timeoutMs: 1000, backlog: () => page }),
-    ).toEqual({
-      delivered: 0,
-      failed: 1,
-      gone: [],
-    });
+      await failedWith(() => {
+        throw new Error("history unreadable");
+      }),
+    ).toEqual(["a"]);
+    expect(await failedWith(() => ({ ticks: [tick(2)], gap: null }))).toEqual(["a"]);
+  });
+});
+
+describe("deadlines", () => {
+  it("let every level wait longer for its children than they wait for theirs", () => {
+    for (let depth = -1; depth < MAX_DEPTH; depth++) {
+      expect(childrenDeadlineMs(1000, depth)).toBeGreaterThan(childrenDeadlineMs(1000, depth + 1));
+    }
+    expect(childrenDeadlineMs(1000, MAX_DEPTH)).toBeGreaterThanOrEqual(1000);
   });
 });
 
@@ -154,28 +164,5 @@ describe("pageAfter", () => {
     expect(pageAfter(page, 3)).toEqual(page);
     expect(pageAfter(page, 5)).toEqual({ ticks: [tick(8), tick(9)], gap: { fromSeq: 6, toSeq: 7 } });
     expect(pageAfter(page, 8)).toEqual({ ticks: [tick(9)], gap: null });
-  });
-});
-
-describe("deliverThroughRelays", () => {
-  const report = (delivered: number) => async () => ({ delivered, failed: 0, gone: [] });
-
-  it("counts a relay that never answers, or throws, as its whole group failed, and returns at the deadline", async () => {
-    const never = () => new Promise<never>(() => {});
-    const result = await deliverThroughRelays(
-      [
-        { size: 3, send: report(3) },
-        { size: 4, send: never },
-        { size: 0, send: never }, // an empty group is not even asked
-        { size: 2, send: async () => Promise.reject(new Error("relay down")) },
-        { size: 5, send: async () => ({ delivered: 4, failed: 0, gone: ["x"] }) },
-      ],
-      50,
-    );
-    expect(result).toEqual({ report: { delivered: 7, failed: 6, gone: ["x"] }, failedRelays: [1, 3] });
-  });
-
-  it("waits longer for a relay than a relay waits for its sessions, by default", () => {
-    expect(readConfig({}).relayTimeoutMs).toBeGreaterThan(DELIVERY_TIMEOUT_MS);
   });
 });

@@ -1,49 +1,43 @@
 /**
  * The resume promise where it breaks: restarts (eviction with the sockets closed: no close event,
- * memory and attachments gone), hub calls that fail halfway, sockets that drop mid-replay, and a
+ * memory and attachments gone), shard calls that fail halfway, sockets that drop mid-replay, and a
  * purge racing a fan-out. Each test names the path it guards.
  */
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { readConfig } from "../../src/config";
 import { describe, expect, it, vi } from "vitest";
-import { PriceHub } from "../../src/hub/PriceHub";
+import { FanoutShard } from "../../src/relay/FanoutShard";
 import { ClientSession } from "../../src/session/ClientSession";
 import type { SessionRecord } from "../../src/session/session-state";
 import { connect, type FeedClient } from "../support/feed";
-import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { hub, publishTick, recordOf, registrations, sessionStub, shard, sleep } from "../support/hub";
 import { closeAndSettle, expire, visitAndLeave } from "../support/session";
 
 const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
 const restart = (clientId: string) => evictDurableObject(sessionStub(clientId), { webSockets: "close" });
 const alarmOf = (clientId: string) =>
   runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.getAlarm());
-const recordOf = (clientId: string) =>
-  runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.kv.get<SessionRecord>("session") ?? null);
-const subscribed = (clientId: string) =>
-  runInDurableObject(
-    hub(),
-    (_i, state) =>
-      state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", clientId).one().n,
-  );
+/** How many shards list the client (0 once it is purged, 1 while it is served). */
+const subscribed = async (clientId: string) => (await registrations()).get(clientId)?.length ?? 0;
 
 /**
- * Holds every hub.ticksAfter call until released. The test polls a flag rather than awaiting a
- * promise the hub resolves: a continuation would run in the hub's I/O context, not the test's.
+ * Holds every registration (which carries a reconnect's replay) until released. The test polls a flag
+ * rather than awaiting a promise the shard resolves: a continuation would run in the shard's I/O
+ * context, not the test's.
  */
-function gateTicksAfter() {
+function gateReplays() {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let entered = false;
-  const real = PriceHub.prototype.ticksAfter;
-  // The hub answers over RPC, so an async stand-in is what a session sees anyway.
-  const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (
-    this: PriceHub,
-    afterSeq: number,
-    limit: number,
+  const real = FanoutShard.prototype.register;
+  const spy = vi.spyOn(FanoutShard.prototype, "register").mockImplementation(async function (
+    this: FanoutShard,
+    ...args
   ) {
     entered = true;
     await gate;
-    return real.call(this, afterSeq, limit);
-  } as unknown as typeof real);
+    return real.apply(this, args);
+  });
   const inside = async () => {
     while (!entered) await sleep(5);
   };
@@ -118,14 +112,14 @@ describe("a restart (the runtime drops every socket; no close event)", () => {
   });
 });
 
-describe("a hub call that fails halfway through a connect", () => {
+describe("a shard call that fails halfway through a connect", () => {
   it("leaves the session with its purge alarm, so it is still forgotten in time", async () => {
     const start = await publishTick();
     await visitAndLeave("client_id=replay-fails");
     await publishTick();
-    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockRejectedValue(new Error("hub down"));
+    const spy = vi.spyOn(FanoutShard.prototype, "register").mockRejectedValue(new Error("shard down"));
     try {
-      // last_seq before the buffer: the replay must come from the hub, which fails.
+      // last_seq before the buffer: the replay must come from the shard, which fails.
       const client = await connect(`client_id=replay-fails&last_seq=${start.seq - 1}`);
       expect(await client.waitForClose()).toMatchObject({ code: 1011 });
     } finally {
@@ -143,7 +137,7 @@ describe("a socket that drops during its replay", () => {
     const start = await publishTick();
     await visitAndLeave("client_id=drop-mid-replay");
     const missed = [await publishTick(), await publishTick()];
-    const gate = gateTicksAfter();
+    const gate = gateReplays();
     try {
       const client = await connect(`client_id=drop-mid-replay&last_seq=${start.seq - 1}`);
       await gate.inside();
@@ -165,10 +159,10 @@ describe("a socket that drops during its replay", () => {
     const start = await publishTick();
     await visitAndLeave("client_id=restart-mid-replay");
     const missed = [await publishTick(), await publishTick(), await publishTick()];
-    const gate = gateTicksAfter();
+    const gate = gateReplays();
     let client: FeedClient;
     try {
-      // last_seq before the buffer: the replay comes from the hub, where the gate holds it.
+      // last_seq before the buffer: the replay comes from the shard, where the gate holds it.
       client = await connect(`client_id=restart-mid-replay&last_seq=${start.seq - 1}`);
       await gate.inside();
       // The eviction waits for the replay in flight, then closes the socket without a close event.
@@ -220,7 +214,7 @@ describe("the offline buffer's bound", () => {
   });
 });
 
-describe("the hub's subscriber list", () => {
+describe("the shards' member lists", () => {
   it("keeps a client that was purged and subscribed again while a fan-out ran", async () => {
     await publishTick();
     const client = await connect("client_id=resubscribed");
@@ -234,8 +228,9 @@ describe("the hub's subscriber list", () => {
       if (!(this as unknown as { ctx: DurableObjectState }).ctx.id.equals(session))
         return realReceive.call(this, event);
       // Purged and back during this delivery: the answer the fan-out gets is from the purged one.
-      await hub().unsubscribe("resubscribed");
-      await hub().subscribe("resubscribed");
+      const [where] = (await registrations()).get("resubscribed")!;
+      await shard(where).unregister("resubscribed");
+      await shard(where).register("resubscribed", { via: "record" });
       return { subscribed: false };
     });
     try {
@@ -263,7 +258,8 @@ describe("the hub's subscriber list", () => {
     expect(await subscribed("converge-stay")).toBe(1);
     expect(await subscribed("converge-leave")).toBe(0);
     const health = await hub().health();
-    expect(health.subscribers).toBe(await hub().subscriberCount());
+    expect(health.subscribers).toBe(health.last_fanout!.delivered);
+    expect(health.last_fanout!.failed).toBe(0);
     stay.close();
   });
 });
@@ -325,5 +321,106 @@ describe("epochs", () => {
     expect(seqs(back)).toEqual([1]);
     client.close();
     back.close();
+  });
+});
+
+describe("loss paths inside a session", () => {
+  it("a tick that finds every socket closing (its close not yet handled) is buffered, not counted as sent", async () => {
+    await publishTick();
+    const client = await connect("client_id=closing-socket");
+    await client.waitForFrames(2);
+    // A tick the session has not had: its shard forgets it for one publish.
+    const [where] = (await registrations()).get("closing-socket")!;
+    await shard(where).unregister("closing-socket");
+    const tick = await publishTick();
+    const { from } = await hub().copyPage(tick.seq - 1, 1);
+    await runInDurableObject(sessionStub("closing-socket"), async (instance, state) => {
+      // The socket closes; its close event has not run when the tick is routed.
+      for (const ws of state.getWebSockets()) ws.close(1000, "bye");
+      await instance.receive({ kind: "tick", tick, epoch: from.epoch });
+    });
+    await client.waitForClose();
+    await sleep(30);
+    const again = await connect("client_id=closing-socket");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toContain(tick.seq);
+    again.close();
+  });
+
+  it("a buffered tick whose write fails is not counted handled: the next delivery fills it in", async () => {
+    await publishTick();
+    await visitAndLeave("client_id=write-fails");
+    const restore = await runInDurableObject(sessionStub("write-fails"), (_i, state) => {
+      const kv = state.storage.kv;
+      const put = kv.put.bind(kv);
+      let failed = false;
+      kv.put = ((key: string, value: unknown) => {
+        if (key === "session" && !failed) {
+          failed = true;
+          throw new Error("disk full");
+        }
+        return put(key, value);
+      }) as typeof kv.put;
+      return () => {
+        kv.put = put;
+      };
+    });
+    const lost = await publishTick(); // its write fails: the session answers with an error
+    void restore;
+    const next = await publishTick(); // a hole before it: filled from the shard's copy
+    const again = await connect("client_id=write-fails");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toEqual([lost.seq, next.seq]);
+    expect(again.frames.some((f) => f.type === "gap")).toBe(false);
+    again.close();
+  });
+
+  it("a new client of a history emptied while seq went on starts at its head: no false gap", async () => {
+    const real = await publishTick();
+    // Another source kind starts a new history (no tick yet); seq goes on from the last one.
+    await runInDurableObject(hub(), (instance) =>
+      instance.publish({}, [], {}, { ...readConfig(env), priceSources: ["simulated"] }),
+    );
+    const client = await connect("client_id=empty-history");
+    await client.waitFor("welcome");
+    const first = (await runInDurableObject(hub(), (instance) =>
+      instance.publish({ USD: 64_000 }, ["simulated"], {}, { ...readConfig(env), priceSources: ["simulated"] }),
+    ))!;
+    expect(first.seq).toBe(real.seq + 1);
+    await client.waitForSeq(first.seq);
+    expect(client.frames.filter((f) => f.type === "gap")).toEqual([]);
+    client.close();
+  });
+});
+
+describe("gaps in a replay", () => {
+  it("are told where they lie among the buffered ticks, each on its own: none covers a tick that follows", async () => {
+    await publishTick();
+    await visitAndLeave("client_id=two-gaps");
+    const ticks = [await publishTick(), await publishTick(), await publishTick(), await publishTick()];
+    // Two separate holes in what the session holds: the second and the fourth tick are lost.
+    await runInDurableObject(sessionStub("two-gaps"), (instance, state) => {
+      const [, second, , fourth] = ticks.map((t) => t.seq);
+      state.storage.sql.exec("DELETE FROM buffer WHERE seq IN (?, ?)", second!, fourth!);
+      const record = state.storage.kv.get<SessionRecord>("session")!;
+      if (record.link.state !== "offline") throw new Error("not offline");
+      const gaps = [
+        { fromSeq: second!, toSeq: second! },
+        { fromSeq: fourth!, toSeq: fourth! },
+      ];
+      state.storage.kv.put("session", { ...record, link: { ...record.link, gaps } });
+      (instance as unknown as { cached: unknown }).cached = undefined;
+    });
+    const again = await connect("client_id=two-gaps");
+    await again.waitFor("replay_end");
+    const [first, second, third, fourth] = ticks.map((t) => t.seq);
+    expect(again.frames.slice(1, 6)).toEqual([
+      expect.objectContaining({ type: "price", seq: first }),
+      { type: "gap", from_seq: second, to_seq: second },
+      expect.objectContaining({ type: "price", seq: third }),
+      { type: "gap", from_seq: fourth, to_seq: fourth },
+      { type: "replay_end", count: 2 },
+    ]);
+    again.close();
   });
 });

@@ -12,7 +12,7 @@ const offline = (fromSeq: number, sinceMs: number, behind = false): Link => ({
   state: "offline",
   fromSeq,
   sinceMs,
-  gap: null,
+  gaps: [],
   behind,
 });
 
@@ -26,14 +26,14 @@ describe("planReplay", () => {
     expect(planReplay(query(), { link: offline(11, 5000) })).toEqual({ source: "buffer", afterSeq: 10 });
   });
 
-  it("replays from the hub for a session back from a restart: its buffer may lack what the client was sent last", () => {
-    expect(planReplay(query(), { link: offline(11, 5000, true) })).toEqual({ source: "hub", afterSeq: 10 });
+  it("replays from the shard for a session back from a restart: its buffer may lack what the client was sent last", () => {
+    expect(planReplay(query(), { link: offline(11, 5000, true) })).toEqual({ source: "shard", afterSeq: 10 });
     expect(planReplay(query({ lastSeq: 12 }), { link: offline(11, 5000, true) })).toEqual({
-      source: "hub",
+      source: "shard",
       afterSeq: 12,
     });
     expect(planReplay(query({ startTimedate: 6 }), { link: offline(11, 5000, true) })).toEqual({
-      source: "hub",
+      source: "shard",
       sinceMs: 6000,
     });
   });
@@ -41,8 +41,8 @@ describe("planReplay", () => {
   it("serves last_seq from the buffer only when the buffer covers it", () => {
     expect(planReplay(query({ lastSeq: 10 }), { link: offline(11, 5000) })).toEqual({ source: "buffer", afterSeq: 10 });
     expect(planReplay(query({ lastSeq: 12 }), { link: offline(11, 5000) })).toEqual({ source: "buffer", afterSeq: 12 });
-    expect(planReplay(query({ lastSeq: 9 }), { link: offline(11, 5000) })).toEqual({ source: "hub", afterSeq: 9 });
-    expect(planReplay(query({ lastSeq: 9 }), { link: live })).toEqual({ source: "hub", afterSeq: 9 });
+    expect(planReplay(query({ lastSeq: 9 }), { link: offline(11, 5000) })).toEqual({ source: "shard", afterSeq: 9 });
+    expect(planReplay(query({ lastSeq: 9 }), { link: live })).toEqual({ source: "shard", afterSeq: 9 });
   });
 
   it("serves start_timedate from the buffer only when it starts after the client left", () => {
@@ -51,10 +51,10 @@ describe("planReplay", () => {
       sinceMs: 6000,
     });
     expect(planReplay(query({ startTimedate: 4 }), { link: offline(11, 5000) })).toEqual({
-      source: "hub",
+      source: "shard",
       sinceMs: 4000,
     });
-    expect(planReplay(query({ startTimedate: 4 }), { link: live })).toEqual({ source: "hub", sinceMs: 4000 });
+    expect(planReplay(query({ startTimedate: 4 }), { link: live })).toEqual({ source: "shard", sinceMs: 4000 });
   });
 
   it("prefers the exact last_seq over start_timedate", () => {

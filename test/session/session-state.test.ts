@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { Tick } from "../../src/protocol";
+import type { FeedSnapshot } from "../../src/contracts";
 import {
+  addGap,
+  afterRegistration,
   afterReplay,
+  alarmDecision,
   caughtUp,
   changeEpoch,
   goOffline,
-  onAlarm,
-  onWake,
+  newRecord,
   readRecord,
+  recordAfterWake,
   recordGap,
   routeTick,
   type SessionRecord,
@@ -26,7 +30,8 @@ const live: SessionRecord = {
   epoch: "e1",
   currencies: ["USD"],
   status: { type: "status", state: "live" },
-  onHub: true,
+  statusAtMs: 100,
+  shard: "a",
   handledSeq: 10,
   lastTick: tick(10),
   link: { state: "live" },
@@ -35,12 +40,12 @@ const live: SessionRecord = {
 const offline = (fromSeq: number, behind = false): SessionRecord => ({
   ...live,
   handledSeq: fromSeq - 1,
-  link: { state: "offline", fromSeq, sinceMs: 1_000, gap: null, behind },
+  link: { state: "offline", fromSeq, sinceMs: 1_000, gaps: [], behind },
 });
 
-describe("onWake", () => {
+describe("recordAfterWake", () => {
   it("keeps a live record with a live socket, taking the newest mark from the attachments", () => {
-    expect(onWake(live, { live: 1, marks: [{ handledSeq: 12, lastTick: tick(12) }] }, 5)).toEqual({
+    expect(recordAfterWake(live, { live: 1, marks: [{ handledSeq: 12, lastTick: tick(12) }] }, 5)).toEqual({
       ...live,
       handledSeq: 12,
       lastTick: tick(12),
@@ -48,21 +53,21 @@ describe("onWake", () => {
   });
 
   it("sends a live record with no socket left offline from its durable mark, behind: the runtime restarted", () => {
-    expect(onWake(live, { live: 0, marks: [] }, 5)).toEqual({
+    expect(recordAfterWake(live, { live: 0, marks: [] }, 5)).toEqual({
       ...live,
-      link: { state: "offline", fromSeq: 11, sinceMs: 5, gap: null, behind: true },
+      link: { state: "offline", fromSeq: 11, sinceMs: 5, gaps: [], behind: true },
     });
   });
 
   it("knows the exact mark when the last socket's attachment holds it (woken by its close): not behind", () => {
-    expect(onWake(live, { live: 0, marks: [{ handledSeq: 14, lastTick: tick(14) }] }, 5)).toMatchObject({
+    expect(recordAfterWake(live, { live: 0, marks: [{ handledSeq: 14, lastTick: tick(14) }] }, 5)).toMatchObject({
       handledSeq: 14,
       link: { state: "offline", fromSeq: 15, behind: false },
     });
   });
 
   it("leaves an offline record as it is", () => {
-    expect(onWake(offline(11), { live: 0, marks: [] }, 5)).toEqual(offline(11));
+    expect(recordAfterWake(offline(11), { live: 0, marks: [] }, 5)).toEqual(offline(11));
   });
 });
 
@@ -92,10 +97,33 @@ describe("afterReplay", () => {
 });
 
 describe("gaps, catch-up and epochs", () => {
-  it("merges gaps an offline session must tell, and ignores them while live", () => {
+  it("keeps gaps an offline session must tell apart when a tick lies between them, and ignores them while live", () => {
     const once = recordGap(offline(11), { fromSeq: 11, toSeq: 12 });
-    expect(recordGap(once, { fromSeq: 14, toSeq: 15 }).link).toMatchObject({ gap: { fromSeq: 11, toSeq: 15 } });
+    // 13 is buffered: one merged range 11..15 would tell the client 13 never comes, and it would drop it.
+    expect(recordGap(once, { fromSeq: 14, toSeq: 15 }).link).toMatchObject({
+      gaps: [
+        { fromSeq: 11, toSeq: 12 },
+        { fromSeq: 14, toSeq: 15 },
+      ],
+    });
     expect(recordGap(live, { fromSeq: 1, toSeq: 2 })).toBe(live);
+  });
+
+  it("merges only gaps that overlap or touch, and keeps them in seq order", () => {
+    expect(addGap([{ fromSeq: 20, toSeq: 22 }], { fromSeq: 3, toSeq: 4 })).toEqual([
+      { fromSeq: 3, toSeq: 4 },
+      { fromSeq: 20, toSeq: 22 },
+    ]);
+    expect(addGap([{ fromSeq: 3, toSeq: 4 }], { fromSeq: 5, toSeq: 9 })).toEqual([{ fromSeq: 3, toSeq: 9 }]);
+    expect(
+      addGap(
+        [
+          { fromSeq: 3, toSeq: 4 },
+          { fromSeq: 8, toSeq: 9 },
+        ],
+        { fromSeq: 4, toSeq: 8 },
+      ),
+    ).toEqual([{ fromSeq: 3, toSeq: 9 }]);
   });
 
   it("is no longer behind once a catch-up reached the hub's latest", () => {
@@ -108,7 +136,7 @@ describe("gaps, catch-up and epochs", () => {
       handledSeq: 0,
       lastTick: null,
       resetFrom: "e1",
-      link: { state: "offline", fromSeq: 1, gap: null },
+      link: { state: "offline", fromSeq: 1, gaps: [] },
     });
     expect(changeEpoch(live, "e2", 1)).toMatchObject({
       epoch: "e2",
@@ -119,18 +147,18 @@ describe("gaps, catch-up and epochs", () => {
   });
 });
 
-describe("onAlarm", () => {
+describe("alarmDecision", () => {
   it("renews the lease while a socket is open, waits out the TTL, then purges", () => {
-    expect(onAlarm(live, 1, 5_000, 100_000)).toEqual({ action: "renew", nextAtMs: 105_000 });
+    expect(alarmDecision(live, 1, 5_000, 100_000)).toEqual({ action: "renew", nextAtMs: 105_000 });
     // A short TTL does not make the lease (a durable checkpoint per client) fire more than once a minute.
-    expect(onAlarm(live, 1, 5_000, 5_000)).toEqual({ action: "renew", nextAtMs: 65_000 });
-    expect(onAlarm(offline(11), 0, 50_000, 100_000)).toEqual({ action: "wait", nextAtMs: 101_000 });
-    expect(onAlarm(offline(11), 0, 101_000, 100_000)).toEqual({ action: "purge" });
-    expect(onAlarm(null, 0, 1, 100_000)).toEqual({ action: "purge" });
+    expect(alarmDecision(live, 1, 5_000, 5_000)).toEqual({ action: "renew", nextAtMs: 65_000 });
+    expect(alarmDecision(offline(11), 0, 50_000, 100_000)).toEqual({ action: "wait", nextAtMs: 101_000 });
+    expect(alarmDecision(offline(11), 0, 101_000, 100_000)).toEqual({ action: "purge" });
+    expect(alarmDecision(null, 0, 1, 100_000)).toEqual({ action: "purge" });
   });
 
   it("gives a live record without a socket its whole TTL from now", () => {
-    expect(onAlarm(live, 0, 5_000, 100_000)).toEqual({ action: "wait", nextAtMs: 105_000 });
+    expect(alarmDecision(live, 0, 5_000, 100_000)).toEqual({ action: "wait", nextAtMs: 105_000 });
   });
 });
 
@@ -152,20 +180,73 @@ describe("readRecord", () => {
       epoch: "",
       currencies: ["USD"],
       status: { type: "status", state: "live" },
-      onHub: true,
+      statusAtMs: 0,
+      shard: null,
       handledSeq: 9,
       lastTick: tick(9),
-      link: { state: "offline", fromSeq: 8, sinceMs: 700, gap: null, behind: false },
+      link: { state: "offline", fromSeq: 8, sinceMs: 700, gaps: [], behind: false },
       resetFrom: null,
     });
     expect(readRecord({ ...legacy, offlineFromSeq: null }, 5)?.link).toEqual({ state: "live" });
-    expect(readRecord(live, 5)).toBe(live);
+    expect(readRecord(live, 5)).toEqual(live);
     expect(readRecord(undefined, 5)).toBeNull();
+  });
+
+  it("reads a record from before the fan-out tree: one gap becomes a list, and it registers with a shard", () => {
+    const { shard: _shard, statusAtMs: _at, ...rest } = offline(11);
+    const stored = {
+      ...rest,
+      onHub: true,
+      link: { state: "offline", fromSeq: 11, sinceMs: 1_000, gap: { fromSeq: 11, toSeq: 12 }, behind: false },
+    };
+    expect(readRecord(stored, 5)).toMatchObject({
+      shard: null,
+      statusAtMs: 0,
+      link: { state: "offline", gaps: [{ fromSeq: 11, toSeq: 12 }] },
+    });
   });
 
   it("goes offline from a mark, once", () => {
     const gone = goOffline(live, 7);
-    expect(gone.link).toEqual({ state: "offline", fromSeq: 11, sinceMs: 7, gap: null, behind: false });
+    expect(gone.link).toEqual({ state: "offline", fromSeq: 11, sinceMs: 7, gaps: [], behind: false });
     expect(goOffline(gone, 9)).toBe(gone);
+  });
+});
+
+const snapshot = (over: Partial<FeedSnapshot> = {}): FeedSnapshot => ({
+  epoch: { id: "e1", startSeq: 1 },
+  headSeq: 10,
+  latest: tick(10),
+  status: { type: "status", state: "live" },
+  statusAtMs: 100,
+  ...over,
+});
+
+describe("registration", () => {
+  it("starts a new client at its shard's head, not at its latest tick: an emptied history is no gap", () => {
+    // The history was cleared (another source kind) while seq went on: head 40, no tick held.
+    const record = newRecord(
+      "c",
+      ["USD"],
+      "",
+      snapshot({ epoch: { id: "e2", startSeq: 41 }, headSeq: 40, latest: null }),
+    );
+    expect(record).toMatchObject({ handledSeq: 40, epoch: "e2", shard: "", link: { state: "live" } });
+  });
+
+  it("learns another epoch from its shard and starts over in it, remembering for its client which it knew", () => {
+    const after = afterRegistration(offline(11), "b", snapshot({ epoch: { id: "e9", startSeq: 1 }, headSeq: 3 }));
+    expect(after).toMatchObject({ epoch: "e9", handledSeq: 0, shard: "b", resetFrom: "e1" });
+  });
+
+  it("is behind when its shard's head is past its mark: the replay reads the shard", () => {
+    expect(afterRegistration(offline(11), "a", snapshot({ headSeq: 12 })).link).toMatchObject({ behind: true });
+    expect(afterRegistration(offline(11), "a", snapshot({ headSeq: 10 })).link).toMatchObject({ behind: false });
+  });
+
+  it("takes its shard's status only when it is newer than its own", () => {
+    const stale = { type: "status", state: "stale", since: 5 } as const;
+    expect(afterRegistration(live, "a", snapshot({ status: stale, statusAtMs: 200 })).status).toEqual(stale);
+    expect(afterRegistration(live, "a", snapshot({ status: stale, statusAtMs: 50 })).status).toEqual(live.status);
   });
 });

@@ -1,10 +1,10 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { PriceHub } from "../../src/hub/PriceHub";
+import { FanoutShard } from "../../src/relay/FanoutShard";
 import { PROTOCOL_VERSION } from "../../src/protocol";
 import { TickTable } from "../../src/storage/tick-table";
 import { connect, type FeedClient } from "../support/feed";
-import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { hub, publishTick, recordOf, registrations, sessionStub, shard, sleep } from "../support/hub";
 import { closeAndSettle, expire, visitAndLeave } from "../support/session";
 
 const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
@@ -135,15 +135,16 @@ describe("a live socket", () => {
     again.close();
   });
 
-  it("fills a missed delivery from the hub's history so no tick is skipped", async () => {
+  it("fills a missed delivery from its shard's history so no tick is skipped", async () => {
     await publishTick();
     const client = await connect("client_id=gap-fill");
     await client.waitForFrames(2);
-    // The hub forgets this subscriber for two ticks, as if deliveries had failed.
-    await hub().unsubscribe("gap-fill");
+    // Its shard forgets it for two ticks, as if deliveries had failed.
+    const registered = (await recordOf("gap-fill"))!.shard!;
+    await shard(registered).unregister("gap-fill");
     const lost1 = await publishTick();
     const lost2 = await publishTick();
-    await hub().subscribe("gap-fill");
+    await shard(registered).register("gap-fill", { via: "record" });
     const t = await publishTick();
     await client.waitForFrames(5);
     expect(seqs(client).slice(1)).toEqual([lost1.seq, lost2.seq, t.seq]);
@@ -151,9 +152,9 @@ describe("a live socket", () => {
   });
 });
 
-describe("a connection the hub cannot serve", () => {
+describe("a connection no shard can serve", () => {
   it("is told to reconnect (1011) instead of waiting forever without a welcome", async () => {
-    const spy = vi.spyOn(PriceHub.prototype, "subscribe").mockRejectedValue(new Error("hub down"));
+    const spy = vi.spyOn(FanoutShard.prototype, "register").mockRejectedValue(new Error("shard down"));
     try {
       const client = await connect("client_id=hub-down");
       expect(await client.waitForClose()).toMatchObject({ code: 1011 });
@@ -269,18 +270,17 @@ describe("reconnecting", () => {
     const start = await publishTick();
     await visitAndLeave("client_id=evict-replay");
     const missed = [await publishTick(), await publishTick(), await publishTick()];
-    // last_seq before the buffer: the replay comes from the hub, held there until the eviction is asked for.
+    // last_seq before the buffer: the replay comes from the shard, held there until the eviction is asked for.
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const real = PriceHub.prototype.ticksAfter;
-    const spy = vi.spyOn(PriceHub.prototype, "ticksAfter").mockImplementation(async function (
-      this: PriceHub,
-      afterSeq: number,
-      limit: number,
+    const real = FanoutShard.prototype.replay;
+    const spy = vi.spyOn(FanoutShard.prototype, "replay").mockImplementation(async function (
+      this: FanoutShard,
+      ...args
     ) {
       await gate;
-      return real.call(this, afterSeq, limit);
-    } as unknown as typeof real);
+      return real.apply(this, args);
+    });
     let again: FeedClient;
     try {
       again = await connect(`client_id=evict-replay&last_seq=${start.seq - 1}`);
@@ -317,7 +317,8 @@ describe("bounds", () => {
     const start = await publishTick();
     const lost = [await publishTick(), await publishTick()];
     const kept = await publishTick();
-    await runInDurableObject(hub(), (_i, state) =>
+    // Gone from the history of the shard a new client registers with (the root: this file has few clients).
+    await runInDurableObject(shard(), (_i, state) =>
       state.storage.sql.exec("DELETE FROM ticks WHERE seq IN (?, ?)", lost[0]!.seq, lost[1]!.seq),
     );
     const client = await connect(`client_id=gap-told&last_seq=${start.seq}`);
@@ -344,9 +345,10 @@ describe("bounds", () => {
 });
 
 describe("expiry", () => {
-  it("purges the session and unsubscribes it when the client stays away", async () => {
+  it("purges the session and leaves its shard when the client stays away", async () => {
     await publishTick();
     await visitAndLeave("client_id=expire-me");
+    expect((await registrations()).get("expire-me")).toHaveLength(1);
     await publishTick();
     const stub = sessionStub("expire-me");
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
@@ -365,12 +367,7 @@ describe("expiry", () => {
     expect(left.kv).toBe(0);
     expect(left.tables).toEqual([]);
     expect(await left.alarm).toBeNull();
-    const subscribed = await runInDurableObject(
-      hub(),
-      (_i, state) =>
-        state.storage.sql.exec("SELECT COUNT(*) AS n FROM subscribers WHERE client_id = ?", "expire-me").one().n,
-    );
-    expect(subscribed).toBe(0);
+    expect((await registrations()).has("expire-me")).toBe(false);
 
     // Coming back after expiry is a fresh start.
     const again = await connect("client_id=expire-me");
@@ -380,14 +377,22 @@ describe("expiry", () => {
     again.close();
   });
 
-  it("a known client reconnects without asking the hub; only a new one subscribes", async () => {
+  it("a reconnect registers with its shard once, a second tab not at all, and neither asks the hub", async () => {
     await publishTick();
-    const spy = vi.spyOn(PriceHub.prototype, "subscribe");
+    const spy = vi.spyOn(FanoutShard.prototype, "register");
     const asked = () => spy.mock.calls.filter(([id]) => id === "known-client").length;
+    const hubCalls = async () => (await hub().health()).hub_calls;
+    const before = await hubCalls();
     try {
       const first = await connect("client_id=known-client");
       await first.waitForFrames(2);
-      expect(asked()).toBe(1);
+      // One lookup (a call, or more where the tree has split).
+      const lookups = asked();
+      expect(lookups).toBeGreaterThan(0);
+      const secondTab = await connect("client_id=known-client");
+      await secondTab.waitForFrames(2);
+      expect(asked()).toBe(lookups);
+      await closeAndSettle(secondTab, 1);
       await closeAndSettle(first);
       const missed = await publishTick();
 
@@ -395,29 +400,36 @@ describe("expiry", () => {
       await again.waitFor("replay_end");
       expect(again.frames[0]).toMatchObject({ type: "welcome", resumed: true, interval_ms: expect.any(Number) });
       expect(again.prices().map((p) => p.seq)).toEqual([missed.seq]);
-      expect(asked()).toBe(1);
+      // Straight to the shard its record names.
+      expect(asked()).toBe(lookups + 1);
       const live = await publishTick();
       await again.waitForSeq(live.seq);
+      const after = await hubCalls();
+      // Only the test's own publishing and reading reached the hub.
+      expect(Object.keys(after).filter((m) => after[m] !== before[m] && m !== "health")).toEqual([]);
       again.close();
     } finally {
       spy.mockRestore();
     }
   });
 
-  it("a reconnect that races the purge gets back on the hub's list and stays live", async () => {
+  it("a reconnect that races the purge gets back on its shard's list and stays live", async () => {
     await publishTick();
     await visitAndLeave("client_id=race-purge");
 
-    // Hold the purge inside its unsubscribe call while the client comes back.
+    // Hold the purge inside its unregister call while the client comes back.
     let entered!: () => void;
     const inUnsubscribe = new Promise<void>((resolve) => (entered = resolve));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const realUnsubscribe = PriceHub.prototype.unsubscribe;
-    const spy = vi.spyOn(PriceHub.prototype, "unsubscribe").mockImplementation(async function (this: PriceHub, id) {
+    const realUnregister = FanoutShard.prototype.unregister;
+    const spy = vi.spyOn(FanoutShard.prototype, "unregister").mockImplementation(async function (
+      this: FanoutShard,
+      id,
+    ) {
       entered();
       await gate;
-      return realUnsubscribe.call(this, id);
+      return realUnregister.call(this, id);
     });
     try {
       const purge = expire("race-purge");

@@ -1,4 +1,3 @@
-import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,15 +9,9 @@ import {
   SUPPORTED_CURRENCIES,
   type Tick,
 } from "../../src/protocol";
-import { TickTable } from "../../src/storage/tick-table";
 import { candlesFromPoints, figuresOfPoints } from "../support/candles";
 
-/** A TickTable in an object of its own (a relay keeps no table, so nothing else is in the way). */
-const inTable = <T>(name: string, work: (table: TickTable) => T) =>
-  runInDurableObject(env.FANOUT_RELAY.get(env.FANOUT_RELAY.idFromName(name)), (_i, state) => {
-    state.storage.sql.exec("DROP TABLE IF EXISTS ticks");
-    return work(new TickTable(state.storage.sql, "ticks"));
-  });
+import { inTable } from "../support/table";
 
 /** The points /api/history would give for the ticks in the window (the model's input). */
 const pointsOf = (ticks: readonly Tick[], currency: Currency, fromMs: number, toMs: number): HistoryPoint[] =>

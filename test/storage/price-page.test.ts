@@ -1,15 +1,8 @@
-import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SUPPORTED_CURRENCIES, type Currency, type HistoryPoint, type Tick } from "../../src/protocol";
-import { TickTable } from "../../src/storage/tick-table";
 
-/** A TickTable in an object of its own (a relay keeps no table, so nothing else is in the way). */
-const inTable = <T>(name: string, work: (table: TickTable) => T) =>
-  runInDurableObject(env.FANOUT_RELAY.get(env.FANOUT_RELAY.idFromName(name)), (_i, state) => {
-    state.storage.sql.exec("DROP TABLE IF EXISTS ticks");
-    return work(new TickTable(state.storage.sql, "ticks"));
-  });
+import { inTable } from "../support/table";
 
 /** The page as the Worker used to build it: parse each stored row, pick the currency, stringify. */
 function pageInJs(ticks: Tick[], currency: Currency, fromMs: number, toMs: number, afterSeq: number, limit: number) {

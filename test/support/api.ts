@@ -13,8 +13,11 @@ export const freshHost = () => `http://api-${++hostCount}-${Math.random().toStri
 export const getFrom = (base: string, path: string, headers: Record<string, string> = {}) =>
   fetchDocumented(new Request(`${base}${path}`, { headers: { "CF-Connecting-IP": randomIp(), ...headers } }));
 
-/** The hub's HTTP reads so far (its own counter, shown in /health; asked here by RPC, not through the cache). */
-export const hubReads = async () => (await hub().health()).http_reads;
+/** The hub's HTTP reads so far (each one an edge-cache miss), from /health's `hub_calls`. */
+export const hubReads = async () => {
+  const calls = (await hub().health()).hub_calls;
+  return { price: calls.snapshot ?? 0, history: calls.historyPage ?? 0, candles: calls.candlesPage ?? 0 };
+};
 
 /** Every point /api/history gives for the query, following `next`. */
 export async function historyPoints(base: string, query: string): Promise<HistoryPoint[]> {

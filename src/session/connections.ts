@@ -1,0 +1,85 @@
+import type { Currency, ServerMessage } from "../protocol";
+import type { InboundBudget } from "./inbound-limit";
+import type { LiveMark } from "./session-state";
+
+/** Per-socket state, kept in the socket's attachment so it survives hibernation (not a restart). */
+export interface SocketAttachment {
+  currencies: Currency[];
+  /** False until the socket has had its welcome and replay; live ticks skip it until then. */
+  ready: boolean;
+  connectedAtMs: number;
+  inbound: InboundBudget;
+  /** The session's mark as of the last live tick: a hibernated session rebuilds its record from it. */
+  mark?: LiveMark;
+}
+
+/** Sends a frame if the socket is still open; a socket closing under us is not an error. */
+export function send(ws: WebSocket, message: ServerMessage): boolean {
+  if (ws.readyState !== WebSocket.OPEN) return false;
+  try {
+    ws.send(JSON.stringify(message));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A session's sockets, accepted with the hibernation API: the one place their attachments are read and
+ * changed. The attachment is the only per-socket memory that survives hibernation.
+ */
+export class Connections {
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  accept(ws: WebSocket, attachment: SocketAttachment): void {
+    this.ctx.acceptWebSocket(ws);
+    ws.serializeAttachment(attachment);
+  }
+
+  attachment(ws: WebSocket): SocketAttachment | null {
+    try {
+      return (ws.deserializeAttachment() as SocketAttachment | null) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Changes some fields of a socket's attachment; a socket without one (closed) is left alone. */
+  update(ws: WebSocket, change: Partial<SocketAttachment>): SocketAttachment | null {
+    const current = this.attachment(ws);
+    if (!current) return null;
+    const next = { ...current, ...change };
+    try {
+      ws.serializeAttachment(next);
+    } catch {
+      return null; // closed meanwhile
+    }
+    return next;
+  }
+
+  /** Every socket, including one closing now (it is still in the list while its close is handled). */
+  all(): WebSocket[] {
+    return this.ctx.getWebSockets();
+  }
+
+  open(except?: WebSocket): WebSocket[] {
+    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
+  }
+
+  /** Open sockets that have had their welcome and replay, with their attachments, read once per event. */
+  live(except?: WebSocket): [WebSocket, SocketAttachment][] {
+    const out: [WebSocket, SocketAttachment][] = [];
+    for (const ws of this.open(except)) {
+      const attachment = this.attachment(ws);
+      if (attachment?.ready) out.push([ws, attachment]);
+    }
+    return out;
+  }
+
+  /** Sends a frame to every live socket; returns how many got it. */
+  broadcast(message: ServerMessage): number {
+    let sent = 0;
+    for (const [ws] of this.live()) if (send(ws, message)) sent++;
+    return sent;
+  }
+}
