@@ -14,7 +14,7 @@ describe("fuzz on a busy feed", () => {
     const clients = await Promise.all(
       Array.from({ length: 200 }, (_, i) => connect(`client_id=busy-${i}-${Date.now()}&currencies=USD`)),
     );
-    await Promise.all(clients.map((c) => c.waitForFrames(2))); // welcome and the latest price
+    await Promise.all(clients.map((c) => c.waitForFrames(2, 60_000))); // welcome and the latest price
     // Ticks flow the whole time: each one fanned out to the 200 while the fuzz's requests come in.
     const published: number[] = [];
     let fuzzing = true;

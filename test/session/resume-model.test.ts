@@ -47,6 +47,19 @@ class World {
     if (tick) this.published.push({ seq: tick.seq, changed: tick.changed });
   }
 
+  /**
+   * Learns every tick the hub holds that this run did not publish itself: the hub's own poll (armed
+   * again when a deploy restarts it) may publish one too.
+   */
+  async sync(): Promise<void> {
+    const known = new Set(this.published.map((t) => t.seq));
+    const after = this.published[0]?.seq ?? 0;
+    for (const tick of (await hub().copyPage(after, 1000)).ticks) {
+      if (!known.has(tick.seq)) this.published.push({ seq: tick.seq, changed: tick.changed });
+    }
+    this.published.sort((a, b) => a.seq - b.seq);
+  }
+
   concerning(currencies: readonly Currency[]): number[] {
     return this.published.filter((t) => t.changed.some((c) => currencies.includes(c))).map((t) => t.seq);
   }
@@ -155,7 +168,8 @@ class ClientHarness {
     const concerned = this.world.concerning(this.currencies);
     const latest = concerned.at(-1);
     for (const socket of [...this.sockets]) {
-      if (latest === undefined || socket.firstSeq === null) continue;
+      // A socket that began at a later tick (its snapshot) has nothing older to wait for.
+      if (latest === undefined || socket.firstSeq === null || latest < socket.firstSeq) continue;
       await socket.client.waitForSeq(latest, 3000).catch(() => {
         if (!socket.client.closed)
           throw new Error(`tick ${latest} never arrived: ${JSON.stringify(socket.client.frames)}`);
@@ -198,6 +212,7 @@ class Harness {
   /** One poll later (a beat, or nothing new), every client must have every tick that concerns it. */
   async check(): Promise<void> {
     await hub().publish({}, ["test"]);
+    await this.world.sync();
     for (const client of this.clients) await client.check();
   }
 }
