@@ -1,4 +1,9 @@
-/** The command line of `pricefeed`, parsed without side effects. */
+/**
+ * The command line of `pricefeed`, parsed without side effects. node:util parseArgs splits it
+ * (long and short options, `--name=value`, `-cUSD`, `--`); this file checks each option in the
+ * order given, so that the first problem is the one reported, in words a user can act on.
+ */
+import { parseArgs as splitArgs } from "node:util";
 import { CLIENT_ID_PATTERN, parseCurrencies, type Currency } from "../protocol";
 
 export const DEFAULT_URL = "ws://localhost:8787/pricefeed";
@@ -29,6 +34,62 @@ export interface CliOptions {
 
 export type ParsedArgs = { kind: "run"; options: CliOptions } | { kind: "help" } | { kind: "error"; message: string };
 
+/** `--color` forces colours on (undocumented: FORCE_COLOR=1 is the documented way). */
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  json: { type: "boolean" },
+  color: { type: "boolean" },
+  "no-color": { type: "boolean" },
+  currencies: { type: "string", short: "c" },
+  "client-id": { type: "string" },
+  from: { type: "string" },
+  state: { type: "string" },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type ValueOption = Exclude<OptionName, "help" | "json" | "color" | "no-color">;
+
+const isOptionName = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
+
+/** What parseArgs took as the value of a string option may be the next option: `--from --json`. */
+const looksLikeOption = (value: string) => value.length > 1 && value.startsWith("-");
+
+/** Applies one string option's value to `options`; returns the error message, or null. */
+function applyValue(options: CliOptions, name: ValueOption, flag: string, value: string | null): string | null {
+  switch (name) {
+    case "currencies": {
+      if (value === null) return `${flag} needs a list, e.g. USD,EUR`;
+      const parsed = parseCurrencies(value);
+      if (!parsed.ok) return `${flag}: ${parsed.error.message}`;
+      options.currencies = parsed.value;
+      return null;
+    }
+    case "client-id":
+      if (value === null || !CLIENT_ID_PATTERN.test(value)) {
+        return "--client-id needs 1-64 characters of A-Z, a-z, 0-9, _ or -";
+      }
+      options.clientId = value;
+      return null;
+    case "from":
+      if (value === null || !/^\d{1,12}$/.test(value)) {
+        return "--from needs Unix seconds, e.g. --from $(date -d '-5 min' +%s)";
+      }
+      options.from = Number(value);
+      return null;
+    case "state":
+      if (value === null || value === "") return "--state needs a file name";
+      options.statePath = value;
+      return null;
+  }
+}
+
+function applyUrl(options: CliOptions, urlSeen: boolean, arg: string): string | null {
+  if (urlSeen) return `one URL only (got ${options.url} and ${arg})`;
+  if (!/^(wss?|https?):\/\//i.test(arg)) return `URL ${arg} must start with ws://, wss://, http:// or https://`;
+  options.url = arg;
+  return null;
+}
+
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const options: CliOptions = {
     url: DEFAULT_URL,
@@ -39,68 +100,40 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     json: false,
     color: undefined,
   };
+  // Not strict: an unknown option or a missing value becomes a token this function words itself.
+  const { tokens } = splitArgs({
+    args: [...argv],
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   let urlSeen = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | null => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const next = argv[i + 1];
-      if (next === undefined || (next.startsWith("-") && next.length > 1)) return null;
-      i++;
-      return next;
-    };
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional") {
+      const error = applyUrl(options, urlSeen, token.value);
+      if (error !== null) return { kind: "error", message: error };
+      urlSeen = true;
+      continue;
+    }
+    const { name, rawName: flag, value } = token;
+    if (!isOptionName(name)) return { kind: "error", message: `unknown option ${flag}` };
     switch (name) {
-      case "-h":
-      case "--help":
-        return { kind: "help" };
-      case "--json":
-        options.json = true;
+      case "help":
+      case "json":
+      case "color":
+      case "no-color":
+        if (value !== undefined) return { kind: "error", message: `${flag} takes no value` };
+        if (name === "help") return { kind: "help" };
+        if (name === "json") options.json = true;
+        else options.color = name === "color";
         break;
-      case "--no-color":
-        options.color = false;
-        break;
-      case "--color":
-        options.color = true;
-        break;
-      case "-c":
-      case "--currencies": {
-        const v = value();
-        if (v === null) return { kind: "error", message: `${name} needs a list, e.g. USD,EUR` };
-        const parsed = parseCurrencies(v);
-        if (!parsed.ok) return { kind: "error", message: `${name}: ${parsed.error.message}` };
-        options.currencies = parsed.value;
-        break;
+      default: {
+        const given = value === undefined || (!token.inlineValue && looksLikeOption(value)) ? null : value;
+        const error = applyValue(options, name, flag, given);
+        if (error !== null) return { kind: "error", message: error };
       }
-      case "--client-id": {
-        const v = value();
-        if (v === null || !CLIENT_ID_PATTERN.test(v)) {
-          return { kind: "error", message: "--client-id needs 1-64 characters of A-Z, a-z, 0-9, _ or -" };
-        }
-        options.clientId = v;
-        break;
-      }
-      case "--from": {
-        const v = value();
-        if (v === null || !/^\d{1,12}$/.test(v))
-          return { kind: "error", message: "--from needs Unix seconds, e.g. --from $(date -d '-5 min' +%s)" };
-        options.from = Number(v);
-        break;
-      }
-      case "--state": {
-        const v = value();
-        if (v === null || v === "") return { kind: "error", message: "--state needs a file name" };
-        options.statePath = v;
-        break;
-      }
-      default:
-        if (arg.startsWith("-")) return { kind: "error", message: `unknown option ${arg}` };
-        if (urlSeen) return { kind: "error", message: `one URL only (got ${options.url} and ${arg})` };
-        if (!/^(wss?|https?):\/\//i.test(arg))
-          return { kind: "error", message: `URL ${arg} must start with ws://, wss://, http:// or https://` };
-        options.url = arg;
-        urlSeen = true;
     }
   }
   return { kind: "run", options };

@@ -114,6 +114,7 @@ const WHY: Record<DownReason, string> = {
   refused: "could not open a socket",
   stopped: "stopped",
   unsupported_protocol: "the server speaks a protocol version this client does not know: upgrade it",
+  rejected: "refused by the server",
 };
 
 export function stateLine(
@@ -135,9 +136,9 @@ export function stateLine(
     case "open":
       return style.info("· open");
     case "closed":
-      return detail.reason === "unsupported_protocol"
-        ? style.warn(`! closed: ${WHY.unsupported_protocol}`)
-        : style.info("· closed");
+      if (detail.reason === "unsupported_protocol") return style.warn(`! closed: ${WHY.unsupported_protocol}`);
+      if (detail.reason === "rejected") return style.warn(`! closed: ${WHY.rejected}; not retrying`);
+      return style.info("· closed");
   }
 }
 

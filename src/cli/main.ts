@@ -51,7 +51,7 @@ function run(options: CliOptions): void {
   feed.on("state", (state, detail) => {
     if (state !== "open") resumeFrom = feed.lastSeq;
     // The library gave up for good: say so in the exit status too.
-    if (detail.reason === "unsupported_protocol") process.exitCode = 1;
+    if (detail.reason === "unsupported_protocol" || detail.reason === "rejected") process.exitCode = 1;
     if (options.json) json("state", { state, ...detail, lastSeq: feed.lastSeq });
     else if (state !== "open" && !stopping) note(stateLine(state, detail, options.url, Date.now(), style));
   });

@@ -135,3 +135,12 @@ export function disputeDetail(disputes: readonly Dispute[], locale?: string): st
     })
     .join(" · ");
 }
+
+/** The error notice: the server's words and code; for a refused client, also what to do. */
+export function serverErrorText(code: string, message: string): string {
+  if (code !== "too_many_sockets") return `${message} (${code})`;
+  return (
+    `Refused by the server: ${message}, and this tab's client id has them all open elsewhere (${code}). ` +
+    "Press Open to try again once one of them has closed."
+  );
+}

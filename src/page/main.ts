@@ -1,19 +1,25 @@
 /**
  * Entry point of the /home page: the feed comes from the client library (src/sdk: reconnect,
- * resume, dedupe, gaps); this wires its events, the HTTP API, storage and the view around the
- * pure reducer in state.ts.
+ * resume, dedupe, gaps) as this tab's own client (tab-identity.ts); this wires its events, the
+ * HTTP API, storage and the view around the pure reducer in state.ts.
  */
 import { HISTORY_MAX_LIMIT, type Currency } from "../protocol";
 import { PriceFeedClient } from "../sdk";
 import type { ChartPoint } from "./chart-scale";
+import { browserStorage, browserTabs } from "./browser";
 import { apiErrorMessage, parseHistory, parsePriceSnapshot } from "./frames";
-import { browserStorage, createPrefsSaver, loadPrefs, STORAGE_PREFIX } from "./storage";
+import { adoptSharedResumePoint, createPrefsSaver, loadPrefs, STORAGE_PREFIX, storedClientId } from "./storage";
 import { CHART_WINDOW_MS, initialState, reduce, sortCurrencies, type ViewEvent, type ViewState } from "./state";
+import { claimTabIdentity } from "./tab-identity";
 import { createView } from "./view";
 
-const storage = browserStorage();
-const prefs = loadPrefs(storage);
-const savePrefs = createPrefsSaver(storage);
+const profileStorage = browserStorage("localStorage");
+const tabStorage = browserStorage("sessionStorage");
+const prefs = loadPrefs(profileStorage);
+const savePrefs = createPrefsSaver(profileStorage);
+adoptSharedResumePoint(profileStorage, tabStorage);
+// This tab's own client: the one its sessionStorage names, unless a live tab it was copied from has it.
+const identity = await claimTabIdentity(storedClientId(tabStorage), browserTabs());
 
 function feedUrl(): string {
   const url = new URL("/pricefeed", location.href);
@@ -24,7 +30,9 @@ function feedUrl(): string {
 const feed = new PriceFeedClient({
   url: feedUrl(),
   currencies: sortCurrencies(prefs.currencies.length > 0 ? prefs.currencies : ["USD"]),
-  storage: storage ?? undefined,
+  // Another id than the stored one starts afresh: the copied resume point is the other tab's.
+  clientId: identity.clientId,
+  storage: tabStorage ?? undefined,
   storageKey: STORAGE_PREFIX,
 });
 

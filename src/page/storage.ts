@@ -1,10 +1,13 @@
 /**
- * localStorage for the page: its own preferences (currencies, chart focus) here; the feed's resume
- * point (client_id, last_seq, epoch) is kept by the client library in the same store under the
- * same "btcfeed." prefix. Tolerant of storage being disabled or full (private mode, quotas).
+ * The page's storage. Its preferences (currencies, chart focus) belong to the browser profile:
+ * localStorage, shared by every tab. The feed's resume point (client_id, last_seq, epoch, kept by
+ * the client library under the same "btcfeed." prefix) belongs to the tab: sessionStorage, which
+ * a reload keeps and other tabs do not see (tab-identity.ts handles a tab that starts with a copy).
+ * Tolerant of storage being disabled or full (private mode, quotas).
  */
 import { isCurrency, type Currency } from "../protocol";
 import type { KeyValueStorage } from "../sdk";
+import { loadResumePoint, resumePointSaver } from "../sdk/storage";
 
 export const STORAGE_PREFIX = "btcfeed.";
 
@@ -12,15 +15,6 @@ const KEY = {
   currencies: `${STORAGE_PREFIX}currencies`,
   focus: `${STORAGE_PREFIX}focus`,
 } as const;
-
-/** window.localStorage, or null where even reaching it throws (some browsers' privacy modes). */
-export function browserStorage(): KeyValueStorage | null {
-  try {
-    return window.localStorage;
-  } catch {
-    return null;
-  }
-}
 
 function get(storage: KeyValueStorage | null, key: string): string | null {
   try {
@@ -58,4 +52,20 @@ export function createPrefsSaver(storage: KeyValueStorage | null): (p: PagePrefs
     for (const [k, v] of Object.entries(next)) if (last[k] !== v) set(storage, k, v);
     last = next;
   };
+}
+
+/** The client_id the tab's resume point names, if any. */
+export function storedClientId(tab: KeyValueStorage | null): string | null {
+  return tab ? loadResumePoint(tab, STORAGE_PREFIX).clientId : null;
+}
+
+/**
+ * Earlier versions of the page kept the resume point in localStorage, shared by every tab. The
+ * first tab that loads without one of its own takes it over; either way it leaves localStorage.
+ */
+export function adoptSharedResumePoint(shared: KeyValueStorage | null, tab: KeyValueStorage | null): void {
+  if (!shared) return;
+  const old = loadResumePoint(shared, STORAGE_PREFIX);
+  if (tab && old.clientId !== null && storedClientId(tab) === null) resumePointSaver(tab, STORAGE_PREFIX)(old);
+  resumePointSaver(shared, STORAGE_PREFIX)({ clientId: null, lastSeq: null, epoch: null });
 }

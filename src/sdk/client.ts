@@ -15,6 +15,7 @@ import type { BackoffOptions } from "./backoff";
 import { frameInfo } from "./camel-case";
 import { systemClock, type Clock } from "./clock";
 import { Emitter } from "./emitter";
+import { refusesClient } from "./errors";
 import { connecting, createLedger, step, type Ledger } from "./ledger";
 import { initialStatus, sameStatus, statusOnFrame, statusOnTick, statusOnWelcome, type StatusView } from "./status";
 import {
@@ -313,9 +314,11 @@ export class PriceFeedClient {
         this.setStatus(statusOnFrame(this.statusView, msg));
         return;
       case "error":
-        // The server refused a subscription change: the next subscribed/welcome says where we are.
+        // A refused subscription change: the next subscribed/welcome says where we are.
         this.inFlight = false;
         this.events.emit("error", frameInfo(msg));
+        // A refused client: the same attempt again would be refused again; start() tries once more.
+        if (refusesClient(msg.code)) this.transport.stop("rejected");
         return;
     }
   }

@@ -95,8 +95,8 @@ export class Transport {
     }
   }
 
-  /** Closes the socket and stays closed; `reason` is what onDown reports. */
-  stop(reason: Extract<DownReason, "stopped" | "unsupported_protocol"> = "stopped"): void {
+  /** Closes the socket and stays closed (no retry until start()); `reason` is what onDown reports. */
+  stop(reason: Extract<DownReason, "stopped" | "unsupported_protocol" | "rejected"> = "stopped"): void {
     const wasActive = this.wanted || this.ws !== null;
     this.wanted = false;
     this.clearRetry();

@@ -48,7 +48,9 @@ export interface StateDetail {
  * closed: the socket closed (refused, dropped, server restart); connect_timeout: no welcome in
  * time; heartbeat_timeout: no frame, not even `pong`, after a `ping`; refused: the WebSocket
  * constructor threw; stopped: `close()` was called; unsupported_protocol: the server's welcome
- * named a major protocol version this library does not know (it does not reconnect: upgrade it).
+ * named a major protocol version this library does not know (it does not reconnect: upgrade it);
+ * rejected: the server refused this client with an error frame that retrying cannot change
+ * (`too_many_sockets`), so it does not reconnect: `start()` tries again.
  */
 export type DownReason =
   | "closed"
@@ -56,7 +58,8 @@ export type DownReason =
   | "heartbeat_timeout"
   | "refused"
   | "stopped"
-  | "unsupported_protocol";
+  | "unsupported_protocol"
+  | "rejected";
 
 /**
  * The server's greeting on each connection (a `welcome` frame's fields):

@@ -239,6 +239,37 @@ describe("PriceFeedClient: connection states and reconnects", () => {
     feed.close();
     expect(clock.pending).toBe(0);
   });
+
+  it("stops instead of retrying in a loop when the server refuses the client_id (too_many_sockets)", () => {
+    const { clock, fake, feed, log } = setup({ clientId: "crowded" });
+    feed.on("state", (state, detail) => {
+      if (state === "closed") log.push(`reason ${detail.reason}`);
+    });
+    feed.start();
+    fake.last().open();
+    fake.last().receive({ type: "error", code: "too_many_sockets", message: "at most 5 sockets per client_id" });
+    fake.last().drop(1008);
+    clock.advance(120_000);
+    expect(log).toEqual(["state connecting", "error too_many_sockets", "state closed", "reason rejected"]);
+    expect(fake.sockets).toHaveLength(1);
+    expect(feed.state).toBe("closed");
+    expect(clock.pending).toBe(0);
+    // start() (the page's Open) tries once more, as the same client.
+    feed.start();
+    expect(fake.sockets).toHaveLength(2);
+    expect(fake.last().query.get("client_id")).toBe("crowded");
+  });
+
+  it("keeps retrying after an error frame about the moment (unavailable)", () => {
+    const { clock, fake, feed, log } = setup();
+    feed.start();
+    fake.last().open();
+    fake.last().receive({ type: "error", code: "unavailable", message: "the feed could not start this connection" });
+    fake.last().drop(1011);
+    clock.advance(500);
+    expect(log).toEqual(["state connecting", "error unavailable", "state reconnecting +500", "state reconnecting"]);
+    expect(fake.sockets).toHaveLength(2);
+  });
 });
 
 describe("PriceFeedClient: storage, subscriptions, status", () => {

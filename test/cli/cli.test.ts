@@ -69,6 +69,63 @@ describe("pricefeed: arguments", () => {
     });
     expect(parseArgs(["--verbose"])).toEqual({ kind: "error", message: "unknown option --verbose" });
   });
+
+  it("takes the usual shapes: -cEUR, --name=value, -- before a positional, help in a group", () => {
+    expect(parseArgs(["-cEUR"])).toMatchObject({ kind: "run", options: { currencies: ["EUR"] } });
+    expect(parseArgs(["--currencies=gbp,jpy", "--state=-"])).toMatchObject({
+      kind: "run",
+      options: { currencies: ["GBP", "JPY"], statePath: "-" },
+    });
+    expect(parseArgs(["--json", "--", "wss://x.example/pricefeed"])).toMatchObject({
+      kind: "run",
+      options: { url: "wss://x.example/pricefeed", json: true },
+    });
+    expect(parseArgs(["--no-color", "--color"])).toMatchObject({ options: { color: true } });
+    expect(parseArgs(["-h"])).toEqual({ kind: "help" });
+    expect(parseArgs(["--json", "-hc", "USD"])).toEqual({ kind: "help" });
+  });
+
+  it("refuses bad input with the first problem in the order given, never taking an option as a value", () => {
+    const error = (argv: string[]) => {
+      const parsed = parseArgs(argv);
+      if (parsed.kind !== "error") throw new Error(`${JSON.stringify(argv)} parsed as ${JSON.stringify(parsed)}`);
+      return parsed.message;
+    };
+    const needsList = "needs a list, e.g. USD,EUR";
+    const needsSeconds = "--from needs Unix seconds, e.g. --from $(date -d '-5 min' +%s)";
+    const needsId = "--client-id needs 1-64 characters of A-Z, a-z, 0-9, _ or -";
+    expect(error(["--currencies"])).toBe(`--currencies ${needsList}`);
+    expect(error(["-c"])).toBe(`-c ${needsList}`);
+    expect(error(["--currencies", "--json"])).toBe(`--currencies ${needsList}`);
+    expect(error(["-c", "-h"])).toBe(`-c ${needsList}`);
+    expect(error(["--currencies="])).toMatch(/^--currencies: /);
+    expect(error(["-c=EUR"])).toMatch(/^-c: unsupported currency "=EUR"/);
+    expect(error(["--from"])).toBe(needsSeconds);
+    expect(error(["--from", "--json"])).toBe(needsSeconds);
+    expect(error(["--from="])).toBe(needsSeconds);
+    expect(error(["--from", "-5"])).toBe(needsSeconds);
+    expect(error(["--from", "1764000000123"])).toBe(needsSeconds);
+    expect(error(["--from", "1.5"])).toBe(needsSeconds);
+    expect(error(["--client-id"])).toBe(needsId);
+    expect(error(["--client-id", "--json"])).toBe(needsId);
+    expect(error(["--client-id", "x".repeat(65)])).toBe(needsId);
+    expect(error(["--client-id=ünï"])).toBe(needsId);
+    expect(error(["--state"])).toBe("--state needs a file name");
+    expect(error(["--state="])).toBe("--state needs a file name");
+    expect(error(["--state", "--json"])).toBe("--state needs a file name");
+    expect(error(["--json=yes"])).toBe("--json takes no value");
+    expect(error(["--no-color=1"])).toBe("--no-color takes no value");
+    expect(error(["--help=me"])).toBe("--help takes no value");
+    expect(error(["-x"])).toBe("unknown option -x");
+    expect(error(["--verbose=3"])).toBe("unknown option --verbose");
+    expect(error(["-Jc", "USD"])).toBe("unknown option -J");
+    expect(error(["--", "--json"])).toBe("URL --json must start with ws://, wss://, http:// or https://");
+    expect(error(["-"])).toBe("URL - must start with ws://, wss://, http:// or https://");
+    // The first problem wins, as typed: an error before --help is reported, --help before it is help.
+    expect(error(["--verbose", "--help"])).toBe("unknown option --verbose");
+    expect(error(["--from", "x", "--currencies", "XYZ"])).toBe(needsSeconds);
+    expect(parseArgs(["--help", "--verbose"])).toEqual({ kind: "help" });
+  });
 });
 
 describe("pricefeed: lines", () => {
@@ -119,9 +176,10 @@ describe("pricefeed: lines", () => {
         PLAIN,
       ),
     ).toBe("· connection dead (no pong); retrying in 2.5 s");
-    const closed = (reason: "stopped" | "unsupported_protocol") =>
+    const closed = (reason: "stopped" | "unsupported_protocol" | "rejected") =>
       stateLine("closed", { attempt: 0, retryAt: null, reason }, DEFAULT_URL, 0, PLAIN);
     expect(closed("stopped")).toBe("· closed");
     expect(closed("unsupported_protocol")).toMatch(/^! closed: .*protocol version .*upgrade/);
+    expect(closed("rejected")).toBe("! closed: refused by the server; not retrying");
   });
 });
