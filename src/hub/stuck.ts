@@ -27,11 +27,19 @@ export interface StuckRule {
   afterPolls: number;
   /** How far (percent) the peers' median must have moved since the quote last changed. */
   peersMovedPct: number;
+  /**
+   * A peer's quote that changed by more than this (percent) in one poll jumped: a liar or a source back
+   * from an outage, not a market on the move. It neither counts as a move nor as distance travelled.
+   */
+  jumpPct: number;
 }
 
-/** With the default MAX_DEVIATION_PCT of 2: stuck once the others moved 0.5 % away from where they were. */
+/**
+ * With the default MAX_DEVIATION_PCT of 2: stuck once the others moved 0.5 % away from where they were;
+ * a peer that moved 10 % in one poll jumped (a market that fast is rare; a source lying by 10 %, common).
+ */
 export function stuckRule(maxDeviationPct: number): StuckRule {
-  return { afterPolls: STUCK_AFTER_POLLS, peersMovedPct: maxDeviationPct / 4 };
+  return { afterPolls: STUCK_AFTER_POLLS, peersMovedPct: maxDeviationPct / 4, jumpPct: maxDeviationPct * 5 };
 }
 
 /** One source's fresh quote for a currency this poll, and its run before this poll. */
@@ -42,12 +50,16 @@ export interface FreshQuote {
 }
 
 const changed = (q: FreshQuote) => q.previous !== undefined && q.previous.value !== q.value;
+const jumped = (q: FreshQuote, rule: StuckRule) =>
+  q.previous !== undefined && deviationPct(q.value, q.previous.value) > rule.jumpPct;
 
 /**
  * Every quoting source's run after this poll, for one currency. A quote is stuck when it repeated
  * itself in `afterPolls` polls in which another source's quote changed, and the others' median
  * has meanwhile moved more than `peersMovedPct` from where it stood when the quote last changed.
- * A quiet market, where every quote holds still, finds nobody stuck; nor can a lone source be.
+ * A peer's jump (more than `jumpPct` in one poll) is no evidence: the distance is measured from where
+ * the peers stood after it. A quiet market, where every quote holds still, finds nobody stuck; nor
+ * can a lone source be.
  */
 export function nextRuns(quotes: readonly FreshQuote[], rule: StuckRule): QuoteRun[] {
   return quotes.map((q) => {
@@ -57,8 +69,10 @@ export function nextRuns(quotes: readonly FreshQuote[], rule: StuckRule): QuoteR
     if (before === undefined || before.value !== q.value) {
       return { value: q.value, stillWhilePeersMoved: 0, peersAtStart: peers, stuck: false, overruled: [] };
     }
-    const stillWhilePeersMoved = before.stillWhilePeersMoved + (others.some(changed) ? 1 : 0);
-    const peersAtStart = before.peersAtStart ?? peers;
+    const jump = others.some((o) => jumped(o, rule));
+    const moved = !jump && others.some(changed);
+    const stillWhilePeersMoved = before.stillWhilePeersMoved + (moved ? 1 : 0);
+    const peersAtStart = jump ? peers : (before.peersAtStart ?? peers);
     const peersMoved =
       peersAtStart !== null && peers !== null && deviationPct(peers, peersAtStart) > rule.peersMovedPct;
     const stuck = before.stuck || (stillWhilePeersMoved >= rule.afterPolls && peersMoved);

@@ -75,6 +75,26 @@ describe("nextRuns", () => {
     expect(runsOver(Array.from({ length: 10 }, () => ({ a: 100 }))).at(-1)!.a!.stuck).toBe(false);
   });
 
+  it("takes no peer's jump for a market move: a source back from an outage, then a liar", () => {
+    const runs = runsOver([
+      { a: 100, b: 100, c: 100 },
+      { a: 100, b: 100 }, // c fails
+      { a: 100, b: 100, c: 100.4 }, // c is back with a newer quote: a small move
+      { a: 100, b: 1000, c: 100.4 }, // b prints ten times the market
+      { a: 100, b: 1000, c: 100.4 },
+      { a: 100, b: 1000.5, c: 100.4 },
+    ]);
+    expect(runs.map((r) => r.a!.stuck)).toEqual([false, false, false, false, false, false]);
+    // Once the peers really move on from where the jump left them, a quote that holds still is found out.
+    const moving = runsOver([
+      { a: 100, b: 100 },
+      { a: 100, b: 1000 },
+      { a: 100, b: 1004 },
+      { a: 100, b: 1008 },
+    ]);
+    expect(moving.map((r) => r.a!.stuck)).toEqual([false, false, false, true]);
+  });
+
   it("keeps a stuck quote stuck, however the others move, until it changes", () => {
     const runs = runsOver([
       { a: 100, b: 100 },
@@ -159,6 +179,31 @@ describe("stuck quotes, over random markets", () => {
             expect(result.prices).toEqual(first.prices);
             expect(result.contributors).toEqual(first.contributors);
           }
+        },
+      ),
+    );
+  });
+
+  it("finds no honest quote stuck in a still market where one source jumps away and others come and go", () => {
+    fc.assert(
+      fc.property(
+        sourceCount.chain((n) => offsets(n)),
+        fc.integer({ min: 0, max: 10 }),
+        fc.constantFrom(0.1, 0.5, 3, 10),
+        fc.array(fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), { minLength: 15, maxLength: 15 }),
+        (offsetPct, jumpAt, factor, answering) => {
+          const poll = sequence({ USD: offsetPct.length + 1 });
+          const honest = offsetPct.map((o) => 100_000 * (1 + o / 100));
+          answering.forEach((answers, i) => {
+            const quotes: Record<string, Quotes> = {};
+            honest.forEach((usd, s) => {
+              // Every source answers the first poll; afterwards any honest one may fail for a poll.
+              if (i === 0 || answers[s]) quotes[`s${s}`] = { USD: usd };
+            });
+            quotes.liar = { USD: i >= jumpAt ? 100_000 * factor : 100_000 };
+            const result = poll(quotes);
+            expect(result.stuck.filter((s) => s.source !== "liar")).toEqual([]);
+          });
         },
       ),
     );
