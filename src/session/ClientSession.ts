@@ -162,9 +162,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const headers = known?.shard != null ? { [SHARD_DEPTH_HEADER]: String(known.shard.length) } : undefined;
 
     if (this.connections.open().length >= config.maxSocketsPerClient) {
-      server.accept();
-      send(server, errorMessage("too_many_sockets", `at most ${config.maxSocketsPerClient} sockets per client_id`));
-      server.close(1008, "too many sockets for this client_id");
+      const refusal = errorMessage("too_many_sockets", `at most ${config.maxSocketsPerClient} sockets per client_id`);
+      this.connections.refuse(server, refusal, 1008, "too many sockets for this client_id");
       return new Response(null, { status: 101, webSocket: client });
     }
 
@@ -459,6 +458,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   private socketGone(ws: WebSocket): Promise<void> {
+    if (this.connections.isRefused(ws)) return Promise.resolve();
     return this.serially(async () => {
       // Woken by this close: the closing socket's attachment may hold the newest mark.
       const record = await this.load(ws);
