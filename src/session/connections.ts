@@ -11,6 +11,8 @@ export interface SocketAttachment {
   inbound: InboundBudget;
   /** The session's mark as of the last live tick: a hibernated session rebuilds its record from it. */
   mark?: LiveMark;
+  /** When the socket was last sent a price or a heartbeat (absent: since it connected). */
+  lastSentAtMs?: number;
 }
 
 const REFUSED = "refused";
