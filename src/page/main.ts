@@ -134,6 +134,7 @@ feed.on("welcome", (info) => {
 });
 feed.on("price", (tick) => dispatch({ type: "price", tick, nowMs: Date.now() }));
 feed.on("gap", (range) => dispatch({ type: "gap", range }));
+feed.on("heartbeat", () => dispatch({ type: "heartbeat", nowMs: Date.now() }));
 feed.on("replay", ({ count }) => dispatch({ type: "replay", count }));
 feed.on("status", (status) => dispatch({ type: "status", status, nowMs: Date.now() }));
 feed.on("subscribed", (currencies) => dispatch({ type: "subscribed", currencies }));
