@@ -1,10 +1,17 @@
 /**
- * The /pricefeed frames as Server-Sent Events: each event is named after its frame's type and carries
+ * The /pricefeed frames as Server-Sent Events: each event is named after its frame's type (an `error`
+ * frame as `server_error`) and carries
  * the frame's JSON as its data, exactly as on the WebSocket. Events after which a client has accounted
  * for every seq up to one (price, gap, heartbeat) carry `id: <epoch>:<seq>`, so an EventSource that
  * reconnects sends the point to resume from as `Last-Event-ID`.
  */
 import { EPOCH_PATTERN } from "./query";
+
+/**
+ * The event an `error` frame comes as: EventSource fires an event named `error` of its own when the
+ * connection fails (without data), and a listener could not tell the two apart.
+ */
+export const SSE_ERROR_EVENT = "server_error";
 
 /** How long (ms) an EventSource waits before it reconnects: the `retry:` the stream opens with. */
 export const SSE_RETRY_MS = 1000;
@@ -39,6 +46,7 @@ export function sseEvent(text: string, cursor: SseCursor): { chunk: string; curs
     // not JSON
   }
   const type = typeof frame?.type === "string" && /^[a-z_]{1,32}$/.test(frame.type) ? frame.type : "message";
+  const name = type === "error" ? SSE_ERROR_EVENT : type;
   const next =
     frame && (type === "welcome" || type === "reset") && typeof frame.epoch === "string"
       ? { epoch: frame.epoch }
@@ -50,7 +58,7 @@ export function sseEvent(text: string, cursor: SseCursor): { chunk: string; curs
     .split(/\r\n|\r|\n/)
     .map((line) => `data: ${line}\n`)
     .join("");
-  return { chunk: `event: ${type}\n${id}${data}\n`, cursor: next };
+  return { chunk: `event: ${name}\n${id}${data}\n`, cursor: next };
 }
 
 /** The comment a stream sends while nothing else is due, so that proxies keep it open. */

@@ -629,4 +629,71 @@ export const scenarios = [
       }
     },
   },
+  {
+    name: "an EventSource gets typed events and resumes by Last-Event-ID across a server restart",
+    timeoutMs: 120_000,
+    async run({ browser, server }) {
+      const context = await browser.newContext(DESKTOP);
+      try {
+        const page = await context.newPage();
+        const rec = recordPage(page);
+        const lastEventIds = [];
+        page.on("request", async (req) => {
+          if (!req.url().includes("/pricefeed")) return;
+          const headers = await req.allHeaders(); // the provisional headers lack Last-Event-ID
+          if (headers.accept === "text/event-stream") lastEventIds.push(headers["last-event-id"] ?? null);
+        });
+        await page.goto(`${server.base()}/home`);
+        await page.evaluate(() => {
+          window.sse = [];
+          const es = new EventSource("/pricefeed?client_id=e2e-event-source&currencies=USD");
+          for (const type of [
+            "welcome",
+            "price",
+            "replay_end",
+            "gap",
+            "reset",
+            "status",
+            "heartbeat",
+            "server_error",
+          ]) {
+            es.addEventListener(type, (e) => window.sse.push({ type, id: e.lastEventId, frame: JSON.parse(e.data) }));
+          }
+        });
+        const prices = () => page.evaluate(() => window.sse.filter((e) => e.type === "price"));
+        await server.waitFor("a price event", async () => (await prices()).length > 0, 20_000);
+        const first = (await page.evaluate(() => window.sse))[0];
+        assert.equal(first.type, "welcome");
+        const seen = await server.movePrice(nextPrice(3));
+        await server.waitFor(
+          "the moved price",
+          async () => (await prices()).some((e) => e.frame.seq === seen.seq),
+          20_000,
+        );
+        const beforeRestart = (await prices()).at(-1);
+        assert.match(beforeRestart.id, new RegExp(`^${first.frame.epoch}:${beforeRestart.frame.seq}$`));
+        await server.restart(0);
+        const missed = await server.movePrice(nextPrice(-4));
+        await server.waitFor(
+          "the price published while the stream was down",
+          async () => (await prices()).some((e) => e.frame.seq === missed.seq),
+          30_000,
+        );
+        // The reconnect was the EventSource's own, with the last id it saw.
+        assert.equal(lastEventIds[0], null);
+        assert.ok(lastEventIds.slice(1).includes(beforeRestart.id), `Last-Event-ID: ${JSON.stringify(lastEventIds)}`);
+        // Every seq the feed published for USD came, in order; across the restart a repeat is allowed by seq.
+        const seqs = (await prices()).map((e) => e.frame.seq);
+        const distinct = [...new Set(seqs)];
+        assert.deepEqual(
+          distinct,
+          [...distinct].sort((a, b) => a - b),
+        );
+        assert.ok(distinct.includes(seen.seq) && distinct.includes(missed.seq));
+        assertNoProblems(rec);
+      } finally {
+        await context.close();
+      }
+    },
+  },
 ];

@@ -98,6 +98,7 @@ describe("GET /pricefeed with Accept: text/event-stream", () => {
     const sixth = await openStream("client_id=sse-crowded");
     await sixth.until(() => sixth.ended);
     expect(sixth.frames()).toEqual([expect.objectContaining({ type: "error", code: "too_many_sockets" })]);
+    expect(sixth.events[0]!.event).toBe("server_error");
     for (const s of five) await s.drop();
   });
 

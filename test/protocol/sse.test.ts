@@ -10,7 +10,7 @@ describe("frames as Server-Sent Events", () => {
         const text = JSON.stringify(frame);
         const { chunk } = sseEvent(text, { epoch: "e1" });
         const lines = chunk.split("\n");
-        expect(lines[0]).toBe(`event: ${frame.type}`);
+        expect(lines[0]).toBe(`event: ${frame.type === "error" ? "server_error" : frame.type}`);
         expect(lines.filter((l) => l.startsWith("data: "))).toEqual([`data: ${text}`]);
         expect(chunk.endsWith("\n\n")).toBe(true);
       }),
