@@ -22,7 +22,8 @@ export function bucketStart(tMs: number, intervalMs: number): number {
 export function mergePrice(candles: readonly Candle[], tMs: number, price: number, intervalMs: number): Candle[] {
   const time = bucketStart(tMs, intervalMs);
   const last = candles[candles.length - 1];
-  if (!last || time > last.time) return [...candles, { time, open: price, high: price, low: price, close: price, ticks: 1 }];
+  if (!last || time > last.time)
+    return [...candles, { time, open: price, high: price, low: price, close: price, ticks: 1 }];
   if (time < last.time) return candles as Candle[];
   const merged: Candle = {
     time,

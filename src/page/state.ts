@@ -216,10 +216,7 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
   };
 }
 
-function mapValues<T>(
-  record: Partial<Record<Currency, T>>,
-  f: (value: T) => T,
-): Partial<Record<Currency, T>> {
+function mapValues<T>(record: Partial<Record<Currency, T>>, f: (value: T) => T): Partial<Record<Currency, T>> {
   const out: Partial<Record<Currency, T>> = {};
   for (const c of SUPPORTED_CURRENCIES) {
     const value = record[c];

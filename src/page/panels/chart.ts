@@ -47,7 +47,11 @@ export function mount(actions: Pick<ViewActions, "focus" | "setRange">): RenderP
   const chart = createChart(chartHost, byId("chart-readout"));
 
   const tabs = new Map<Currency, { label: HTMLLabelElement; input: HTMLInputElement }>();
-  for (const c of SUPPORTED_CURRENCIES) tabs.set(c, radio("chart-currency", `chart-${c}`, c, c, () => actions.focus(c)));
+  for (const c of SUPPORTED_CURRENCIES)
+    tabs.set(
+      c,
+      radio("chart-currency", `chart-${c}`, c, c, () => actions.focus(c)),
+    );
   const ranges = new Map<ChartRange, HTMLInputElement>();
   const rangeHost = byId("chart-range");
   for (const r of CHART_RANGES) {
