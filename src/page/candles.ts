@@ -15,6 +15,15 @@ export function bucketStart(tMs: number, intervalMs: number): number {
 }
 
 /**
+ * The 24-hour chart's window at `nowMs`: the 96 whole buckets up to the end of the current one, so
+ * that the current candle is drawn whole and the first one does not hang over the edge.
+ */
+export function dayWindow(nowMs: number, intervalMs = DAY_INTERVAL_MS): [number, number] {
+  const end = bucketStart(nowMs, intervalMs) * 1000 + intervalMs;
+  return [end - DAY_WINDOW_MS, end];
+}
+
+/**
  * One live price merged into time-ordered candles. Prices arrive in seq order, so a price for the
  * last bucket is its latest (the close); one for a later bucket opens a candle. One for an earlier
  * bucket is already in the fetched candles (they were read after it) and changes nothing.

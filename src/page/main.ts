@@ -7,7 +7,7 @@ import { HISTORY_MAX_LIMIT, type Candle, type Currency } from "../protocol";
 import { PriceFeedClient } from "../sdk";
 import type { ChartPoint } from "./chart-scale";
 import { browserStorage, browserTabs } from "./browser";
-import { DAY_INTERVAL, DAY_INTERVAL_MS } from "./candles";
+import { DAY_INTERVAL, dayWindow } from "./candles";
 import { statsQuestion } from "./day-figures";
 import { apiErrorMessage, parseCandles, parseHistory, parsePriceSnapshot } from "./frames";
 import { adoptSharedResumePoint, createPrefsSaver, loadPrefs, STORAGE_PREFIX, storedClientId } from "./storage";
@@ -109,16 +109,15 @@ const candlesInFlight = new Set<Currency>();
 const MAX_CANDLE_PAGES = 10;
 
 /**
- * The 24-hour chart's candles, page by page (`next`): the current bucket and the 95 before it. A
- * whole day in buckets leaves a bucket of slack for a clock behind the server's (the API refuses a
- * window of more than a day), and `from` stays the same for a bucket: the edge cache answers.
+ * The 24-hour chart's candles, page by page (`next`): its window, the current bucket and the 95
+ * before it. A whole day in buckets leaves a bucket of slack for a clock behind the server's (the
+ * API refuses a window of more than a day), and `from` stays the same for a bucket: the edge cache answers.
  */
 async function loadCandles(currency: Currency): Promise<void> {
   if (candlesInFlight.has(currency) || state.candlesLoaded[currency]) return;
   candlesInFlight.add(currency);
   try {
-    const bucketS = DAY_INTERVAL_MS / 1000;
-    const from = Math.floor(Date.now() / DAY_INTERVAL_MS) * bucketS - 95 * bucketS;
+    const from = dayWindow(Date.now())[0] / 1000;
     let path: string | null = `/api/candles?currency=${currency}&interval=${DAY_INTERVAL}&from=${from}`;
     const candles: Candle[] = [];
     let pages = 0;

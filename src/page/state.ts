@@ -5,7 +5,7 @@
  */
 import { SUPPORTED_CURRENCIES, type Candle, type Currency, type Dispute } from "../protocol";
 import type { ConnectionState as LinkState, FeedStatus, GapRange, PriceTick, WelcomeInfo } from "../sdk";
-import { DAY_INTERVAL_MS, DAY_WINDOW_MS, mergePrice, trimCandles, withLivePrices } from "./candles";
+import { DAY_INTERVAL_MS, dayWindow, mergePrice, trimCandles, withLivePrices } from "./candles";
 import { parseRange, type ChartRange } from "./chart-range";
 import { mergeSeries, trimSeries, type ChartPoint } from "./chart-scale";
 import { adoptStats, foldPrice, forgetSeqs, fromStats, type DayFigures } from "./day-figures";
@@ -196,7 +196,7 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
       // Before its candles load, the hour of ticks in `series` holds what they will need.
       const loaded = candles[c];
       if (loaded && state.candlesLoaded[c]) {
-        candles[c] = trimCandles(mergePrice(loaded, t, price, DAY_INTERVAL_MS), nowMs - DAY_WINDOW_MS, DAY_INTERVAL_MS);
+        candles[c] = trimCandles(mergePrice(loaded, t, price, DAY_INTERVAL_MS), dayWindow(nowMs)[0], DAY_INTERVAL_MS);
       }
     }
   }
@@ -303,7 +303,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
       const live = state.series[event.currency] ?? [];
       const candles = trimCandles(
         withLivePrices(event.candles, live, DAY_INTERVAL_MS),
-        event.nowMs - DAY_WINDOW_MS,
+        dayWindow(event.nowMs)[0],
         DAY_INTERVAL_MS,
       );
       return {
@@ -353,9 +353,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         if (trimmed.length !== s.length) changed = true;
         series[c] = trimmed;
       }
-      const candles = mapValues(state.candles, (list) =>
-        trimCandles(list, event.nowMs - DAY_WINDOW_MS, DAY_INTERVAL_MS),
-      );
+      const candles = mapValues(state.candles, (list) => trimCandles(list, dayWindow(event.nowMs)[0], DAY_INTERVAL_MS));
       const candlesChanged = SUPPORTED_CURRENCIES.some((c) => candles[c] !== state.candles[c]);
       if (!changed && !candlesChanged) return state;
       return { ...state, series: changed ? series : state.series, candles: candlesChanged ? candles : state.candles };

@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bucketStart, mergePrice, summarizeCandles, trimCandles, withLivePrices } from "../../src/page/candles";
+import {
+  bucketStart,
+  dayWindow,
+  mergePrice,
+  summarizeCandles,
+  trimCandles,
+  withLivePrices,
+} from "../../src/page/candles";
 import { candleDomain, candleShapes } from "../../src/page/chart-candles";
 import { linearScale } from "../../src/page/chart-scale";
 import type { Candle } from "../../src/protocol";
@@ -88,6 +95,15 @@ describe("page: candles", () => {
     expect(trimCandles(list, 1_000_000, 15 * MIN)).toEqual(list.slice(1));
     expect(trimCandles(list, 0, 15 * MIN)).toBe(list);
     expect(trimCandles(list, 3_000_000, 15 * MIN)).toEqual([]);
+  });
+
+  it("the day's window is the 96 whole buckets up to the end of the current one", () => {
+    const t = Date.UTC(2026, 11, 6, 10, 51, 38);
+    expect(dayWindow(t)).toEqual([Date.UTC(2026, 11, 5, 11, 0), Date.UTC(2026, 11, 6, 11, 0)]);
+    expect(dayWindow(Date.UTC(2026, 11, 6, 11, 0))).toEqual([
+      Date.UTC(2026, 11, 5, 11, 15),
+      Date.UTC(2026, 11, 6, 11, 15),
+    ]);
   });
 
   it("summarizes a span: first open, last close, extremes", () => {

@@ -270,9 +270,9 @@ describe("page: view state", () => {
     s = run(s, price(180, { USD: 99 }));
     expect(s.candles.USD!.map((k) => k.time)).toEqual([bucket - 900, bucket, bucket + 900]);
     expect(s.candles.USD!.at(-1)).toMatchObject({ open: 99, high: 99, low: 99, close: 99 });
-    // A day later the first bucket has left the window.
-    const later = reduce(s, { type: "clock", nowMs: T0 + 86_400_000 + 1 });
+    // Nearly a day later the window is the 96 buckets up to the end of the current one: the first has left it.
+    const later = reduce(s, { type: "clock", nowMs: T0 + 86_400_000 - 2 });
     expect(later.candles.USD!.map((k) => k.time)).toEqual([bucket, bucket + 900]);
-    expect(reduce(later, { type: "clock", nowMs: T0 + 86_400_000 + 2 }).candles).toBe(later.candles);
+    expect(reduce(later, { type: "clock", nowMs: T0 + 86_400_000 - 1 }).candles).toBe(later.candles);
   });
 });

@@ -3,7 +3,7 @@
  * candles), title, summary (change, high, low) and the SVG.
  */
 import { SUPPORTED_CURRENCIES, type Currency } from "../../protocol";
-import { DAY_INTERVAL_MS, DAY_WINDOW_MS, summarizeCandles } from "../candles";
+import { DAY_INTERVAL_MS, DAY_WINDOW_MS, dayWindow, summarizeCandles } from "../candles";
 import { createChart } from "../chart";
 import { CHART_RANGES, RANGE_LABELS, RANGE_TITLES, type ChartRange } from "../chart-range";
 import { summarize, timeDomain } from "../chart-scale";
@@ -105,14 +105,15 @@ export function mount(actions: Pick<ViewActions, "focus" | "setRange">): RenderP
     if (key === lastChartKey) return;
     lastChartKey = key;
     const starts = candles.slice(0, 1).map((k) => ({ seq: 0, t: k.time * 1000, price: k.open, replayed: false }));
-    const [axisFrom] = timeDomain(starts, nowMs, DAY_WINDOW_MS, DAY_MIN_SPAN_MS);
+    const [, windowEnd] = dayWindow(nowMs);
+    const [axisFrom] = timeDomain(starts, windowEnd, DAY_WINDOW_MS, DAY_MIN_SPAN_MS);
     chart.render({
       currency: c,
       points: [],
       candles: { list: candles, intervalMs: DAY_INTERVAL_MS },
       span: RANGE_TITLES["24h"],
       fromMs: axisFrom,
-      toMs: nowMs,
+      toMs: windowEnd,
       loading: !state.candlesLoaded[c],
     });
   };
