@@ -191,11 +191,17 @@ feed.on("price", (tick) => {
   dispatch({ type: "price", tick, nowMs: Date.now() });
   refreshDayFigures();
 });
-feed.on("gap", (range) => dispatch({ type: "gap", range }));
+feed.on("gap", (range) => {
+  dispatch({ type: "gap", range });
+  loadChartData();
+});
 feed.on("replay", ({ count }) => dispatch({ type: "replay", count }));
 feed.on("status", (status) => dispatch({ type: "status", status, nowMs: Date.now() }));
 feed.on("subscribed", (currencies) => dispatch({ type: "subscribed", currencies }));
-feed.on("reset", () => dispatch({ type: "reset" }));
+feed.on("reset", () => {
+  dispatch({ type: "reset" });
+  loadChartData();
+});
 feed.on("error", ({ code, message }) => dispatch({ type: "server_error", code, message }));
 
 // ---- view -----------------------------------------------------------------------------
@@ -206,6 +212,8 @@ const view = createView({
   toggleCurrency(currency, on) {
     if (on) feed.subscribe([currency]);
     else if (state.wanted.length > 1) feed.unsubscribe([currency]);
+    // Its figures go stale while it is away: added again, it is asked about at once.
+    if (!on) statsAsked.delete(currency);
     dispatch({ type: "select", currencies: feed.currencies });
     if (on) {
       void loadHistory(currency);

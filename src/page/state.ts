@@ -280,14 +280,25 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         missed: event.count > 0 ? missed(state, { count: event.count }) : state.missed,
       };
     case "gap":
-      return { ...state, missed: missed(state, { gaps: [...(state.missed?.gaps ?? []), event.range].slice(-5) }) };
+      // Prices the candles will never see: they stay on show, and are asked for again.
+      return {
+        ...state,
+        candlesLoaded: {},
+        missed: missed(state, { gaps: [...(state.missed?.gaps ?? []), event.range].slice(-5) }),
+      };
     case "status":
       return applyStatus(state, event.status, event.nowMs);
     case "subscribed":
       return { ...state, confirmed: sortCurrencies(event.currencies) };
     case "reset":
       // seq numbers restart with the new epoch: the next price starts the count again.
-      return { ...state, lastSeq: null, day: mapValues(state.day, forgetSeqs), missed: missed(state, { reset: true }) };
+      return {
+        ...state,
+        lastSeq: null,
+        day: mapValues(state.day, forgetSeqs),
+        candlesLoaded: {},
+        missed: missed(state, { reset: true }),
+      };
     case "server_error":
       return { ...state, error: { code: event.code, message: event.message } };
     case "select": {

@@ -274,5 +274,9 @@ describe("page: view state", () => {
     const later = reduce(s, { type: "clock", nowMs: T0 + 86_400_000 - 2 });
     expect(later.candles.USD!.map((k) => k.time)).toEqual([bucket, bucket + 900]);
     expect(reduce(later, { type: "clock", nowMs: T0 + 86_400_000 - 1 }).candles).toBe(later.candles);
+    // Prices lost in a gap: the candles stay on show and are asked for again.
+    const gapped = reduce(s, { type: "gap", range: { fromSeq: 181, toSeq: 185 } });
+    expect(gapped.candlesLoaded).toEqual({});
+    expect(gapped.candles).toBe(s.candles);
   });
 });
