@@ -130,7 +130,7 @@ async function loadCandles(currency: Currency): Promise<void> {
     }
     if (pages > 0) dispatch({ type: "candles", currency, candles, nowMs: Date.now() });
   } catch {
-    // No candles now: the chart says so; retried on the next connection or range switch.
+    // No candles now: the chart stays "loading"; asked again on the next connection, range or currency switch.
   } finally {
     candlesInFlight.delete(currency);
   }
