@@ -4,8 +4,7 @@
  * hub as `HubApi`, a session knows its shard as `ShardApi`, and the Worker's HTTP side knows the hub as
  * `HubHttpApi`. docs/design/fanout.md draws who calls whom.
  */
-import type { HubHealth } from "./hub/health";
-import type { Currency, FanoutSummary, PriceStats, StatusMessage, Tick } from "./protocol";
+import type { Currency, FanoutSummary, HubHealth, PriceStats, StatusMessage, Tick } from "./protocol";
 import type { CandlePage, PricePage, TickPage } from "./storage/tick-table";
 
 /**

@@ -3,8 +3,8 @@ import { DEPTH_HINT_HEADER, parseDepthHint, SHARD_DEPTH_HEADER, UNKNOWN_DEPTH_GU
 import { randomId } from "../shared/random-id";
 import { errorResponse } from "../shared/responses";
 import { sessionStub } from "../stubs";
-import { admitNewSession, NEW_SESSION_COUNTED } from "./new-session";
-import { RESUMES, rateLimited } from "./rate-limit";
+import { admitNewSession, NEW_SESSION_COUNTED } from "../limits/new-session";
+import { RESUMES, rateLimited } from "../limits/rate-limit";
 
 /**
  * The depth of the fan-out tree's leaves, as the last known session of this isolate reported it: a new

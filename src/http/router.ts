@@ -1,11 +1,11 @@
 import { Router, type IRequest } from "itty-router";
 import { log } from "../shared/log";
 import { CORS_HEADERS, errorResponse } from "../shared/responses";
-import { addressKey, clientIp } from "./address";
+import { addressKey, clientIp } from "../limits/address";
 import { handleCandles, handleHealth, handleHistory, handlePrice } from "./api";
 import { servePage } from "./page";
 import { handlePricefeed } from "./pricefeed";
-import { API_READS, rateLimited } from "./rate-limit";
+import { API_READS, rateLimited } from "../limits/rate-limit";
 
 type Args = [Env, ExecutionContext];
 

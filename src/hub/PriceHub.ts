@@ -10,7 +10,7 @@ import type {
   PriceSnapshot,
   ShardApi,
 } from "../contracts";
-import type { Currency, Dispute, StatusMessage, Tick } from "../protocol";
+import type { Currency, Dispute, HubHealth, StatusMessage, Tick } from "../protocol";
 import { childrenDeadlineMs } from "../relay/deadlines";
 import { ROOT } from "../relay/topology";
 import { CallCounter } from "../shared/call-counter";
@@ -21,7 +21,7 @@ import type { Quotes } from "../sources/types";
 import { TickTable, type CandlePage, type PricePage, type TickPage } from "../storage/tick-table";
 import { shardStub } from "../stubs";
 import { feedStatus, nextCondition, statusKey } from "./feed-status";
-import { buildHealth, type HubHealth } from "./health";
+import { buildHealth } from "./health";
 import type { HubState } from "./hub-state";
 import { initialPollerState, pollOnce, type PollerState } from "./poller";
 import { nextTick } from "./publish";

@@ -1,8 +1,5 @@
-import type { FanoutSummary } from "../protocol";
+import type { LastFanout } from "../protocol";
 import type { FeedCondition } from "./feed-status";
-
-/** How the latest tick went through the tree, as the root reported it. */
-export type LastFanout = FanoutSummary & { seq: number; durationMs: number };
 
 /** What the hub remembers between polls, besides its history. */
 export interface HubState extends FeedCondition {

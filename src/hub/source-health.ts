@@ -1,27 +1,10 @@
 import type { Config } from "../config";
-import { SUPPORTED_CURRENCIES, type Currency } from "../protocol";
-import type { SourceErrorKind } from "../sources/errors";
+import { SUPPORTED_CURRENCIES, type Currency, type SourceHealth } from "../protocol";
 import { ALL_SOURCES, enabledSources } from "../sources/registry";
-import { breakerPhase, type BreakerPhase } from "./breaker";
+import { breakerPhase } from "./breaker";
 import { sourceStateOf, type PollerState } from "./source-state";
 
-/** One source as /health shows it. */
-export interface SourceHealth {
-  name: string;
-  enabled: boolean;
-  state: BreakerPhase;
-  consecutiveFailures: number;
-  /** While open or half-open: when the breaker lets the next probe through. */
-  retryAt: string | null;
-  lastSuccessAt: string | null;
-  lastError: { kind: SourceErrorKind; status?: number; message: string; at: string } | null;
-  lastLatencyMs: number | null;
-  /** True while the source is suspect for any currency (its values there are not counted). */
-  suspect: boolean;
-  suspectCurrencies: Currency[];
-  /** Currencies whose quote is stuck: it held still while the other sources moved (suspect too). */
-  stuckCurrencies: Currency[];
-}
+export type { SourceHealth };
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

@@ -7,3 +7,4 @@ export * from "./server-frames";
 export * from "./api";
 export * from "./version";
 export * from "./price-stats";
+export * from "./health";

@@ -19,7 +19,7 @@ import {
   type Tick,
 } from "../protocol";
 import { placeEvent } from "../relay/history-copy";
-import { admitNewSession } from "../http/new-session";
+import { admitNewSession } from "../limits/new-session";
 import { log } from "../shared/log";
 import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";

@@ -6,7 +6,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { NEW_SESSION_COUNTED } from "../../src/http/new-session";
+import { NEW_SESSION_COUNTED } from "../../src/limits/new-session";
 import { connect, FeedClient, feedRequest } from "../support/feed";
 import { fetchDocumented } from "../support/http";
 import { publishTick, sessionStub } from "../support/hub";

@@ -157,6 +157,7 @@ const commands = [
   fc.integer({ min: 1, max: 3 }).map((k) => command(`repeatOnResume(${k})`, (h) => (h.server.repeatOnResume = k))),
   fc.constant(command("forgetNextReplay", (h) => (h.server.forgetNextReplay = true))),
   fc.constant(command("wipe", (h) => h.server.wipe())),
+  fc.constant(command("wipeUnderOpenSockets", (h) => h.server.wipeUnderOpenSockets())),
   fc.constant(command("reload", (h) => h.reload())),
 ];
 

@@ -84,14 +84,16 @@ export class ModelServer {
     });
     const latest = this.ticks.at(-1);
     const lastSeqParam = q.get("last_seq");
+    // As the session does (planResume): an epoch that is not the current one is reset, with or without last_seq.
+    const epoch = q.get("epoch");
+    const resetFrom = epoch !== null && epoch !== this.epoch ? epoch : null;
+    if (resetFrom !== null) this.sendReset(socket, resetFrom);
     if (lastSeqParam !== null) {
       const lastSeq = Number(lastSeqParam);
-      const epoch = q.get("epoch");
       if (this.forgetNextReplay) {
         this.forgetNextReplay = false;
         for (const t of this.ticks) if (t.seq > lastSeq) this.forgotten.add(`${this.epoch}:${t.seq}`);
-      } else if (epoch !== null && epoch !== this.epoch) {
-        this.sendTo(socket, { type: "reset", epoch: this.epoch, previous_epoch: epoch, message: "history wiped" });
+      } else if (resetFrom !== null) {
         this.sendTo(socket, { type: "replay_end", count: 0 });
         if (latest) this.sendTo(socket, this.frame(latest, currencies, false));
       } else {
@@ -165,9 +167,28 @@ export class ModelServer {
   /** The history is lost: a new epoch whose seq numbering starts again. */
   wipe(): void {
     this.restart();
+    this.newEpoch();
+  }
+
+  /**
+   * The history is lost while the sockets stay open (the hub lost its storage, the sessions did not):
+   * each live socket is told with a `reset`, as a session tells its sockets when its shard's next
+   * event names another epoch; the ticks that follow are the new epoch's.
+   */
+  wipeUnderOpenSockets(): void {
+    const previous = this.epoch;
+    this.newEpoch();
+    for (const socket of this.live) this.sendReset(socket, previous);
+  }
+
+  private newEpoch(): void {
     this.epoch = `e${++this.epochs}`;
     this.ticks = [];
     this.history.set(this.epoch, this.ticks);
+  }
+
+  private sendReset(socket: FakeSocket, previous: string): void {
+    this.sendTo(socket, { type: "reset", epoch: this.epoch, previous_epoch: previous, message: "history wiped" });
   }
 
   /** The oldest seq a replay can still reach. */

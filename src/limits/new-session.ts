@@ -1,5 +1,5 @@
 /**
- * A new session costs an object, a registration on the hub and its storage: new sessions are
+ * A new session costs an object, a registration with its shard and its storage: new sessions are
  * limited per address (IPv6 per /64). A known client resuming costs little and is limited per
  * client_id instead (RESUMES, in the Worker), so an office behind one address comes back after a
  * deploy. Whether a session is new only its object knows (it has no stored record); an upgrade
