@@ -219,9 +219,11 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
       dot.classList.remove("is-hidden");
     }
     const first = visible.find((p) => p.t >= data!.fromMs) ?? visible[0]!;
+    const range = `from ${formatPrice(first.price, data.currency)} to ${formatPrice(last.price, data.currency)}`;
     host.setAttribute(
       "aria-label",
-      `${data.currency} over the ${data.span}: ${visible.length} prices, from ${formatPrice(first.price, data.currency)} to ${formatPrice(last.price, data.currency)}. Use the arrow keys to read individual prices.`,
+      `${data.currency} over the ${data.span}: ${visible.length} prices, ${range}. ` +
+        "Use the arrow keys to read individual prices.",
     );
     if (inspected >= visible.length) inspected = visible.length - 1;
     describe();
@@ -241,9 +243,11 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
     const first = list[0]!;
     const last = list[list.length - 1]!;
     const c = data.currency;
+    const range = `from ${formatPrice(first.open, c)} to ${formatPrice(last.close, c)}`;
     host.setAttribute(
       "aria-label",
-      `${c} over the ${data.span}: ${list.length} candles of ${intervalMs / 60_000} minutes, from ${formatPrice(first.open, c)} to ${formatPrice(last.close, c)}. Use the arrow keys to read individual candles.`,
+      `${c} over the ${data.span}: ${list.length} candles of ${intervalMs / 60_000} minutes, ${range}. ` +
+        "Use the arrow keys to read individual candles.",
     );
     if (inspected >= list.length) inspected = list.length - 1;
     describe();

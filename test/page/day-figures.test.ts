@@ -31,7 +31,7 @@ describe("page: 24-hour figures", () => {
     expect(foldPrice(f, 30, 1)).toBe(f);
   });
 
-  it("a fresh answer replaces the figures with what the page saw since its tick folded in; an older one is ignored", () => {
+  it("a fresh answer replaces the figures, with what the page saw since folded in; an older one is ignored", () => {
     const held = foldPrice(fromStats(stats, 40, 90_123.45), 45, 95_000);
     // An edge that kept tick 38: older than what the figures came from.
     expect(adoptStats(held, fromStats(stats, 38, 90_000), [])).toBe(held);

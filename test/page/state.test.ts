@@ -222,7 +222,7 @@ describe("page: view state", () => {
     expect(reduce(day, { type: "range", range: "1h" }).range).toBe("1h");
   });
 
-  it("takes the 24-hour figures from /api/price with the prices seen since its tick, and moves them with live prices", () => {
+  it("takes the 24-hour figures from /api/price with the prices seen since its tick, moves them with live ones", () => {
     const snapshot = (seq: number, open: number, high: number, low: number) => ({
       type: "snapshot" as const,
       snapshot: {

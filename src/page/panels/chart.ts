@@ -79,7 +79,15 @@ export function mount(actions: Pick<ViewActions, "focus" | "setRange">): RenderP
     summary.dataset.dir = direction(sum?.change ?? null);
     // Redraw when the data changed or every 5 s (the window slides).
     const last = points[points.length - 1];
-    const key = `1h|${c}|${points.length}|${last?.seq}|${last?.price}|${Math.floor(nowMs / 5000)}|${state.historyLoaded[c]}`;
+    const key = [
+      "1h",
+      c,
+      points.length,
+      last?.seq,
+      last?.price,
+      Math.floor(nowMs / 5000),
+      state.historyLoaded[c],
+    ].join();
     if (key === lastChartKey) return;
     lastChartKey = key;
     const [axisFrom] = timeDomain(points, nowMs, CHART_WINDOW_MS, CHART_MIN_SPAN_MS);
@@ -101,9 +109,21 @@ export function mount(actions: Pick<ViewActions, "focus" | "setRange">): RenderP
     setText(summary, sum ? summaryText({ ...sum, first: sum.open }, c) : "");
     summary.dataset.dir = direction(sum?.change ?? null);
     const last = candles[candles.length - 1];
-    const key = `24h|${c}|${candles.length}|${last?.time}|${last?.high}|${last?.low}|${last?.close}|${Math.floor(nowMs / 60_000)}|${state.candlesLoaded[c]}`;
-    if (key === lastChartKey) return;
-    lastChartKey = key;
+    // Redraw when the last candle moved or every minute (the window slides a bucket at a time).
+    const minute = Math.floor(nowMs / 60_000);
+    const key = [
+      "24h",
+      c,
+      candles.length,
+      last?.time,
+      last?.high,
+      last?.low,
+      last?.close,
+      minute,
+      state.candlesLoaded[c],
+    ];
+    if (key.join() === lastChartKey) return;
+    lastChartKey = key.join();
     const starts = candles.slice(0, 1).map((k) => ({ seq: 0, t: k.time * 1000, price: k.open, replayed: false }));
     const [, windowEnd] = dayWindow(nowMs);
     const [axisFrom] = timeDomain(starts, windowEnd, DAY_WINDOW_MS, DAY_MIN_SPAN_MS);
