@@ -155,20 +155,26 @@ function refreshDayFigures(): boolean {
   return true;
 }
 
+/** Currencies a /api/price question on its way asks about: a second one would bring nothing new. */
+const snapshotInFlight = new Set<Currency>();
+
 async function loadSnapshot(currencies: Currency[]): Promise<void> {
   if (currencies.length === 0) return;
+  for (const c of currencies) snapshotInFlight.add(c);
   try {
     const snapshot = parsePriceSnapshot(await getJson(`/api/price?currencies=${currencies.join(",")}`));
     if (snapshot) dispatch({ type: "snapshot", snapshot });
   } catch {
     // 404 before the first price: the socket will bring it.
+  } finally {
+    for (const c of currencies) snapshotInFlight.delete(c);
   }
 }
 
 function loadMissingData(): void {
   for (const c of state.wanted) void loadHistory(c);
   loadChartData();
-  const unpriced = state.wanted.filter((c) => !state.prices[c]);
+  const unpriced = state.wanted.filter((c) => !state.prices[c] && !snapshotInFlight.has(c));
   if (!refreshDayFigures()) void loadSnapshot(unpriced);
 }
 
