@@ -521,6 +521,13 @@ export const scenarios = [
       const box = await page.getByTestId("price-USD").boundingBox();
       assert.ok(box && box.height >= 30, "the price is large");
       await page.screenshot({ path: join(results, "home-phone.png"), fullPage: true });
+      // The 24 h chart fits a phone as well.
+      await page.getByRole("radio", { name: "24 h" }).check();
+      const candles = page.locator("[data-testid=chart] .candles .candle");
+      await server.waitFor("candles on the phone", async () => (await candles.count()) >= 1, 10_000);
+      const overflow24h = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow24h <= 0, `no horizontal scrolling in the 24 h chart (overflow ${overflow24h}px)`);
+      await page.getByTestId("chart").screenshot({ path: join(results, "home-phone-24h.png") });
       assertNoProblems(rec);
       await s.context.close();
       shared.phone = null;
