@@ -19,6 +19,7 @@ repeated; ticks that can never come are reported as a gap). Ctrl-C to stop.
       --from UNIX_S        first replay the ticks since this time (start_timedate)
       --state FILE         keep client_id, last_seq and epoch in FILE to resume across runs
       --json               one JSON object per line: {"event":"price",...}
+  -v, --verbose            also print heartbeats (the feed is alive, nothing moved)
       --no-color           no colours (also NO_COLOR=1); colours are only used on a terminal
   -h, --help               this help`;
 
@@ -29,6 +30,7 @@ export interface CliOptions {
   from: number | undefined;
   statePath: string | undefined;
   json: boolean;
+  verbose: boolean;
   color: boolean | undefined;
 }
 
@@ -38,6 +40,7 @@ export type ParsedArgs = { kind: "run"; options: CliOptions } | { kind: "help" }
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
   json: { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
   color: { type: "boolean" },
   "no-color": { type: "boolean" },
   currencies: { type: "string", short: "c" },
@@ -47,7 +50,7 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
-type ValueOption = Exclude<OptionName, "help" | "json" | "color" | "no-color">;
+type ValueOption = Exclude<OptionName, "help" | "json" | "verbose" | "color" | "no-color">;
 
 const isOptionName = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
 
@@ -98,6 +101,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     from: undefined,
     statePath: undefined,
     json: false,
+    verbose: false,
     color: undefined,
   };
   // Not strict: an unknown option or a missing value becomes a token this function words itself.
@@ -122,11 +126,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     switch (name) {
       case "help":
       case "json":
+      case "verbose":
       case "color":
       case "no-color":
         if (value !== undefined) return { kind: "error", message: `${flag} takes no value` };
         if (name === "help") return { kind: "help" };
         if (name === "json") options.json = true;
+        else if (name === "verbose") options.verbose = true;
         else options.color = name === "color";
         break;
       default: {

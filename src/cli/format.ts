@@ -5,6 +5,7 @@ import type {
   DownReason,
   FeedStatus,
   GapRange,
+  HeartbeatInfo,
   PriceTick,
   ResetInfo,
   StateDetail,
@@ -115,7 +116,13 @@ const WHY: Record<DownReason, string> = {
   stopped: "stopped",
   unsupported_protocol: "the server speaks a protocol version this client does not know: upgrade it",
   rejected: "refused by the server",
+  stalled: "the feed went silent (no price, status or heartbeat)",
+  hole: "a heartbeat named ticks this client never got",
 };
+
+export function heartbeatLine(beat: HeartbeatInfo, style: Style): string {
+  return style.info(`· heartbeat #${beat.seq} ${beat.time}: feed alive, nothing moved`);
+}
 
 export function stateLine(
   state: ConnectionState,

@@ -6,7 +6,17 @@ import type { Currency } from "../protocol";
 import { PriceFeedClient } from "../sdk";
 import { parseArgs, USAGE, type CliOptions } from "./args";
 import { fileStorage } from "./file-storage";
-import { COLOR, gapLine, PLAIN, resetLine, stateLine, statusLine, tickLine, welcomeLine } from "./format";
+import {
+  COLOR,
+  gapLine,
+  heartbeatLine,
+  PLAIN,
+  resetLine,
+  stateLine,
+  statusLine,
+  tickLine,
+  welcomeLine,
+} from "./format";
 
 function useColor(option: boolean | undefined): boolean {
   if (option !== undefined) return option;
@@ -42,6 +52,11 @@ function run(options: CliOptions): void {
   feed.on("replay", ({ count }) => {
     if (options.json) json("replay", { count });
     else if (count > 0) note(style.info(`· replayed ${count} missed tick${count === 1 ? "" : "s"}; live from here`));
+  });
+  feed.on("heartbeat", (beat) => {
+    if (!options.verbose) return;
+    if (options.json) json("heartbeat", beat);
+    else note(heartbeatLine(beat, style));
   });
   feed.on("error", (error) =>
     options.json ? json("error", error) : note(style.warn(`! server error ${error.code}: ${error.message}`)),

@@ -16,6 +16,11 @@ export type ServerMessage =
       epoch: string;
       /** The wire protocol's version, `MAJOR.MINOR` (see PROTOCOL_VERSION). */
       protocol: string;
+      /**
+       * A socket sent nothing for this many seconds gets a `heartbeat`; 0 from a server that sends none.
+       * Silence for twice as long means the feed is stalled.
+       */
+      heartbeat_s: number;
     }
   | {
       type: "price";
@@ -51,7 +56,12 @@ export type ServerMessage =
    * latest price follows.
    */
   | { type: "reset"; epoch: string; previous_epoch: string; message: string }
-  | { type: "error"; code: ErrorCode; message: string };
+  | { type: "error"; code: ErrorCode; message: string }
+  /**
+   * The socket was sent nothing for `heartbeat_s` seconds: the feed is alive and the market quiet. Every
+   * tick up to `seq` that moved the socket's currencies was sent on this socket before it.
+   */
+  | { type: "heartbeat"; seq: number; time: string };
 
 /** The server frame of one type, e.g. `ServerFrame<"gap">`. */
 export type ServerFrame<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
@@ -75,6 +85,7 @@ export type SubscribedMessage = ServerFrame<"subscribed">;
 export type StatusMessage = ServerFrame<"status">;
 export type ResetMessage = ServerFrame<"reset">;
 export type ErrorMessage = ServerFrame<"error">;
+export type HeartbeatMessage = ServerFrame<"heartbeat">;
 
 /** Every frame a client may send (besides the text `ping`, answered `pong` by the runtime). */
 export type ClientMessage =
@@ -105,6 +116,10 @@ export function priceMessage(tick: Tick, currencies: readonly Currency[], replay
 /** The first frame of every connection; it names the protocol version itself. */
 export function welcomeMessage(fields: Omit<WelcomeMessage, "type" | "protocol">): WelcomeMessage {
   return { type: "welcome", ...fields, protocol: PROTOCOL_VERSION };
+}
+
+export function heartbeatMessage(seq: number, nowMs: number): HeartbeatMessage {
+  return { type: "heartbeat", seq, time: new Date(nowMs).toISOString() };
 }
 
 export function replayEndMessage(count: number): ReplayEndMessage {

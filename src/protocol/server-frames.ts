@@ -78,6 +78,7 @@ export function parseServerFrame(text: string): ServerMessage | null {
         interval_ms: isNum(data.interval_ms) ? data.interval_ms : 5000,
         epoch: typeof data.epoch === "string" ? data.epoch : "",
         protocol: typeof data.protocol === "string" ? data.protocol : UNVERSIONED_PROTOCOL,
+        heartbeat_s: isNum(data.heartbeat_s) && data.heartbeat_s > 0 ? data.heartbeat_s : 0,
       };
     }
     case "price": {
@@ -97,6 +98,9 @@ export function parseServerFrame(text: string): ServerMessage | null {
         replayed: data.replayed === true,
       };
     }
+    case "heartbeat":
+      if (!isNum(data.seq) || typeof data.time !== "string") return null;
+      return { type: "heartbeat", seq: data.seq, time: data.time };
     case "replay_end":
       return { type: "replay_end", count: isNum(data.count) ? data.count : 0 };
     case "gap":

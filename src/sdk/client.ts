@@ -61,6 +61,9 @@ export interface PriceFeedOptions {
   random?: () => number;
 }
 
+/** Beyond twice the server's heartbeat interval: how long a silent feed gets before it counts as stalled. */
+export const STALL_MARGIN_MS = 5000;
+
 function fail(message: string): never {
   throw new TypeError(`PriceFeedClient: ${message}`);
 }
@@ -287,7 +290,7 @@ export class PriceFeedClient {
           this.transport.stop("unsupported_protocol");
           return;
         }
-        this.transport.welcomed();
+        this.transport.welcomed(msg.heartbeat_s > 0 ? 2 * msg.heartbeat_s * 1000 + STALL_MARGIN_MS : null);
         this.id = msg.client_id;
         this.confirmed = [...msg.currencies];
         this.openedSinceStart = true;
@@ -302,6 +305,10 @@ export class PriceFeedClient {
       case "gap":
       case "replay_end":
       case "reset":
+        this.applyLedger(msg);
+        return;
+      case "heartbeat":
+        this.events.emit("heartbeat", frameInfo(msg));
         this.applyLedger(msg);
         return;
       case "subscribed":
@@ -347,6 +354,9 @@ export class PriceFeedClient {
           break;
         case "duplicate":
           this.dropped++;
+          break;
+        case "hole":
+          this.transport.reconnect("hole");
           break;
       }
     }

@@ -12,6 +12,7 @@ export type {
   DownReason,
   FeedStatus,
   GapRange,
+  HeartbeatInfo,
   PriceFeedEvents,
   PriceTick,
   ReplayInfo,

@@ -36,7 +36,9 @@ export type LedgerOutput =
   | { kind: "gap"; range: GapRange }
   | { kind: "reset"; info: ResetInfo }
   | { kind: "replay_end"; count: number }
-  | { kind: "duplicate"; seq: number };
+  | { kind: "duplicate"; seq: number }
+  /** A heartbeat named seqs after `lastSeq` that nobody vouched for: resume to learn what they were. */
+  | { kind: "hole"; seq: number };
 
 export function createLedger(saved: { epoch?: string | null; lastSeq?: number | null } = {}): Ledger {
   return {
@@ -108,6 +110,12 @@ export function step(ledger: Ledger, msg: ServerMessage): [Ledger, LedgerOutput[
       const fromSeq = last === null ? from : ledger.vouched ? Math.max(from, last + 1) : last + 1;
       return [{ ...ledger, lastSeq: to }, [{ kind: "gap", range: { fromSeq, toSeq: to } }]];
     }
+    case "heartbeat":
+      // Vouched, the seqs up to it did not move the feed's currencies; otherwise they may be lost.
+      if (ledger.lastSeq !== null && msg.seq > ledger.lastSeq && !ledger.vouched) {
+        return [ledger, [{ kind: "hole", seq: msg.seq }]];
+      }
+      return [ledger, []];
     case "replay_end":
       return [{ ...ledger, vouched: true, replayed: 0 }, [{ kind: "replay_end", count: ledger.replayed }]];
     default:

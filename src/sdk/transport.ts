@@ -62,6 +62,9 @@ export class Transport {
   private retryTimer: unknown = null;
   private connectTimer: unknown = null;
   private heartbeatTimer: unknown = null;
+  private stallTimer: unknown = null;
+  /** Set by the welcome of a server that sends heartbeats: silence this long means the feed stalled. */
+  private stallAfterMs: number | null = null;
 
   constructor(
     private readonly WebSocketClass: WebSocketConstructor,
@@ -105,11 +108,21 @@ export class Transport {
     if (wasActive) this.handlers.onDown({ reason, retryAt: null, attempt: 0 });
   }
 
-  /** The server's welcome arrived: the attempt succeeded. */
-  welcomed(): void {
+  /**
+   * The server's welcome arrived: the attempt succeeded. `stallAfterMs`: from a server that sends
+   * heartbeats, how long the feed may be silent (no frame but `pong`) before it counts as stalled.
+   */
+  welcomed(stallAfterMs: number | null = null): void {
     if (!this.ws) return;
     this.welcomedAt = this.clock.now();
     this.clearTimer("connectTimer");
+    this.stallAfterMs = stallAfterMs;
+    this.armStall();
+  }
+
+  /** Lets go of the connection and reconnects (with the usual backoff), e.g. to resume after a hole. */
+  reconnect(reason: Extract<DownReason, "hole">): void {
+    if (this.ws) this.lost(reason);
   }
 
   send(text: string): boolean {
@@ -141,7 +154,11 @@ export class Transport {
     ws.onmessage = (event) => {
       if (this.ws !== ws) return;
       this.armHeartbeat();
-      if (typeof event.data === "string" && event.data !== "pong") this.handlers.onText(event.data);
+      if (typeof event.data === "string" && event.data !== "pong") {
+        // `pong` comes from the runtime even when the feed behind it is stuck: only frames count here.
+        this.armStall();
+        this.handlers.onText(event.data);
+      }
     };
     ws.onclose = () => {
       if (this.ws === ws) this.lost("closed");
@@ -172,6 +189,16 @@ export class Transport {
     }, this.timing.heartbeatMs);
   }
 
+  private armStall(): void {
+    this.clearTimer("stallTimer");
+    const ws = this.ws;
+    if (this.stallAfterMs === null || !ws) return;
+    this.stallTimer = this.clock.setTimeout(() => {
+      this.stallTimer = null;
+      if (this.ws === ws) this.lost("stalled");
+    }, this.stallAfterMs);
+  }
+
   private lost(reason: DownReason): void {
     const stable = this.welcomedAt !== null && this.clock.now() - this.welcomedAt >= this.timing.stableAfterMs;
     const ws = this.detach();
@@ -195,6 +222,8 @@ export class Transport {
     this.welcomedAt = null;
     this.clearTimer("connectTimer");
     this.clearTimer("heartbeatTimer");
+    this.clearTimer("stallTimer");
+    this.stallAfterMs = null;
     if (ws) {
       ws.onopen = null;
       ws.onmessage = null;
@@ -208,7 +237,7 @@ export class Transport {
     this.clearTimer("retryTimer");
   }
 
-  private clearTimer(name: "retryTimer" | "connectTimer" | "heartbeatTimer"): void {
+  private clearTimer(name: "retryTimer" | "connectTimer" | "heartbeatTimer" | "stallTimer"): void {
     if (this[name] !== null) this.clock.clearTimeout(this[name]);
     this[name] = null;
   }

@@ -6,6 +6,7 @@ import type {
   Currency,
   ErrorMessage,
   GapMessage,
+  HeartbeatMessage,
   PriceMessage,
   ReplayEndMessage,
   ResetMessage,
@@ -50,7 +51,9 @@ export interface StateDetail {
  * constructor threw; stopped: `close()` was called; unsupported_protocol: the server's welcome
  * named a major protocol version this library does not know (it does not reconnect: upgrade it);
  * rejected: the server refused this client with an error frame that retrying cannot change
- * (`too_many_sockets`), so it does not reconnect: `start()` tries again.
+ * (`too_many_sockets`), so it does not reconnect: `start()` tries again; stalled: a server that sends
+ * heartbeats sent no frame at all for twice its `heartbeat_s` and a margin (the socket may still
+ * answer `ping`); hole: a heartbeat named a seq past `lastSeq` that the connection had not vouched for.
  */
 export type DownReason =
   | "closed"
@@ -59,7 +62,9 @@ export type DownReason =
   | "refused"
   | "stopped"
   | "unsupported_protocol"
-  | "rejected";
+  | "rejected"
+  | "stalled"
+  | "hole";
 
 /**
  * The server's greeting on each connection (a `welcome` frame's fields):
@@ -76,6 +81,12 @@ export interface ResetInfo extends FrameInfo<ResetMessage> {}
 /** A replay finished: `count` replayed ticks were delivered as `price` events on this connection. */
 export interface ReplayInfo extends FrameInfo<ReplayEndMessage> {}
 
+/**
+ * The feed is alive and the market quiet (a `heartbeat` frame's fields: `{ seq, time }`): every tick up
+ * to `seq` that moved the feed's currencies was sent before it.
+ */
+export interface HeartbeatInfo extends FrameInfo<HeartbeatMessage> {}
+
 /** An `error` frame's fields: `{ code, message }`. */
 export interface ServerError extends FrameInfo<ErrorMessage> {}
 
@@ -89,6 +100,8 @@ export interface PriceFeedEvents {
   reset: (info: ResetInfo) => void;
   /** The server's confirmed currency set for the open connection (after welcome, subscribe, unsubscribe). */
   subscribed: (currencies: Currency[]) => void;
+  /** The server says the feed is alive though nothing moved (at most every `welcome.heartbeatS` seconds). */
+  heartbeat: (info: HeartbeatInfo) => void;
   /** An `error` frame from the server (the connection stays up unless the server closes it). */
   error: (error: ServerError) => void;
 }

@@ -4,6 +4,7 @@ import type { FanoutEvent, ReceiveResult, RegisterAnswer, ReplayQuery, SessionAp
 import {
   applySubscription,
   errorMessage,
+  heartbeatMessage,
   fail,
   gapMessage,
   parseClientFrame,
@@ -25,6 +26,7 @@ import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";
 import { shardStub } from "../stubs";
 import { Connections, send, type SocketAttachment } from "./connections";
+import { heartbeatDue } from "./heartbeat";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
 import {
   DEPTH_HINT_HEADER,
@@ -128,10 +130,32 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
    * durable write (an fsync) per client per tick was most of the fan-out's cost. Attachments survive
    * hibernation; a restart loses them, and then the stored checkpoint is where the resume starts.
    */
-  private rememberLive(record: SessionRecord, sockets: [WebSocket, SocketAttachment][]): void {
+  /** The session handled a tick live: each socket keeps the mark, and when it was last sent something. */
+  private rememberLive(
+    record: SessionRecord,
+    sockets: [WebSocket, SocketAttachment][],
+    sentAtMs: Map<WebSocket, number>,
+  ) {
     this.cached = record;
     const mark: LiveMark = { handledSeq: record.handledSeq, lastTick: record.lastTick };
-    for (const [ws] of sockets) this.connections.update(ws, { mark });
+    for (const [ws] of sockets) {
+      const lastSentAtMs = sentAtMs.get(ws);
+      this.connections.update(ws, lastSentAtMs === undefined ? { mark } : { mark, lastSentAtMs });
+    }
+  }
+
+  /**
+   * A beat: the shard passes one on only after HEARTBEAT_S of quiet, so every live socket gets a heartbeat.
+   * Its seq is the session's mark: every tick up to it that moved a socket's currencies was sent on it.
+   */
+  private sendHeartbeats(): void {
+    const record = this.cached;
+    if (record?.link.state !== "live") return;
+    const now = Date.now();
+    const frame = heartbeatMessage(record.handledSeq, now);
+    for (const [ws] of this.connections.live()) {
+      if (send(ws, frame)) this.connections.update(ws, { lastSentAtMs: now });
+    }
   }
 
   private async goneOffline(record: SessionRecord): Promise<void> {
@@ -162,9 +186,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const headers = known?.shard != null ? { [SHARD_DEPTH_HEADER]: String(known.shard.length) } : undefined;
 
     if (this.connections.open().length >= config.maxSocketsPerClient) {
-      server.accept();
-      send(server, errorMessage("too_many_sockets", `at most ${config.maxSocketsPerClient} sockets per client_id`));
-      server.close(1008, "too many sockets for this client_id");
+      const refusal = errorMessage("too_many_sockets", `at most ${config.maxSocketsPerClient} sockets per client_id`);
+      this.connections.refuse(server, refusal, 1008, "too many sockets for this client_id");
       return new Response(null, { status: 101, webSocket: client });
     }
 
@@ -208,6 +231,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         resumed,
         interval_ms: config.pollIntervalMs,
         epoch: record.epoch,
+        heartbeat_s: config.heartbeatS,
       }),
     );
 
@@ -245,7 +269,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     // A new session's record and its first alarm (the lease) commit together.
     if (!previous) await this.ctx.storage.setAlarm(Date.now() + leaseMs(config.clientTtlS * 1000));
     if (open) {
-      this.connections.update(ws, { ready: true, mark: { handledSeq: next.handledSeq, lastTick: next.lastTick } });
+      const mark = { handledSeq: next.handledSeq, lastTick: next.lastTick };
+      this.connections.update(ws, { ready: true, mark, lastSentAtMs: Date.now() });
     } else if (this.connections.live().length === 0) {
       await this.goneOffline(goOffline(next, Date.now()));
     }
@@ -353,9 +378,12 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       // A hole: a lost delivery, or back from a restart. The shard reads its history once for every
       // session of its batch and sends the event again with it; only then is the event handled.
       if (placement.place === "hole") return { subscribed: true, missingAfter: placement.missingAfter };
+      if (placement.place !== "held") {
+        if (event.backlog) this.fillHole(event.backlog, event.kind === "tick" ? event.tick.seq : event.headSeq + 1);
+        if (event.kind === "tick") this.handleTick(event.tick);
+      }
+      if (event.kind === "beat") this.sendHeartbeats();
       if (placement.place === "held") return { subscribed: true };
-      if (event.backlog) this.fillHole(event.backlog, event.kind === "tick" ? event.tick.seq : event.headSeq + 1);
-      if (event.kind === "tick") this.handleTick(event.tick);
       // The session now holds everything its shard has: a reconnect need not ask again.
       const after = this.cached;
       const upToDate = after && caughtUp(after);
@@ -381,10 +409,17 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     if (routed.route === "drop") return;
     if (routed.route === "sockets") {
       const sockets = this.connections.live();
-      for (const [ws, { currencies }] of sockets) {
-        if (tickConcerns(tick, currencies)) send(ws, priceMessage(tick, currencies, false));
+      const now = Date.now();
+      const sentAtMs = new Map<WebSocket, number>();
+      for (const [ws, attachment] of sockets) {
+        const frame = tickConcerns(tick, attachment.currencies)
+          ? priceMessage(tick, attachment.currencies, false)
+          : heartbeatDue(attachment, now, this.config.heartbeatS)
+            ? heartbeatMessage(tick.seq, now)
+            : null;
+        if (frame && send(ws, frame)) sentAtMs.set(ws, now);
       }
-      this.rememberLive(routed.record, sockets);
+      this.rememberLive(routed.record, sockets, sentAtMs);
       return;
     }
     const next = this.ctx.storage.transactionSync(() => {
@@ -459,6 +494,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   private socketGone(ws: WebSocket): Promise<void> {
+    if (this.connections.isRefused(ws)) return Promise.resolve();
     return this.serially(async () => {
       // Woken by this close: the closing socket's attachment may hold the newest mark.
       const record = await this.load(ws);

@@ -11,7 +11,11 @@ export interface SocketAttachment {
   inbound: InboundBudget;
   /** The session's mark as of the last live tick: a hibernated session rebuilds its record from it. */
   mark?: LiveMark;
+  /** When the socket was last sent a price or a heartbeat (absent: since it connected). */
+  lastSentAtMs?: number;
 }
+
+const REFUSED = "refused";
 
 /** Sends a frame if the socket is still open; a socket closing under us is not an error. */
 export function send(ws: WebSocket, message: ServerMessage): boolean {
@@ -34,6 +38,21 @@ export class Connections {
   accept(ws: WebSocket, attachment: SocketAttachment): void {
     this.ctx.acceptWebSocket(ws);
     ws.serializeAttachment(attachment);
+  }
+
+  /**
+   * Refuses a socket with an error frame and a close. Accepted with the hibernation API too: a plain
+   * `accept()` would keep the object awake (and billed) until the client answered the close.
+   */
+  refuse(ws: WebSocket, message: ServerMessage, code: number, reason: string): void {
+    this.ctx.acceptWebSocket(ws, [REFUSED]);
+    send(ws, message);
+    ws.close(code, reason);
+  }
+
+  /** A socket refused at its upgrade: it never belonged to the session. */
+  isRefused(ws: WebSocket): boolean {
+    return this.ctx.getTags(ws).includes(REFUSED);
   }
 
   attachment(ws: WebSocket): SocketAttachment | null {

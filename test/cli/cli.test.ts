@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_URL, parseArgs } from "../../src/cli/args";
-import { COLOR, gapLine, PLAIN, stateLine, statusLine, tickLine } from "../../src/cli/format";
+import { COLOR, gapLine, heartbeatLine, PLAIN, stateLine, statusLine, tickLine } from "../../src/cli/format";
 import type { PriceTick } from "../../src/sdk";
 
 describe("pricefeed: arguments", () => {
@@ -14,6 +14,7 @@ describe("pricefeed: arguments", () => {
         from: undefined,
         statePath: undefined,
         json: false,
+        verbose: false,
         color: undefined,
       },
     });
@@ -30,6 +31,7 @@ describe("pricefeed: arguments", () => {
       "--state",
       "s.json",
       "--json",
+      "--verbose",
       "--no-color",
     ]);
     expect(parsed).toEqual({
@@ -41,11 +43,14 @@ describe("pricefeed: arguments", () => {
         from: 1764000000,
         statePath: "s.json",
         json: true,
+        verbose: true,
         color: false,
       },
     });
     expect(parseArgs(["-c", "GBP"])).toMatchObject({ options: { currencies: ["GBP"] } });
     expect(parseArgs(["--help"])).toEqual({ kind: "help" });
+    expect(parseArgs(["-v"])).toMatchObject({ options: { verbose: true } });
+    expect(parseArgs(["--verbose=yes"])).toMatchObject({ kind: "error", message: "--verbose takes no value" });
   });
 
   it("refuses what the feed would refuse, with the reason", () => {
@@ -67,7 +72,7 @@ describe("pricefeed: arguments", () => {
       kind: "error",
       message: expect.stringContaining("one URL"),
     });
-    expect(parseArgs(["--verbose"])).toEqual({ kind: "error", message: "unknown option --verbose" });
+    expect(parseArgs(["--loud"])).toEqual({ kind: "error", message: "unknown option --loud" });
   });
 
   it("takes the usual shapes: -cEUR, --name=value, -- before a positional, help in a group", () => {
@@ -117,14 +122,14 @@ describe("pricefeed: arguments", () => {
     expect(error(["--no-color=1"])).toBe("--no-color takes no value");
     expect(error(["--help=me"])).toBe("--help takes no value");
     expect(error(["-x"])).toBe("unknown option -x");
-    expect(error(["--verbose=3"])).toBe("unknown option --verbose");
+    expect(error(["--loud=3"])).toBe("unknown option --loud");
     expect(error(["-Jc", "USD"])).toBe("unknown option -J");
     expect(error(["--", "--json"])).toBe("URL --json must start with ws://, wss://, http:// or https://");
     expect(error(["-"])).toBe("URL - must start with ws://, wss://, http:// or https://");
     // The first problem wins, as typed: an error before --help is reported, --help before it is help.
-    expect(error(["--verbose", "--help"])).toBe("unknown option --verbose");
+    expect(error(["--loud", "--help"])).toBe("unknown option --loud");
     expect(error(["--from", "x", "--currencies", "XYZ"])).toBe(needsSeconds);
-    expect(parseArgs(["--help", "--verbose"])).toEqual({ kind: "help" });
+    expect(parseArgs(["--help", "--loud"])).toEqual({ kind: "help" });
   });
 });
 
@@ -181,5 +186,18 @@ describe("pricefeed: lines", () => {
     expect(closed("stopped")).toBe("· closed");
     expect(closed("unsupported_protocol")).toMatch(/^! closed: .*protocol version .*upgrade/);
     expect(closed("rejected")).toBe("! closed: refused by the server; not retrying");
+  });
+});
+
+describe("pricefeed: heartbeats", () => {
+  it("prints a heartbeat as a quiet note naming the head seq", () => {
+    expect(heartbeatLine({ seq: 42, time: "2026-12-06T11:00:00.000Z" }, PLAIN)).toBe(
+      "· heartbeat #42 2026-12-06T11:00:00.000Z: feed alive, nothing moved",
+    );
+  });
+
+  it("says why it reconnects after a stall", () => {
+    const line = stateLine("reconnecting", { attempt: 1, retryAt: 1500, reason: "stalled" }, "ws://x", 1000, PLAIN);
+    expect(line).toContain("the feed went silent");
   });
 });

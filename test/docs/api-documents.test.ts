@@ -78,6 +78,7 @@ describe("drift fails", () => {
     currencies: ["USD"],
     resumed: false,
     interval_ms: 5000,
+    heartbeat_s: 30,
     epoch: "e1",
   });
   const frame = (f: object) => serverFrameProblems(JSON.stringify(f));
@@ -94,7 +95,8 @@ describe("drift fails", () => {
       frame({ type: "price", seq: 0, ts: 1, time: "x", prices: { DOGE: 1 }, sources: [], replayed: false }),
     ).toHaveLength(3);
     expect(frame({ type: "status", state: "sleepy" }).join()).toContain('"status"');
-    expect(frame({ type: "heartbeat" }).join()).toContain('has type "heartbeat"');
+    expect(frame({ type: "heartbeat" }).join()).toContain('"seq"');
+    expect(frame({ type: "pulse", seq: 1 }).join()).toContain('has type "pulse"');
   });
 
   it("the shared test client fails the test of a frame the document does not describe", async () => {

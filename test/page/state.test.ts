@@ -34,6 +34,7 @@ describe("page: view state", () => {
       intervalMs: 5000,
       epoch: "e1",
       protocol: "1.0",
+      heartbeatS: 30,
     } satisfies WelcomeInfo,
   });
   const link = (

@@ -272,6 +272,84 @@ describe("PriceFeedClient: connection states and reconnects", () => {
   });
 });
 
+describe("PriceFeedClient: heartbeats and stalls", () => {
+  it("emits heartbeats; one past lastSeq on a vouched connection is ticks that did not move the feed", () => {
+    const { clock, fake, feed, log } = setup();
+    const beats: number[] = [];
+    feed.on("heartbeat", (b) => beats.push(b.seq));
+    feed.start();
+    const s = fake.last();
+    connect(s, price(1));
+    s.receive({ type: "heartbeat", seq: 7, time: new Date(clock.now()).toISOString() });
+    expect(beats).toEqual([7]);
+    expect(fake.sockets).toHaveLength(1);
+    expect(feed.lastSeq).toBe(1);
+    expect(log).not.toContain("gap 2-7");
+  });
+
+  it("resumes when a heartbeat names seqs past lastSeq that the connection never vouched for", () => {
+    const { clock, fake, feed, log } = setup();
+    feed.start();
+    connect(fake.last(), price(4));
+    fake.last().drop();
+    clock.advance(1000);
+    // A resume answered without its replay (no replay_end, no replayed tick): then a heartbeat at 9.
+    const second = fake.last();
+    connect(second, { type: "heartbeat", seq: 9, time: new Date(clock.now()).toISOString() });
+    expect(second.closedByClient).not.toBeNull();
+    expect(log.at(-1)).toMatch(/^state reconnecting/);
+    clock.advance(1000);
+    const third = fake.last();
+    expect(third).not.toBe(second);
+    expect(third.query.get("last_seq")).toBe("4");
+    connect(third, price(6, true), { type: "replay_end", count: 1 });
+    expect(log.slice(-2)).toEqual(["price 6r", "replay 1"]);
+  });
+
+  it("reports stalled and reconnects when a server that sends heartbeats goes silent, though pong still comes", () => {
+    const { clock, fake, feed } = setup({ heartbeatMs: 15_000, heartbeatTimeoutMs: 5_000 });
+    const reasons: (string | null)[] = [];
+    feed.on("state", (_s, d) => reasons.push(d.reason));
+    feed.start();
+    const s = fake.last();
+    s.open();
+    s.receive(welcome({ heartbeat_s: 30 }));
+    s.receive(price(1));
+    // Pings are answered: the socket is alive, the feed behind it is not.
+    for (let t = 0; t < 60_000; t += 15_000) {
+      clock.advance(15_000);
+      s.receive("pong");
+    }
+    expect(s.closedByClient).toBeNull();
+    clock.advance(5_000); // 2 × 30 s + the margin since the last frame
+    expect(s.closedByClient).not.toBeNull();
+    expect(reasons.at(-1)).toBe("stalled");
+  });
+
+  it("does not count a quiet feed as stalled while heartbeats come, nor the silence of a server that sends none", () => {
+    for (const heartbeatS of [30, undefined]) {
+      const { clock, fake, feed } = setup();
+      feed.start();
+      const s = fake.last();
+      s.open();
+      s.receive(welcome(heartbeatS ? { heartbeat_s: heartbeatS } : {}));
+      let pings = 0;
+      for (let t = 5_000; t <= 300_000; t += 5_000) {
+        clock.advance(5_000);
+        if (s.sent.length > pings) {
+          pings = s.sent.length;
+          s.receive("pong");
+        }
+        if (heartbeatS && t % (heartbeatS * 1000) === 0) {
+          s.receive({ type: "heartbeat", seq: 0, time: new Date(clock.now()).toISOString() });
+        }
+      }
+      expect(s.closedByClient).toBeNull();
+      expect(fake.sockets).toHaveLength(1);
+    }
+  });
+});
+
 describe("PriceFeedClient: storage, subscriptions, status", () => {
   it("keeps client_id, last_seq and epoch in the storage given, before the listeners run, and resumes from it", () => {
     const storage = memoryStorage();

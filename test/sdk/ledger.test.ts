@@ -12,7 +12,7 @@ const price = (seq: number, replayed = false): ServerMessage => ({
   replayed,
 });
 const welcome = (epoch = "e1"): ServerMessage =>
-  welcomeMessage({ client_id: "c1", currencies: ["USD"], resumed: true, interval_ms: 5000, epoch });
+  welcomeMessage({ client_id: "c1", currencies: ["USD"], resumed: true, interval_ms: 5000, epoch, heartbeat_s: 30 });
 const gap = (from: number, to: number): ServerMessage => ({ type: "gap", from_seq: from, to_seq: to });
 
 /** Runs frames through the ledger; returns the final ledger and a compact log of the outputs. */

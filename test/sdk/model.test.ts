@@ -154,6 +154,8 @@ const commands = [
     }),
   ),
   fc.constant(command("freeze", (h) => h.server.freeze())),
+  fc.constant(command("mute", (h) => h.server.mute())),
+  fc.constant(command("heartbeat", (h) => h.server.heartbeat())),
   fc.integer({ min: 1, max: 3 }).map((k) => command(`repeatOnResume(${k})`, (h) => (h.server.repeatOnResume = k))),
   fc.constant(command("forgetNextReplay", (h) => (h.server.forgetNextReplay = true))),
   fc.constant(command("wipe", (h) => h.server.wipe())),

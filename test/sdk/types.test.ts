@@ -37,6 +37,7 @@ describe("the client library's event types", () => {
       intervalMs: number;
       epoch: string;
       protocol: string;
+      heartbeatS: number;
     }>();
     expectTypeOf<ResetInfo>().toEqualTypeOf<{ epoch: string; previousEpoch: string; message: string }>();
     expectTypeOf<ReplayInfo>().toEqualTypeOf<{ count: number }>();

@@ -22,6 +22,7 @@ describe("a live socket", () => {
       interval_ms: 3_600_000,
       epoch: await hub().epoch(),
       protocol: PROTOCOL_VERSION,
+      heartbeat_s: 30,
     });
     expect(snapshot).toMatchObject({ type: "price", seq: first.seq, replayed: false, sources: ["test"] });
     expect(Object.keys((snapshot as { prices: object }).prices)).toEqual(["USD", "EUR"]);

@@ -19,6 +19,7 @@ import {
   subscribedMessage,
   SUPPORTED_CURRENCIES,
   welcomeMessage,
+  heartbeatMessage,
   type Currency,
   type Dispute,
   type ServerFrame,
@@ -68,6 +69,7 @@ export const serverFrames: { [T in ServerMessage["type"]]: fc.Arbitrary<ServerFr
       resumed: fc.boolean(),
       interval_ms: fc.integer({ min: 1, max: 86_400_000 }),
       epoch,
+      heartbeat_s: fc.integer({ min: 0, max: 3600 }),
     })
     .map(welcomeMessage),
   price: fc
@@ -82,6 +84,7 @@ export const serverFrames: { [T in ServerMessage["type"]]: fc.Arbitrary<ServerFr
     fc.tuple(unixSeconds, fc.array(dispute, { maxLength: 7 })).map(([since, d]) => disputedStatus(since, d)),
   ),
   reset: fc.tuple(epoch, epoch).map(([now, before]) => resetMessage(now, before)),
+  heartbeat: fc.tuple(seq, unixSeconds).map(([s, t]) => heartbeatMessage(s, t * 1000)),
   error: fc.tuple(fc.constantFrom(...ERROR_CODES), fc.string({ maxLength: 200 })).map(([c, m]) => errorMessage(c, m)),
 };
 

@@ -17,6 +17,8 @@ export interface ModelTick {
 }
 
 const LATENCY_MS = 5;
+/** The model's HEARTBEAT_S: every live socket hears at least this often. */
+export const MODEL_HEARTBEAT_S = 5;
 
 export class ModelServer {
   epoch = "e1";
@@ -34,6 +36,8 @@ export class ModelServer {
   readonly forgotten = new Set<string>();
   private readonly live = new Set<FakeSocket>();
   private readonly frozen = new Set<FakeSocket>();
+  /** Sockets the feed stopped sending to (a stuck session) while the runtime still answers `ping`. */
+  private readonly muted = new Set<FakeSocket>();
   private readonly currenciesOf = new Map<FakeSocket, Currency[]>();
   private prices: Record<Currency, number> = Object.fromEntries(
     SUPPORTED_CURRENCIES.map((c, i) => [c, 1000 * (i + 1)]),
@@ -42,7 +46,29 @@ export class ModelServer {
   constructor(
     private readonly clock: FakeClock,
     readonly retention: number,
-  ) {}
+  ) {
+    const beat = () => {
+      this.heartbeat();
+      this.clock.setTimeout(beat, MODEL_HEARTBEAT_S * 1000);
+    };
+    this.clock.setTimeout(beat, MODEL_HEARTBEAT_S * 1000);
+  }
+
+  /**
+   * Every live socket hears the head seq, as from a session: every tick up to it that concerns the
+   * socket was sent on it (except after a forgetful resume: that is the hole a heartbeat shows).
+   */
+  heartbeat(): void {
+    const seq = this.ticks.at(-1)?.seq ?? 0;
+    const time = new Date(this.clock.now()).toISOString();
+    for (const socket of this.live) this.sendTo(socket, { type: "heartbeat", seq, time });
+  }
+
+  /** The open connections still answer `ping` but hear nothing else: only the silence gives it away. */
+  mute(): void {
+    for (const socket of this.live) this.muted.add(socket);
+    this.live.clear();
+  }
 
   private later(fn: () => void): void {
     this.clock.setTimeout(fn, LATENCY_MS);
@@ -81,6 +107,7 @@ export class ModelServer {
       resumed: q.has("client_id"),
       interval_ms: 1000,
       epoch: this.epoch,
+      heartbeat_s: MODEL_HEARTBEAT_S,
     });
     const latest = this.ticks.at(-1);
     const lastSeqParam = q.get("last_seq");
@@ -153,9 +180,10 @@ export class ModelServer {
 
   /** A restart: every socket drops; the history (and epoch) stays. */
   restart(): void {
-    for (const socket of [...this.live, ...this.frozen]) socket.drop(1006);
+    for (const socket of [...this.live, ...this.frozen, ...this.muted]) socket.drop(1006);
     this.live.clear();
     this.frozen.clear();
+    this.muted.clear();
   }
 
   /** The open connections stop answering without closing (a dead NAT mapping, a frozen peer). */
