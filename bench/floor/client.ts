@@ -22,6 +22,7 @@ export class FloorClient extends DurableObject<FloorEnv> implements FloorClientA
           resumed: known,
           interval_ms: pollIntervalMs(this.env),
           epoch: "floor",
+          heartbeat_s: 0,
         }),
       ),
     );

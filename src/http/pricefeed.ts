@@ -1,10 +1,11 @@
-import { parsePricefeedQuery } from "../protocol";
+import { parsePricefeedQuery, wantsEventStream } from "../protocol";
 import { DEPTH_HINT_HEADER, parseDepthHint, SHARD_DEPTH_HEADER, UNKNOWN_DEPTH_GUESS } from "../session/registration";
 import { randomId } from "../shared/random-id";
 import { errorResponse } from "../shared/responses";
 import { sessionStub } from "../stubs";
 import { admitNewSession, NEW_SESSION_COUNTED } from "../limits/new-session";
 import { RESUMES, rateLimited } from "../limits/rate-limit";
+import { eventStreamFrom, sessionUpgradeFor } from "./event-stream";
 
 /**
  * The depth of the fan-out tree's leaves, as the last known session of this isolate reported it: a new
@@ -15,19 +16,25 @@ import { RESUMES, rateLimited } from "../limits/rate-limit";
 let depthHint = UNKNOWN_DEPTH_GUESS;
 
 /**
+ * A WebSocket upgrade, or an event stream (docs/protocol.md): both go to the client's session object.
  * Validates the upgrade, applies its rate limit and hands it to the client's session object:
  * without client_id it is a new session, counted here per address; with one it is counted per
  * client_id here, and its session counts it per address too if it turns out new. The 101
  * response is returned untouched: rebuilding it would drop its webSocket.
  */
 export async function handlePricefeed(request: Request, env: Env): Promise<Response> {
-  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-    return errorResponse(
-      426,
-      { code: "upgrade_required", message: "GET /pricefeed needs Upgrade: websocket" },
-      { Upgrade: "websocket" },
-    );
+  if (request.headers.get("Upgrade")?.toLowerCase() === "websocket") return openSession(request, env);
+  if (wantsEventStream(request.headers.get("Accept"))) {
+    return eventStreamFrom(await openSession(sessionUpgradeFor(request), env));
   }
+  return errorResponse(
+    426,
+    { code: "upgrade_required", message: "GET /pricefeed needs Upgrade: websocket, or Accept: text/event-stream" },
+    { Upgrade: "websocket" },
+  );
+}
+
+async function openSession(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   const query = parsePricefeedQuery(url.searchParams, Date.now());
   if (!query.ok) return errorResponse(400, query.error);

@@ -201,6 +201,7 @@ feed.on("gap", (range) => {
   dispatch({ type: "gap", range });
   loadChartData();
 });
+feed.on("heartbeat", () => dispatch({ type: "heartbeat", nowMs: Date.now() }));
 feed.on("replay", ({ count }) => dispatch({ type: "replay", count }));
 feed.on("status", (status) => dispatch({ type: "status", status, nowMs: Date.now() }));
 feed.on("subscribed", (currencies) => dispatch({ type: "subscribed", currencies }));

@@ -84,6 +84,8 @@ export interface ViewState {
   /** Failed connection attempts since the last stable connection. */
   attempt: number;
   retryAt: number | null;
+  /** When the last heartbeat said the feed is alive with nothing new; null once a price came or the link dropped. */
+  aliveAtMs: number | null;
 }
 
 export type ViewEvent =
@@ -103,6 +105,7 @@ export type ViewEvent =
   | { type: "candles"; currency: Currency; candles: Candle[]; nowMs: number }
   | { type: "history"; currency: Currency; points: ChartPoint[]; nowMs: number }
   | { type: "snapshot"; snapshot: PriceSnapshot }
+  | { type: "heartbeat"; nowMs: number }
   | { type: "clock"; nowMs: number }
   | { type: "dismiss_missed" }
   | { type: "dismiss_error" };
@@ -143,6 +146,7 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
     error: null,
     attempt: 0,
     retryAt: null,
+    aliveAtMs: null,
   };
 }
 
@@ -260,6 +264,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         attempt: event.attempt,
         retryAt: event.retryAt,
         replaying: starting ? event.resuming : event.state === "open" ? state.replaying : false,
+        aliveAtMs: event.state === "open" ? state.aliveAtMs : null,
       };
     }
     case "welcome":
@@ -271,7 +276,9 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         error: null,
       };
     case "price":
-      return applyPrice(state, event.tick, event.nowMs);
+      return { ...applyPrice(state, event.tick, event.nowMs), aliveAtMs: null };
+    case "heartbeat":
+      return { ...state, aliveAtMs: event.nowMs };
     case "replay":
       return {
         ...state,

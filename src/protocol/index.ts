@@ -8,3 +8,4 @@ export * from "./api";
 export * from "./version";
 export * from "./price-stats";
 export * from "./health";
+export * from "./sse";

@@ -74,6 +74,8 @@ function startFeedServer(upstream, port, persistDir) {
     COINDESK_API_URL: `${upstream}/coindesk`,
     POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
     SOURCE_TIMEOUT_MS: "800",
+    // Short, so that the quiet-market scenario hears heartbeats within a few seconds.
+    HEARTBEAT_S: "3",
   };
   return startWrangler(procs, { root: ROOT, port, persistDir, vars, log });
 }

@@ -545,6 +545,22 @@ export const scenarios = [
   },
 
   {
+    name: "says quiet market while heartbeats come and nothing moves, and drops it at the next price",
+    async run({ server, shared }) {
+      const { page, rec } = shared.s;
+      await status(server, page, "live");
+      // Nothing moves: after HEARTBEAT_S (3 s here) of quiet the feed sends heartbeats, and the pill says so.
+      await expectText(server, page, "status-detail", /^quiet market · feed alive \d\d:\d\d:\d\d/);
+      assert.ok(frames(rec.received, "heartbeat").length > 0, "a heartbeat frame");
+      assert.equal(await attr(page, "status", "data-state"), "live");
+      const moved = await server.movePrice(nextPrice(7));
+      await expectAttr(server, page, "price-USD", "data-value", moved.prices.USD);
+      await expectText(server, page, "status-detail", /^$/);
+      assertNoProblems(rec);
+    },
+  },
+
+  {
     name: "shows stale when every upstream fails, and live again when they recover",
     timeoutMs: 120_000,
     async run({ server, shared, results }) {

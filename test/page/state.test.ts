@@ -7,6 +7,7 @@ import {
   type ViewEvent,
   type ViewState,
 } from "../../src/page/state";
+import { statusDetail } from "../../src/page/status-text";
 import type { Dispute } from "../../src/protocol";
 import type { PriceTick, WelcomeInfo } from "../../src/sdk";
 import { pt } from "./support/chart-point";
@@ -70,6 +71,16 @@ describe("page: view state", () => {
     expect(s.prices.EUR).toMatchObject({ price: 91, previous: 90, change: 1 });
     expect(s.series.USD!.map((p) => p.price)).toEqual([100, 101, 99.5]);
     expect(s.ticks.map((t) => t.seq)).toEqual([3, 2, 1]);
+  });
+
+  it("says quiet market while heartbeats come and no price, until a price or a dropped link", () => {
+    const live = run(initialState(), welcome(["USD"]), link("open"), price(1, { USD: 100 }));
+    expect(statusDetail(live, T0)).toBe("");
+    const quiet = reduce(live, { type: "heartbeat", nowMs: T0 + 30_000 });
+    expect(quiet.aliveAtMs).toBe(T0 + 30_000);
+    expect(statusDetail(quiet, T0 + 31_000)).toMatch(/^quiet market · feed alive \d\d:\d\d:\d\d/);
+    expect(reduce(quiet, price(2, { USD: 101 })).aliveAtMs).toBeNull();
+    expect(reduce(quiet, link("reconnecting", 0, T0 + 40_000)).aliveAtMs).toBeNull();
   });
 
   it("shows reconnecting with the retry time and attempt, and closed after Close", () => {
