@@ -159,7 +159,7 @@ export function areaPath(
 }
 
 /** Index of the point whose time is closest to `t` (points ordered by time). */
-export function nearestIndex(points: readonly ChartPoint[], t: number): number {
+export function nearestIndex(points: readonly { t: number }[], t: number): number {
   if (points.length === 0) return -1;
   let lo = 0;
   let hi = points.length - 1;

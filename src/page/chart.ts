@@ -1,8 +1,10 @@
 /**
- * The last-hour chart in plain SVG. Geometry comes from chart-scale.ts; this file only
- * builds and updates elements (no innerHTML, no style attributes: CSP-clean).
+ * The price chart in plain SVG: the last hour as a step line of ticks, or the last 24 hours as
+ * candlesticks. Geometry comes from chart-scale.ts and chart-candles.ts; this file only builds and
+ * updates elements (no innerHTML, no style attributes: CSP-clean).
  */
-import type { Currency } from "../protocol";
+import type { Candle, Currency } from "../protocol";
+import { candleDomain, candleMidMs, candleShapes } from "./chart-candles";
 import {
   areaPath,
   linearScale,
@@ -14,6 +16,7 @@ import {
   timeStep,
   timeTicks,
   type ChartPoint,
+  type Scale,
 } from "./chart-scale";
 import { formatAxisValue, formatClock, formatHourMinute, formatPrice } from "./format";
 
@@ -33,9 +36,51 @@ function svg<K extends keyof SVGElementTagNameMap>(
 export interface ChartData {
   currency: Currency;
   points: ChartPoint[];
+  /** When set, the chart draws these candles of `intervalMs` instead of the points. */
+  candles: { list: Candle[]; intervalMs: number } | null;
+  /** "last hour", "last 24 hours": for the label and the loading text. */
+  span: string;
   fromMs: number;
   toMs: number;
   loading: boolean;
+}
+
+/** What the pointer and the arrow keys move along: the points, or the candles. */
+interface Inspectable {
+  count: number;
+  /** Each item's time (ms), ordered. */
+  times: { t: number }[];
+  text(i: number): string;
+  /** The cursor's dot. */
+  price(i: number): number;
+}
+
+function inspectable(data: ChartData): Inspectable {
+  const c = data.currency;
+  if (data.candles) {
+    const { list, intervalMs } = data.candles;
+    return {
+      count: list.length,
+      times: list.map((k) => ({ t: candleMidMs(k, intervalMs) })),
+      text(i) {
+        const k = list[i]!;
+        const p = (v: number) => formatPrice(v, c);
+        const when = `${formatHourMinute(k.time * 1000)}–${formatHourMinute(k.time * 1000 + intervalMs)}`;
+        return `${when} · open ${p(k.open)} · high ${p(k.high)} · low ${p(k.low)} · close ${p(k.close)}`;
+      },
+      price: (i) => list[i]!.close,
+    };
+  }
+  const points = data.points;
+  return {
+    count: points.length,
+    times: points,
+    text(i) {
+      const p = points[i]!;
+      return `${formatClock(p.t)} · ${formatPrice(p.price, c)}${p.replayed ? " · replayed" : ""}`;
+    },
+    price: (i) => points[i]!.price,
+  };
 }
 
 export interface ChartHandle {
@@ -60,6 +105,7 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
   const area = svg("path", { class: "area", fill: "url(#chart-area-fill)" }, root);
   const line = svg("path", { class: "line" }, root);
   const replayed = svg("g", { class: "replayed-points" }, root);
+  const candleGroup = svg("g", { class: "candles" }, root);
   const lastDot = svg("circle", { class: "last-dot", r: 4 }, root);
   const lastPulse = svg("circle", { class: "last-pulse", r: 4 }, root);
   const cursor = svg("g", { class: "cursor" }, root);
@@ -68,6 +114,7 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
   const empty = svg("text", { class: "empty", "text-anchor": "middle" }, root);
 
   let data: ChartData | null = null;
+  let items: Inspectable | null = null;
   let inspected = -1;
   let geometry: { x: (v: number) => number; y: (v: number) => number; invX: (px: number) => number } | null = null;
   let width = 0;
@@ -80,17 +127,16 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
   };
 
   const describe = () => {
-    if (!data) return;
-    const p = inspected >= 0 ? data.points[inspected] : undefined;
-    if (!p) {
+    if (!data || !items) return;
+    if (inspected < 0 || inspected >= items.count) {
       readout.textContent = "";
       cursor.classList.remove("is-on");
       return;
     }
-    readout.textContent = `${formatClock(p.t)} · ${formatPrice(p.price, data.currency)}${p.replayed ? " · replayed" : ""}`;
+    readout.textContent = items.text(inspected);
     if (geometry) {
-      const cx = geometry.x(Math.max(p.t, data.fromMs));
-      const cy = geometry.y(p.price);
+      const cx = geometry.x(Math.max(items.times[inspected]!.t, data.fromMs));
+      const cy = geometry.y(items.price(inspected));
       cursorLine.setAttribute("x1", String(cx));
       cursorLine.setAttribute("x2", String(cx));
       cursorLine.setAttribute("y1", "8");
@@ -110,6 +156,7 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
     grid.replaceChildren();
     xAxis.replaceChildren();
     replayed.replaceChildren();
+    candleGroup.replaceChildren();
 
     const pad = { top: 12, right: 64, bottom: 26, left: 10 };
     const plotRight = width - pad.right;
@@ -129,7 +176,8 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
     }
 
     const visible = data.points;
-    const domain = priceDomain(visible);
+    const candles = data.candles;
+    const domain = candles ? candleDomain(candles.list) : priceDomain(visible);
     if (!domain) {
       geometry = null;
       area.setAttribute("d", "");
@@ -138,7 +186,7 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
       lastPulse.classList.add("is-hidden");
       empty.setAttribute("x", String(width / 2));
       empty.setAttribute("y", String(height / 2));
-      empty.textContent = data.loading ? "Loading the last hour…" : "Waiting for the first price…";
+      empty.textContent = data.loading ? `Loading the ${data.span}…` : "Waiting for the first price…";
       host.setAttribute("aria-label", `${data.currency} chart: no prices yet`);
       describe();
       return;
@@ -154,6 +202,10 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
       label.textContent = formatAxisValue(v, step);
     }
 
+    if (candles) {
+      drawCandles(candles.list, candles.intervalMs, x, y, pad.left);
+      return;
+    }
     line.setAttribute("d", linePath(visible, x, y, pad.left, plotRight));
     area.setAttribute("d", areaPath(visible, x, y, pad.left, plotRight, plotBottom));
     for (const p of visible) {
@@ -167,19 +219,45 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
       dot.classList.remove("is-hidden");
     }
     const first = visible.find((p) => p.t >= data!.fromMs) ?? visible[0]!;
+    const range = `from ${formatPrice(first.price, data.currency)} to ${formatPrice(last.price, data.currency)}`;
     host.setAttribute(
       "aria-label",
-      `${data.currency} over the last hour: ${visible.length} prices, from ${formatPrice(first.price, data.currency)} to ${formatPrice(last.price, data.currency)}. Use the arrow keys to read individual prices.`,
+      `${data.currency} over the ${data.span}: ${visible.length} prices, ${range}. ` +
+        "Use the arrow keys to read individual prices.",
     );
     if (inspected >= visible.length) inspected = visible.length - 1;
     describe();
   };
 
+  const drawCandles = (list: Candle[], intervalMs: number, x: Scale, y: Scale, minX: number) => {
+    if (!data) return;
+    area.setAttribute("d", "");
+    line.setAttribute("d", "");
+    lastDot.classList.add("is-hidden");
+    lastPulse.classList.add("is-hidden");
+    for (const shape of candleShapes(list, x, y, intervalMs, minX)) {
+      const g = svg("g", { class: `candle candle-${shape.dir}` }, candleGroup);
+      svg("line", { class: "wick", x1: shape.cx, x2: shape.cx, y1: shape.wickTop, y2: shape.wickBottom }, g);
+      svg("rect", { class: "body", x: shape.x, y: shape.bodyTop, width: shape.width, height: shape.bodyHeight }, g);
+    }
+    const first = list[0]!;
+    const last = list[list.length - 1]!;
+    const c = data.currency;
+    const range = `from ${formatPrice(first.open, c)} to ${formatPrice(last.close, c)}`;
+    host.setAttribute(
+      "aria-label",
+      `${c} over the ${data.span}: ${list.length} candles of ${intervalMs / 60_000} minutes, ${range}. ` +
+        "Use the arrow keys to read individual candles.",
+    );
+    if (inspected >= list.length) inspected = list.length - 1;
+    describe();
+  };
+
   const inspectAt = (clientX: number) => {
-    if (!data || !geometry || data.points.length === 0) return;
+    if (!items || !geometry || items.count === 0) return;
     const rect = root.getBoundingClientRect();
     const px = ((clientX - rect.left) / rect.width) * width;
-    inspected = nearestIndex(data.points, geometry.invX(px));
+    inspected = nearestIndex(items.times, geometry.invX(px));
     describe();
   };
 
@@ -196,11 +274,11 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
     describe();
   });
   host.addEventListener("keydown", (e) => {
-    if (!data || data.points.length === 0) return;
-    const n = data.points.length;
+    if (!data || !items || items.count === 0) return;
+    const n = items.count;
     const firstVisible = Math.max(
       0,
-      data.points.findIndex((p) => p.t >= data!.fromMs),
+      items.times.findIndex((p) => p.t >= data!.fromMs),
     );
     let next = inspected;
     if (e.key === "ArrowLeft") next = inspected < 0 ? n - 1 : Math.max(firstVisible, inspected - 1);
@@ -227,8 +305,9 @@ export function createChart(host: HTMLElement, readout: HTMLElement): ChartHandl
 
   return {
     render(next) {
-      if (data && next.currency !== data.currency) inspected = -1;
+      if (data && (next.currency !== data.currency || Boolean(next.candles) !== Boolean(data.candles))) inspected = -1;
       data = next;
+      items = inspectable(next);
       draw();
     },
   };

@@ -70,6 +70,15 @@ export function formatPercent(change: number, base: number, locale?: string): st
   }).format(pct)}%`;
 }
 
+/** A percentage as the API gives it (`change_pct`): "+1.29%", "-0.50%", "0.00%". */
+export function formatSignedPercent(pct: number, locale?: string): string {
+  return `${new Intl.NumberFormat(locale, {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+    signDisplay: "exceptZero",
+  }).format(pct)}%`;
+}
+
 /** "20:00:05" in the viewer's time zone (or the one given, for tests). */
 export function formatClock(iso: string | number, locale?: string, timeZone?: string): string {
   const d = typeof iso === "number" ? new Date(iso) : new Date(iso);

@@ -3,11 +3,13 @@
  * resume, dedupe, gaps) as this tab's own client (tab-identity.ts); this wires its events, the
  * HTTP API, storage and the view around the pure reducer in state.ts.
  */
-import { HISTORY_MAX_LIMIT, type Currency } from "../protocol";
+import { HISTORY_MAX_LIMIT, type Candle, type Currency } from "../protocol";
 import { PriceFeedClient } from "../sdk";
 import type { ChartPoint } from "./chart-scale";
 import { browserStorage, browserTabs } from "./browser";
-import { apiErrorMessage, parseHistory, parsePriceSnapshot } from "./frames";
+import { DAY_INTERVAL, dayWindow } from "./candles";
+import { statsQuestion } from "./day-figures";
+import { apiErrorMessage, parseCandles, parseHistory, parsePriceSnapshot } from "./frames";
 import { adoptSharedResumePoint, createPrefsSaver, loadPrefs, STORAGE_PREFIX, storedClientId } from "./storage";
 import { CHART_WINDOW_MS, initialState, reduce, sortCurrencies, type ViewEvent, type ViewState } from "./state";
 import { claimTabIdentity } from "./tab-identity";
@@ -41,6 +43,7 @@ let state: ViewState = initialState({
   lastSeq: feed.lastSeq,
   currencies: feed.currencies,
   focus: prefs.focus,
+  range: prefs.range,
 });
 let renderQueued = false;
 
@@ -48,7 +51,7 @@ function dispatch(event: ViewEvent): void {
   const next = reduce(state, event);
   if (next === state) return;
   state = next;
-  savePrefs({ currencies: state.wanted, focus: state.focus });
+  savePrefs({ currencies: state.wanted, focus: state.focus, range: state.range });
   scheduleRender();
 }
 
@@ -101,20 +104,78 @@ async function loadHistory(currency: Currency): Promise<void> {
   }
 }
 
+const candlesInFlight = new Set<Currency>();
+/** A day is 96 candles of 15 min: one page. More pages than this means a server that misbehaves. */
+const MAX_CANDLE_PAGES = 10;
+
+/**
+ * The 24-hour chart's candles, page by page (`next`): its window, the current bucket and the 95
+ * before it. A whole day in buckets leaves a bucket of slack for a clock behind the server's (the
+ * API refuses a window of more than a day), and `from` stays the same for a bucket: the edge cache answers.
+ */
+async function loadCandles(currency: Currency): Promise<void> {
+  if (candlesInFlight.has(currency) || state.candlesLoaded[currency]) return;
+  candlesInFlight.add(currency);
+  try {
+    const from = dayWindow(Date.now())[0] / 1000;
+    let path: string | null = `/api/candles?currency=${currency}&interval=${DAY_INTERVAL}&from=${from}`;
+    const candles: Candle[] = [];
+    let pages = 0;
+    while (path !== null && pages < MAX_CANDLE_PAGES) {
+      const parsed = parseCandles(await getJson(path));
+      if (!parsed || parsed.currency !== currency || parsed.interval !== DAY_INTERVAL) break;
+      candles.push(...parsed.candles);
+      path = parsed.next;
+      pages++;
+    }
+    if (pages > 0) dispatch({ type: "candles", currency, candles, nowMs: Date.now() });
+  } catch {
+    // No candles now: the chart stays "loading"; asked again on the next connection, range or currency switch.
+  } finally {
+    candlesInFlight.delete(currency);
+  }
+}
+
+/** The 24-hour chart loads its currency's candles when it is shown. */
+function loadChartData(): void {
+  if (state.range === "24h") void loadCandles(state.focus);
+}
+
+const statsAsked = new Set<Currency>();
+let statsAskedAt: number | null = null;
+
+/** Asks /api/price for the 24-hour figures when they are due (statsQuestion); true if it asked. */
+function refreshDayFigures(): boolean {
+  const nowMs = Date.now();
+  const ask = statsQuestion(state.wanted, statsAsked, statsAskedAt, nowMs);
+  if (ask.length === 0) return false;
+  statsAskedAt = nowMs;
+  for (const c of ask) statsAsked.add(c);
+  void loadSnapshot(ask);
+  return true;
+}
+
+/** Currencies a /api/price question on its way asks about: a second one would bring nothing new. */
+const snapshotInFlight = new Set<Currency>();
+
 async function loadSnapshot(currencies: Currency[]): Promise<void> {
   if (currencies.length === 0) return;
+  for (const c of currencies) snapshotInFlight.add(c);
   try {
     const snapshot = parsePriceSnapshot(await getJson(`/api/price?currencies=${currencies.join(",")}`));
     if (snapshot) dispatch({ type: "snapshot", snapshot });
   } catch {
     // 404 before the first price: the socket will bring it.
+  } finally {
+    for (const c of currencies) snapshotInFlight.delete(c);
   }
 }
 
 function loadMissingData(): void {
   for (const c of state.wanted) void loadHistory(c);
-  const unpriced = state.wanted.filter((c) => !state.prices[c]);
-  void loadSnapshot(unpriced);
+  loadChartData();
+  const unpriced = state.wanted.filter((c) => !state.prices[c] && !snapshotInFlight.has(c));
+  if (!refreshDayFigures()) void loadSnapshot(unpriced);
 }
 
 // ---- the feed --------------------------------------------------------------------------
@@ -132,13 +193,22 @@ feed.on("welcome", (info) => {
   dispatch({ type: "welcome", info });
   loadMissingData();
 });
-feed.on("price", (tick) => dispatch({ type: "price", tick, nowMs: Date.now() }));
-feed.on("gap", (range) => dispatch({ type: "gap", range }));
+feed.on("price", (tick) => {
+  dispatch({ type: "price", tick, nowMs: Date.now() });
+  refreshDayFigures();
+});
+feed.on("gap", (range) => {
+  dispatch({ type: "gap", range });
+  loadChartData();
+});
 feed.on("heartbeat", () => dispatch({ type: "heartbeat", nowMs: Date.now() }));
 feed.on("replay", ({ count }) => dispatch({ type: "replay", count }));
 feed.on("status", (status) => dispatch({ type: "status", status, nowMs: Date.now() }));
 feed.on("subscribed", (currencies) => dispatch({ type: "subscribed", currencies }));
-feed.on("reset", () => dispatch({ type: "reset" }));
+feed.on("reset", () => {
+  dispatch({ type: "reset" });
+  loadChartData();
+});
 feed.on("error", ({ code, message }) => dispatch({ type: "server_error", code, message }));
 
 // ---- view -----------------------------------------------------------------------------
@@ -149,14 +219,24 @@ const view = createView({
   toggleCurrency(currency, on) {
     if (on) feed.subscribe([currency]);
     else if (state.wanted.length > 1) feed.unsubscribe([currency]);
+    // Its figures go stale while it is away: added again, it is asked about at once.
+    if (!on) statsAsked.delete(currency);
     dispatch({ type: "select", currencies: feed.currencies });
     if (on) {
       void loadHistory(currency);
-      if (!state.prices[currency]) void loadSnapshot([currency]);
+      if (!refreshDayFigures() && !state.prices[currency]) void loadSnapshot([currency]);
     }
+    loadChartData();
     scheduleRender();
   },
-  focus: (currency) => dispatch({ type: "focus", currency }),
+  focus(currency) {
+    dispatch({ type: "focus", currency });
+    loadChartData();
+  },
+  setRange(range) {
+    dispatch({ type: "range", range });
+    loadChartData();
+  },
   dismissMissed: () => dispatch({ type: "dismiss_missed" }),
   dismissError: () => dispatch({ type: "dismiss_error" }),
 });

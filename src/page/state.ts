@@ -3,9 +3,12 @@
  * and user actions into it. The DOM code renders a ViewState; the controller (main.ts) performs
  * the side effects (the feed, timers, storage). Unit-tested in the workers pool.
  */
-import { SUPPORTED_CURRENCIES, type Currency, type Dispute } from "../protocol";
+import { SUPPORTED_CURRENCIES, type Candle, type Currency, type Dispute } from "../protocol";
 import type { ConnectionState as LinkState, FeedStatus, GapRange, PriceTick, WelcomeInfo } from "../sdk";
+import { DAY_INTERVAL_MS, dayWindow, mergePrice, trimCandles, withLivePrices } from "./candles";
+import { parseRange, type ChartRange } from "./chart-range";
 import { mergeSeries, trimSeries, type ChartPoint } from "./chart-scale";
+import { adoptStats, foldPrice, forgetSeqs, fromStats, type DayFigures } from "./day-figures";
 import { tickMs, type PriceSnapshot } from "./frames";
 
 /** What the status pill shows: the connection, and once open, whether the feed is stale. */
@@ -57,9 +60,16 @@ export interface ViewState {
   /** The open socket's set as the server last confirmed it (welcome / subscribed); null while not connected. */
   confirmed: Currency[] | null;
   focus: Currency;
+  /** The chart's range (persisted). */
+  range: ChartRange;
   prices: Partial<Record<Currency, CurrencyView>>;
   series: Partial<Record<Currency, ChartPoint[]>>;
   historyLoaded: Partial<Record<Currency, boolean>>;
+  /** The 24-hour figures of the cards; absent where the server had none (or has not answered yet). */
+  day: Partial<Record<Currency, DayFigures>>;
+  /** The 24-hour chart's candles (DAY_INTERVAL), time-ordered; live prices keep the loaded ones current. */
+  candles: Partial<Record<Currency, Candle[]>>;
+  candlesLoaded: Partial<Record<Currency, boolean>>;
   ticks: TickRow[];
   lastSeq: number | null;
   sources: string[];
@@ -91,6 +101,8 @@ export type ViewEvent =
   | { type: "server_error"; code: string; message: string }
   | { type: "select"; currencies: Currency[] }
   | { type: "focus"; currency: Currency }
+  | { type: "range"; range: ChartRange }
+  | { type: "candles"; currency: Currency; candles: Candle[]; nowMs: number }
   | { type: "history"; currency: Currency; points: ChartPoint[]; nowMs: number }
   | { type: "snapshot"; snapshot: PriceSnapshot }
   | { type: "heartbeat"; nowMs: number }
@@ -103,6 +115,7 @@ export interface Persisted {
   lastSeq: number | null;
   currencies: Currency[];
   focus: Currency | null;
+  range: ChartRange | null;
 }
 
 export function initialState(saved: Partial<Persisted> = {}): ViewState {
@@ -116,9 +129,13 @@ export function initialState(saved: Partial<Persisted> = {}): ViewState {
     wanted,
     confirmed: null,
     focus,
+    range: parseRange(saved.range),
     prices: {},
     series: {},
     historyLoaded: {},
+    day: {},
+    candles: {},
+    candlesLoaded: {},
     ticks: [],
     lastSeq: saved.lastSeq ?? null,
     sources: [],
@@ -155,6 +172,8 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
   const t = tickMs(msg.time, msg.ts);
   const prices = { ...state.prices };
   const series = { ...state.series };
+  const day = { ...state.day };
+  const candles = { ...state.candles };
   for (const c of SUPPORTED_CURRENCIES) {
     const price = msg.prices[c];
     if (price === undefined) continue;
@@ -171,11 +190,18 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
       fromSnapshot: false,
       sources: msg.sourcesByCurrency?.[c] ?? null,
     };
+    const figures = day[c];
+    if (figures) day[c] = foldPrice(figures, msg.seq, price);
     if (Number.isFinite(t)) {
       series[c] = trimSeries(
         mergeSeries(series[c] ?? [], [{ seq: msg.seq, t, price, replayed: msg.replayed }]),
         nowMs - CHART_WINDOW_MS,
       );
+      // Before its candles load, the hour of ticks in `series` holds what they will need.
+      const loaded = candles[c];
+      if (loaded && state.candlesLoaded[c]) {
+        candles[c] = trimCandles(mergePrice(loaded, t, price, DAY_INTERVAL_MS), dayWindow(nowMs)[0], DAY_INTERVAL_MS);
+      }
     }
   }
   const ticks = [{ seq: msg.seq, time: msg.time, prices: msg.prices, replayed: msg.replayed }, ...state.ticks].slice(
@@ -186,10 +212,35 @@ function applyPrice(state: ViewState, msg: PriceTick, nowMs: number): ViewState 
     ...state,
     prices,
     series,
+    day,
+    candles,
     ticks,
     lastSeq: msg.seq,
     sources: msg.sources.length > 0 ? msg.sources : state.sources,
   };
+}
+
+function mapValues<T>(record: Partial<Record<Currency, T>>, f: (value: T) => T): Partial<Record<Currency, T>> {
+  const out: Partial<Record<Currency, T>> = {};
+  for (const c of SUPPORTED_CURRENCIES) {
+    const value = record[c];
+    if (value !== undefined) out[c] = f(value);
+  }
+  return out;
+}
+
+/** The 24-hour figures of a /api/price answer, with the prices this page saw after its tick folded in. */
+function applyDayStats(state: ViewState, snapshot: PriceSnapshot): ViewState["day"] {
+  let day = state.day;
+  for (const c of SUPPORTED_CURRENCIES) {
+    const stats = snapshot.stats[c];
+    if (!stats) continue;
+    const price = snapshot.prices[c] ?? stats.open + stats.change;
+    const later = (state.series[c] ?? []).filter((p) => p.seq > snapshot.seq);
+    const next = adoptStats(day[c], fromStats(stats, snapshot.seq, price), later);
+    if (next !== day[c]) day = { ...day, [c]: next };
+  }
+  return day;
 }
 
 function missed(state: ViewState, change: Partial<MissedNotice>): MissedNotice {
@@ -236,14 +287,25 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         missed: event.count > 0 ? missed(state, { count: event.count }) : state.missed,
       };
     case "gap":
-      return { ...state, missed: missed(state, { gaps: [...(state.missed?.gaps ?? []), event.range].slice(-5) }) };
+      // Prices the candles will never see: they stay on show, and are asked for again.
+      return {
+        ...state,
+        candlesLoaded: {},
+        missed: missed(state, { gaps: [...(state.missed?.gaps ?? []), event.range].slice(-5) }),
+      };
     case "status":
       return applyStatus(state, event.status, event.nowMs);
     case "subscribed":
       return { ...state, confirmed: sortCurrencies(event.currencies) };
     case "reset":
       // seq numbers restart with the new epoch: the next price starts the count again.
-      return { ...state, lastSeq: null, missed: missed(state, { reset: true }) };
+      return {
+        ...state,
+        lastSeq: null,
+        day: mapValues(state.day, forgetSeqs),
+        candlesLoaded: {},
+        missed: missed(state, { reset: true }),
+      };
     case "server_error":
       return { ...state, error: { code: event.code, message: event.message } };
     case "select": {
@@ -253,6 +315,21 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     }
     case "focus":
       return state.wanted.includes(event.currency) ? { ...state, focus: event.currency } : state;
+    case "range":
+      return event.range === state.range ? state : { ...state, range: event.range };
+    case "candles": {
+      const live = state.series[event.currency] ?? [];
+      const candles = trimCandles(
+        withLivePrices(event.candles, live, DAY_INTERVAL_MS),
+        dayWindow(event.nowMs)[0],
+        DAY_INTERVAL_MS,
+      );
+      return {
+        ...state,
+        candles: { ...state.candles, [event.currency]: candles },
+        candlesLoaded: { ...state.candlesLoaded, [event.currency]: true },
+      };
+    }
     case "history": {
       const merged = mergeSeries(event.points, state.series[event.currency] ?? []);
       return {
@@ -264,7 +341,8 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
     case "snapshot": {
       // Fills currencies the socket has not priced yet (e.g. one just added); never overrides a socket price.
       const prices = { ...state.prices };
-      let changed = false;
+      const day = applyDayStats(state, event.snapshot);
+      let changed = day !== state.day;
       for (const c of SUPPORTED_CURRENCIES) {
         const price = event.snapshot.prices[c];
         if (price === undefined || prices[c]) continue;
@@ -280,7 +358,7 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         };
         changed = true;
       }
-      return changed ? { ...state, prices } : state;
+      return changed ? { ...state, prices, day } : state;
     }
     case "clock": {
       const from = event.nowMs - CHART_WINDOW_MS;
@@ -293,7 +371,10 @@ export function reduce(state: ViewState, event: ViewEvent): ViewState {
         if (trimmed.length !== s.length) changed = true;
         series[c] = trimmed;
       }
-      return changed ? { ...state, series } : state;
+      const candles = mapValues(state.candles, (list) => trimCandles(list, dayWindow(event.nowMs)[0], DAY_INTERVAL_MS));
+      const candlesChanged = SUPPORTED_CURRENCIES.some((c) => candles[c] !== state.candles[c]);
+      if (!changed && !candlesChanged) return state;
+      return { ...state, series: changed ? series : state.series, candles: candlesChanged ? candles : state.candles };
     }
     case "dismiss_missed":
       return { ...state, missed: null };

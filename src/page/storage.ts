@@ -1,5 +1,5 @@
 /**
- * The page's storage. Its preferences (currencies, chart focus) belong to the browser profile:
+ * The page's storage. Its preferences (currencies, chart focus and range) belong to the browser profile:
  * localStorage, shared by every tab. The feed's resume point (client_id, last_seq, epoch, kept by
  * the client library under the same "btcfeed." prefix) belongs to the tab: sessionStorage, which
  * a reload keeps and other tabs do not see (tab-identity.ts handles a tab that starts with a copy).
@@ -7,6 +7,7 @@
  */
 import { isCurrency, type Currency } from "../protocol";
 import type { KeyValueStorage } from "../sdk";
+import { isChartRange, type ChartRange } from "./chart-range";
 import { loadResumePoint, resumePointSaver } from "../sdk/storage";
 
 export const STORAGE_PREFIX = "btcfeed.";
@@ -14,6 +15,7 @@ export const STORAGE_PREFIX = "btcfeed.";
 const KEY = {
   currencies: `${STORAGE_PREFIX}currencies`,
   focus: `${STORAGE_PREFIX}focus`,
+  range: `${STORAGE_PREFIX}range`,
 } as const;
 
 function get(storage: KeyValueStorage | null, key: string): string | null {
@@ -36,19 +38,30 @@ function set(storage: KeyValueStorage | null, key: string, value: string | null)
 export interface PagePrefs {
   currencies: Currency[];
   focus: Currency | null;
+  /** The chart's range; null: never chosen (the page shows the hour). */
+  range: ChartRange | null;
 }
 
 export function loadPrefs(storage: KeyValueStorage | null): PagePrefs {
   const currencies = (get(storage, KEY.currencies) ?? "").split(",").filter((c): c is Currency => isCurrency(c));
   const focusRaw = get(storage, KEY.focus);
-  return { currencies, focus: focusRaw !== null && isCurrency(focusRaw) ? focusRaw : null };
+  const rangeRaw = get(storage, KEY.range);
+  return {
+    currencies,
+    focus: focusRaw !== null && isCurrency(focusRaw) ? focusRaw : null,
+    range: isChartRange(rangeRaw) ? rangeRaw : null,
+  };
 }
 
 /** Writes only what changed since the last call. */
 export function createPrefsSaver(storage: KeyValueStorage | null): (p: PagePrefs) => void {
   let last: Record<string, string | null> = {};
   return (p) => {
-    const next: Record<string, string | null> = { [KEY.currencies]: p.currencies.join(","), [KEY.focus]: p.focus };
+    const next: Record<string, string | null> = {
+      [KEY.currencies]: p.currencies.join(","),
+      [KEY.focus]: p.focus,
+      [KEY.range]: p.range,
+    };
     for (const [k, v] of Object.entries(next)) if (last[k] !== v) set(storage, k, v);
     last = next;
   };

@@ -177,6 +177,114 @@ export const scenarios = [
   },
 
   {
+    name: "24-hour figures on the card, the 24 h candle chart, both kept over a reload",
+    async run({ browser, server, shared, results }) {
+      const { page, rec } = shared.s;
+      const dollars = (text) => Number(text.replace(/[^\d.-]/g, ""));
+      const apiCalls = (path) => {
+        const calls = [];
+        const listen = (req) => {
+          if (new URL(req.url()).pathname === path) calls.push(req.url());
+        };
+        page.on("request", listen);
+        return { calls, stop: () => page.off("request", listen) };
+      };
+      // The figures from /api/price: the change with its sign and percentage, the high and the low.
+      await expectText(
+        server,
+        page,
+        "day-change-USD",
+        /^[▲▼=]\s*(up|down|unchanged)?\s*[+-]?\$[\d,.]+ \([+-]?\d+\.\d\d%\)$/,
+      );
+      await expectText(server, page, "day-high-USD", /^\$[\d,]+\.\d\d$/);
+      const shown = dollars(await page.getByTestId("price-USD").innerText());
+      const high = dollars(await page.getByTestId("day-high-USD").innerText());
+      const low = dollars(await page.getByTestId("day-low-USD").innerText());
+      assert.ok(low <= shown && shown <= high, `low ${low} <= price ${shown} <= high ${high}`);
+      // A new high shows at once, from the live price, without asking /api/price each tick.
+      const priceCalls = apiCalls("/api/price");
+      const peak = await server.movePrice(nextPrice(high - price + 250));
+      await server.waitFor(
+        `the 24 h high to be ${peak.prices.USD}`,
+        async () => dollars(await page.getByTestId("day-high-USD").innerText()) === peak.prices.USD,
+        10_000,
+      );
+      for (const d of [-10, 5, -20]) await server.movePrice(nextPrice(d));
+      await expectAttr(server, page, "price-USD", "data-value", price);
+      priceCalls.stop();
+      assert.ok(
+        priceCalls.calls.length <= 1,
+        `at most one /api/price question in 4 ticks (${priceCalls.calls.length})`,
+      );
+      await expectAttr(server, page, "day-change-USD", "data-dir", (v) => v === "up" || v === "down" || v === "flat");
+
+      // The range switch, from the keyboard: a radio group (arrow keys move the choice).
+      const candleCalls = apiCalls("/api/candles");
+      assert.equal(await page.getByRole("radiogroup", { name: "Time span of the chart" }).count(), 1);
+      await page.getByRole("radio", { name: "1 h" }).focus();
+      await page.keyboard.press("ArrowRight");
+      assert.equal(await page.getByRole("radio", { name: "24 h" }).isChecked(), true);
+      await expectText(server, page, "chart-title", /^BTC \/ USD · last 24 hours$/, 5000);
+      const candles = page.locator("[data-testid=chart] .candles .candle");
+      await server.waitFor("candles on the chart", async () => (await candles.count()) >= 1, 10_000);
+      candleCalls.stop();
+      assert.ok(candleCalls.calls.length >= 1, "the candles came from /api/candles");
+      assert.equal(new URL(candleCalls.calls[0]).searchParams.get("interval"), "15m");
+      assert.equal(await page.locator("[data-testid=chart] path.line").getAttribute("d"), "");
+      assert.equal(await page.evaluate(() => localStorage.getItem("btcfeed.range")), "24h");
+      // A live price moves the last candle: read it from the keyboard.
+      const moved = await server.movePrice(nextPrice(-300));
+      await expectAttr(server, page, "price-USD", "data-value", moved.prices.USD);
+      await page.getByTestId("chart").focus();
+      await page.keyboard.press("End");
+      const closeText = moved.prices.USD.toLocaleString("en-US", { minimumFractionDigits: 2 });
+      await server.waitFor(
+        "the last candle's close to be the live price",
+        async () => (await page.locator("#chart-readout").innerText()).endsWith(`close $${closeText}`),
+        10_000,
+      );
+      assert.match(await page.locator("#chart-readout").innerText(), /open \$.* · high \$.* · low \$.* · close \$/);
+
+      // A reload keeps the range (localStorage) and brings the figures and candles back.
+      await page.reload();
+      await status(server, page, "live");
+      assert.equal(await page.getByRole("radio", { name: "24 h" }).isChecked(), true);
+      await server.waitFor("candles after the reload", async () => (await candles.count()) >= 1, 10_000);
+      await expectText(server, page, "day-low-USD", /^\$[\d,]+\.\d\d$/);
+      await page.screenshot({ path: join(results, "home-24h.png"), fullPage: true });
+
+      // Back to the hour (what the later scenarios expect), by pointer this time.
+      await page.getByRole("radio", { name: "1 h" }).check();
+      await server.waitFor(
+        "the tick line",
+        async () => ((await page.locator("[data-testid=chart] path.line").getAttribute("d")) ?? "") !== "",
+        5000,
+      );
+      assert.equal(await candles.count(), 0);
+      assert.equal(await page.evaluate(() => localStorage.getItem("btcfeed.range")), "1h");
+      assertNoProblems(rec);
+
+      // Without 24-hour figures from the server, the card says "—", not a made-up number.
+      const bare = await browser.newContext(DESKTOP);
+      try {
+        await bare.route(/\/api\/price\?/, async (route) => {
+          const res = await route.fetch();
+          const body = await res.json();
+          await route.fulfill({ response: res, json: { ...body, stats_24h: {} } });
+        });
+        const { page: barePage, rec: bareRec } = await openTab(bare, server);
+        await status(server, barePage, "live");
+        await expectAttr(server, barePage, "price-USD", "data-value", (v) => Boolean(v));
+        for (const id of ["day-change-USD", "day-high-USD", "day-low-USD"])
+          await expectText(server, barePage, id, /^—$/);
+        assertNoProblems(bareRec);
+      } finally {
+        await bare.close();
+      }
+    },
+  },
+
+  {
     name: "switches currency with subscribe/unsubscribe on the open socket",
     async run({ server, shared }) {
       const { page, rec } = shared.s;
@@ -413,6 +521,13 @@ export const scenarios = [
       const box = await page.getByTestId("price-USD").boundingBox();
       assert.ok(box && box.height >= 30, "the price is large");
       await page.screenshot({ path: join(results, "home-phone.png"), fullPage: true });
+      // The 24 h chart fits a phone as well.
+      await page.getByRole("radio", { name: "24 h" }).check();
+      const candles = page.locator("[data-testid=chart] .candles .candle");
+      await server.waitFor("candles on the phone", async () => (await candles.count()) >= 1, 10_000);
+      const overflow24h = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow24h <= 0, `no horizontal scrolling in the 24 h chart (overflow ${overflow24h}px)`);
+      await page.getByTestId("chart").screenshot({ path: join(results, "home-phone-24h.png") });
       assertNoProblems(rec);
       await s.context.close();
       shared.phone = null;

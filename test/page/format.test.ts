@@ -7,6 +7,7 @@ import {
   formatClock,
   formatPercent,
   formatPrice,
+  formatSignedPercent,
   formatSignedPrice,
   missedText,
   retryText,
@@ -23,6 +24,9 @@ describe("page: format", () => {
     expect(formatPercent(10, 1000, "en-US")).toBe("+1.00%");
     expect(formatPercent(-1, 100000, "en-US")).toBe("-0.001%");
     expect(formatPercent(1, 0, "en-US")).toBe("");
+    expect(formatSignedPercent(1.29, "en-US")).toBe("+1.29%");
+    expect(formatSignedPercent(-0.5, "en-US")).toBe("-0.50%");
+    expect(formatSignedPercent(0, "en-US")).toBe("0.00%");
   });
 
   it("formats times, ages and counts", () => {

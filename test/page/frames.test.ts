@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseHistory, parsePriceSnapshot } from "../../src/page/frames";
+import { parseCandles, parseHistory, parsePriceSnapshot } from "../../src/page/frames";
 import { parseServerFrame } from "../../src/protocol";
 import { pt } from "./support/chart-point";
 
@@ -103,6 +103,61 @@ describe("page: frames and API bodies", () => {
       time: "1970-01-01T00:00:10.000Z",
       prices: { EUR: 5 },
       sources: ["a"],
+      stats: {},
     });
+  });
+
+  it("reads the 24-hour figures of /api/price, dropping malformed ones", () => {
+    const usd = { open: 90_000.1, high: 91_000, low: 89_500, change: 123.35, change_pct: 0.14 };
+    const snapshot = parsePriceSnapshot({
+      seq: 9,
+      ts: 10,
+      prices: { USD: 90_123.45, EUR: 80_000 },
+      sources: [],
+      stats_24h: {
+        USD: usd,
+        EUR: { open: 1, high: 1, low: 2, change: 0, change_pct: 0 },
+        GBP: { open: "1", high: 1, low: 1, change: 0, change_pct: 0 },
+        XXX: usd,
+      },
+    });
+    expect(snapshot?.stats).toEqual({ USD: usd });
+    expect(parsePriceSnapshot({ seq: 9, ts: 10, prices: {}, stats_24h: "junk" })?.stats).toEqual({});
+  });
+
+  it("reads /api/candles bodies: candles in time order, only consistent ones, a next page of the same API", () => {
+    const k = (time: number, open: number, high: number, low: number, close: number) => ({
+      time,
+      open,
+      high,
+      low,
+      close,
+      ticks: 3,
+    });
+    const body = parseCandles({
+      currency: "USD",
+      interval: "15m",
+      candles: [k(1800, 5, 6, 4, 5), k(900, 3, 4, 2, 4), k(2700, 5, 4, 6, 5), { time: 3600 }, k(4500, 5, 6, 5.5, 6)],
+      next: "/api/candles?currency=USD&interval=15m&from=0&limit=1000&after=1800",
+    });
+    expect(body).toEqual({
+      currency: "USD",
+      interval: "15m",
+      candles: [k(900, 3, 4, 2, 4), k(1800, 5, 6, 4, 5)],
+      next: "/api/candles?currency=USD&interval=15m&from=0&limit=1000&after=1800",
+    });
+    const next = (value: unknown) => parseCandles({ currency: "USD", interval: "1m", candles: [], next: value })?.next;
+    for (const elsewhere of [
+      "https://evil.example/api/candles?a",
+      "/api/history?currency=USD",
+      "/api/candles?a=<b>",
+      1,
+    ]) {
+      expect(next(elsewhere)).toBeNull();
+    }
+    expect(parseCandles({ currency: "USD", interval: "2m", candles: [] })).toBeNull();
+    expect(parseCandles({ currency: "XXX", interval: "1m", candles: [] })).toBeNull();
+    expect(parseCandles({ currency: "USD", interval: "1m" })).toBeNull();
+    expect(parseCandles({ error: { code: "invalid_interval", message: "no" } })).toBeNull();
   });
 });

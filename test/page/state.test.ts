@@ -213,7 +213,7 @@ describe("page: view state", () => {
     expect(s.historyLoaded.USD).toBe(true);
     s = reduce(s, {
       type: "snapshot",
-      snapshot: { seq: 10, time: new Date(T0).toISOString(), prices: { USD: 1, EUR: 95 }, sources: [] },
+      snapshot: { seq: 10, time: new Date(T0).toISOString(), prices: { USD: 1, EUR: 95 }, sources: [], stats: {} },
     });
     expect(s.prices.USD!.price).toBe(110);
     expect(s.prices.EUR).toMatchObject({ price: 95, fromSnapshot: true, change: null });
@@ -222,5 +222,73 @@ describe("page: view state", () => {
     // The chart window slides: points older than an hour go (but the last one before it stays).
     s = reduce(s, { type: "clock", nowMs: T0 + 3_600_000 + 52_000 });
     expect(s.series.USD!.map((p) => p.seq)).toEqual([10, 11]);
+  });
+
+  it("keeps the chart's range, starting from the stored one or the hour", () => {
+    expect(initialState().range).toBe("1h");
+    expect(initialState({ range: "24h" }).range).toBe("24h");
+    const s = initialState();
+    const day = reduce(s, { type: "range", range: "24h" });
+    expect(day.range).toBe("24h");
+    expect(reduce(day, { type: "range", range: "24h" })).toBe(day);
+    expect(reduce(day, { type: "range", range: "1h" }).range).toBe("1h");
+  });
+
+  it("takes the 24-hour figures from /api/price with the prices seen since its tick, moves them with live ones", () => {
+    const snapshot = (seq: number, open: number, high: number, low: number) => ({
+      type: "snapshot" as const,
+      snapshot: {
+        seq,
+        time: new Date(T0).toISOString(),
+        prices: { USD: 100 },
+        sources: [],
+        stats: { USD: { open, high, low, change: 100 - open, change_pct: 0 } },
+      },
+    });
+    let s = run(initialState(), welcome(["USD"]), price(1, { USD: 100 }), price(2, { USD: 130 }));
+    expect(s.day.USD).toBeUndefined();
+    // The edge's answer is of tick 1: tick 2, seen since, is folded in.
+    s = reduce(s, snapshot(1, 80, 120, 70));
+    expect(s.day.USD).toMatchObject({ open: 80, high: 130, low: 70, last: 130, baseSeq: 1, lastSeq: 2 });
+    s = run(s, price(3, { USD: 60 }));
+    expect(s.day.USD).toMatchObject({ high: 130, low: 60, last: 60, lastSeq: 3 });
+    // An older answer than the figures' leaves them; the next minute's replaces them.
+    expect(reduce(s, snapshot(0, 1, 1, 1)).day).toBe(s.day);
+    s = reduce(s, snapshot(3, 90, 125, 60));
+    expect(s.day.USD).toMatchObject({ open: 90, high: 125, low: 60, baseSeq: 3 });
+    // A reset: numbering starts again, the next price still counts.
+    s = run(s, { type: "reset" }, price(1, { USD: 150 }));
+    expect(s.day.USD).toMatchObject({ high: 150, last: 150, lastSeq: 1 });
+  });
+
+  it("builds the 24-hour candles from /api/candles and the live prices, and slides their window", () => {
+    const bucket = T0 / 1000;
+    let s = run(initialState(), welcome(["USD"]), price(1, { USD: 100 }), price(2, { USD: 104 }));
+    // Not loaded: live prices wait in the hour's series.
+    expect(s.candles.USD).toBeUndefined();
+    // The server's candles were read before tick 2.
+    const earlier = { time: bucket - 900, open: 90, high: 95, low: 85, close: 92, ticks: 9 };
+    s = reduce(s, {
+      type: "candles",
+      currency: "USD",
+      candles: [earlier, { time: bucket, open: 100, high: 100, low: 100, close: 100, ticks: 1 }],
+      nowMs: T0 + 10_000,
+    });
+    expect(s.candlesLoaded.USD).toBe(true);
+    expect(s.candles.USD!.at(-1)).toMatchObject({ time: bucket, open: 100, high: 104, low: 100, close: 104 });
+    s = run(s, price(3, { USD: 97 }));
+    expect(s.candles.USD!.at(-1)).toMatchObject({ high: 104, low: 97, close: 97 });
+    // seq 180 is 15 minutes on: a new bucket.
+    s = run(s, price(180, { USD: 99 }));
+    expect(s.candles.USD!.map((k) => k.time)).toEqual([bucket - 900, bucket, bucket + 900]);
+    expect(s.candles.USD!.at(-1)).toMatchObject({ open: 99, high: 99, low: 99, close: 99 });
+    // Nearly a day later the window is the 96 buckets up to the end of the current one: the first has left it.
+    const later = reduce(s, { type: "clock", nowMs: T0 + 86_400_000 - 2 });
+    expect(later.candles.USD!.map((k) => k.time)).toEqual([bucket, bucket + 900]);
+    expect(reduce(later, { type: "clock", nowMs: T0 + 86_400_000 - 1 }).candles).toBe(later.candles);
+    // Prices lost in a gap: the candles stay on show and are asked for again.
+    const gapped = reduce(s, { type: "gap", range: { fromSeq: 181, toSeq: 185 } });
+    expect(gapped.candlesLoaded).toEqual({});
+    expect(gapped.candles).toBe(s.candles);
   });
 });

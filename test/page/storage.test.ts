@@ -18,8 +18,9 @@ function profileWithOldResumePoint(): KeyValueStorage {
 describe("page: storage", () => {
   it("keeps the preferences in the profile's storage, and reads the tab's client id from its own", () => {
     const profile = memoryStorage();
-    createPrefsSaver(profile)({ currencies: ["USD", "GBP"], focus: "GBP" });
-    expect(loadPrefs(profile)).toEqual({ currencies: ["USD", "GBP"], focus: "GBP" });
+    createPrefsSaver(profile)({ currencies: ["USD", "GBP"], focus: "GBP", range: "24h" });
+    expect(loadPrefs(profile)).toEqual({ currencies: ["USD", "GBP"], focus: "GBP", range: "24h" });
+    expect(profile.getItem("btcfeed.range")).toBe("24h");
     const tab = memoryStorage();
     expect(storedClientId(tab)).toBeNull();
     tab.setItem("btcfeed.client_id", "tab-1");
@@ -27,6 +28,15 @@ describe("page: storage", () => {
     tab.setItem("btcfeed.client_id", "not an id");
     expect(storedClientId(tab)).toBeNull();
     expect(storedClientId(null)).toBeNull();
+  });
+
+  it("reads a range it does not know, or none, as never chosen", () => {
+    const profile = memoryStorage();
+    expect(loadPrefs(profile).range).toBeNull();
+    profile.setItem("btcfeed.range", "7d");
+    expect(loadPrefs(profile)).toEqual({ currencies: [], focus: null, range: null });
+    createPrefsSaver(profile)({ currencies: ["USD"], focus: null, range: "1h" });
+    expect(loadPrefs(profile).range).toBe("1h");
   });
 
   it("hands the resume point an earlier page left in localStorage to the first tab without one, once", () => {

@@ -1,8 +1,20 @@
-/** One card per chosen currency: the price, its change since the previous tick, when, and from where. */
+/**
+ * One card per chosen currency: the price, its change since the previous tick, the 24-hour change,
+ * high and low, when, and from where.
+ */
 import type { Currency } from "../../protocol";
 import { CURRENCY_NAMES } from "../currency-names";
 import { byId, el, setText } from "../dom";
-import { direction, formatAgo, formatClock, formatPercent, formatPrice, formatSignedPrice } from "../format";
+import { dayChange, type DayFigures } from "../day-figures";
+import {
+  direction,
+  formatAgo,
+  formatClock,
+  formatPercent,
+  formatPrice,
+  formatSignedPercent,
+  formatSignedPrice,
+} from "../format";
 import { watchedDisputes, type CurrencyView } from "../state";
 import type { RenderPanel, ViewActions } from "./panel";
 
@@ -17,7 +29,55 @@ interface Card {
   ago: HTMLElement;
   seq: HTMLElement;
   sources: HTMLElement;
+  day: DayRow;
   lastSeq: number | null;
+}
+
+/** The 24-hour figures: change (arrow and words beside the colour), high, low. */
+interface DayRow {
+  change: HTMLElement;
+  arrow: HTMLElement;
+  trend: HTMLElement;
+  changeText: HTMLElement;
+  high: HTMLElement;
+  low: HTMLElement;
+}
+
+function createDayRow(currency: Currency): { root: HTMLElement; row: DayRow } {
+  const arrow = el("span", { class: "day-arrow", attrs: { "aria-hidden": "true" } });
+  const trend = el("span", { class: "visually-hidden" });
+  const changeText = el("span");
+  const change = el("dd", { attrs: { "data-testid": `day-change-${currency}` } }, arrow, trend, changeText);
+  const high = el("dd", { attrs: { "data-testid": `day-high-${currency}` } });
+  const low = el("dd", { attrs: { "data-testid": `day-low-${currency}` } });
+  // "High" and "Low" sit beside "24 h" on screen; a screen reader hears each label whole.
+  const label = (hidden: string, shown: string) =>
+    el("dt", {}, el("span", { class: "visually-hidden", text: hidden }), el("span", { text: shown }));
+  const root = el(
+    "dl",
+    { class: "card-day", attrs: { "data-testid": `day-${currency}` } },
+    el("div", { class: "day-item day-change" }, el("dt", { text: "24 h" }), change),
+    el("div", { class: "day-item" }, label("24 h ", "High"), high),
+    el("div", { class: "day-item" }, label("24 h ", "Low"), low),
+  );
+  return { root, row: { change, arrow, trend, changeText, high, low } };
+}
+
+function renderDay(row: DayRow, c: Currency, figures: DayFigures | undefined): void {
+  if (!figures) {
+    row.change.dataset.dir = "flat";
+    for (const node of [row.arrow, row.trend]) setText(node, "");
+    for (const node of [row.changeText, row.high, row.low]) setText(node, "—");
+    return;
+  }
+  const { change, change_pct } = dayChange(figures);
+  const dir = direction(change);
+  row.change.dataset.dir = dir;
+  setText(row.arrow, dir === "up" ? "▲ " : dir === "down" ? "▼ " : "= ");
+  setText(row.trend, dir === "up" ? "up " : dir === "down" ? "down " : "unchanged ");
+  setText(row.changeText, `${formatSignedPrice(change, c)} (${formatSignedPercent(change_pct)})`);
+  setText(row.high, formatPrice(figures.high, c));
+  setText(row.low, formatPrice(figures.low, c));
 }
 
 function createCard(currency: Currency, onFocus: () => void): Card {
@@ -39,6 +99,7 @@ function createCard(currency: Currency, onFocus: () => void): Card {
     attrs: { "data-testid": `disputed-${currency}` },
   });
   const sources = el("p", { class: "card-sources", attrs: { "data-testid": `sources-${currency}` } });
+  const day = createDayRow(currency);
   const chartBtn = el("button", {
     class: "card-chart-btn",
     text: "Chart",
@@ -65,6 +126,7 @@ function createCard(currency: Currency, onFocus: () => void): Card {
     ),
     price,
     change,
+    day.root,
     el(
       "p",
       { class: "card-when" },
@@ -75,7 +137,7 @@ function createCard(currency: Currency, onFocus: () => void): Card {
     ),
     sources,
   );
-  return { root, chartBtn, price, change, arrow, changeText, time, ago, seq, sources, lastSeq: null };
+  return { root, chartBtn, price, change, arrow, changeText, time, ago, seq, sources, day: day.row, lastSeq: null };
 }
 
 function renderWaiting(card: Card): void {
@@ -144,6 +206,7 @@ export function mount(actions: Pick<ViewActions, "focus">): RenderPanel {
       card.chartBtn.setAttribute("aria-pressed", String(state.focus === c));
       if (v) renderPrice(card, c, v, nowMs);
       else renderWaiting(card);
+      renderDay(card.day, c, state.day[c]);
     });
     host.dataset.count = String(state.wanted.length);
   };

@@ -4,6 +4,7 @@
  * state and calls actions; it never changes the state itself.
  */
 import type { Currency } from "../../protocol";
+import type { ChartRange } from "../chart-range";
 import type { ViewState } from "../state";
 
 /** What the user can do; main.ts performs it. */
@@ -12,6 +13,7 @@ export interface ViewActions {
   close(): void;
   toggleCurrency(currency: Currency, on: boolean): void;
   focus(currency: Currency): void;
+  setRange(range: ChartRange): void;
   dismissMissed(): void;
   dismissError(): void;
 }
