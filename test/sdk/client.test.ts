@@ -326,7 +326,7 @@ describe("PriceFeedClient: heartbeats and stalls", () => {
     expect(reasons.at(-1)).toBe("stalled");
   });
 
-  it("does not count a quiet feed as stalled while heartbeats come, nor the silence of a server that sends none", () => {
+  it("counts as stalled neither a quiet feed while heartbeats come nor the silence of a server sending none", () => {
     for (const heartbeatS of [30, undefined]) {
       const { clock, fake, feed } = setup();
       feed.start();

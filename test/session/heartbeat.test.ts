@@ -54,7 +54,7 @@ describe("heartbeatDue", () => {
 });
 
 describe("heartbeats on the socket", () => {
-  it("a quiet market: every socket hears a heartbeat with the head seq once its shard was quiet long enough", async () => {
+  it("a quiet market: every socket hears a heartbeat with the head seq once its shard was quiet enough", async () => {
     await publishTick();
     const a = await connect("client_id=hb-quiet-a&currencies=USD");
     const b = await connect("client_id=hb-quiet-b&currencies=EUR,JPY");
@@ -80,7 +80,7 @@ describe("heartbeats on the socket", () => {
     b.close();
   });
 
-  it("a socket whose currencies do not move hears a heartbeat while the others get prices; a moving one none", async () => {
+  it("a socket whose currencies stay still hears a heartbeat while others get prices; a moving one none", async () => {
     await publishTick();
     const usd = await connect("client_id=hb-moving&currencies=USD");
     const jpy = await connect("client_id=hb-still&currencies=JPY");
