@@ -42,8 +42,8 @@ export const DEFAULT_PRICE_SOURCES = "coindesk,coinbase,kraken,bitstamp";
 
 /**
  * One CoinDesk call (all currencies) per 30 s: 31 days × 86,400 s / 30 s = 89,280 calls a month,
- * inside a quota of 100,000 a month with about 10 % left for retries and restarts (README
- * "When upstreams fail" says the assumption behind that quota).
+ * inside a quota of 100,000 a month with about 10 % left for retries and restarts
+ * (docs/design/coindesk-quota.md says the assumption behind that quota).
  */
 export const DEFAULT_COINDESK_MIN_INTERVAL_MS = 30_000;
 
