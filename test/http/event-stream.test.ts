@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { eventStreamFrom } from "../../src/http/event-stream";
 import type { PriceMessage } from "../../src/protocol";
 import { hub, publishTick, sessionStub, sleep } from "../support/hub";
+import { withinOneLimiterWindow } from "../support/limiter-window";
 import { openStream, sseRequest, SseStream } from "../support/sse";
 
 const prices = (s: SseStream) => s.frames().filter((f): f is PriceMessage => f.type === "price");
@@ -89,6 +90,25 @@ describe("GET /pricefeed with Accept: text/event-stream", () => {
     expect(plain.status).toBe(426);
     expect(await plain.json()).toMatchObject({ error: { code: "upgrade_required" } });
   });
+
+  it("counts streams that name a client_id against its resume limit: the 21st in a minute gets 429 JSON", async () => {
+    await publishTick();
+    const statuses = await withinOneLimiterWindow(async (attempt) => {
+      const query = `client_id=sse-limited-${attempt}&currencies=USD`;
+      const seen: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        const response = await exports.default.fetch(sseRequest(query));
+        seen.push(response.status);
+        if (response.status === 429) {
+          expect(response.headers.get("Content-Type")).toMatch(/json/);
+          expect(await response.json()).toMatchObject({ error: { code: "rate_limited" } });
+        } else await response.body?.cancel();
+      }
+      return seen;
+    });
+    expect(statuses.slice(0, 20).filter((s) => s !== 200)).toEqual([]);
+    expect(statuses[20]).toBe(429);
+  }, 60_000);
 
   it("refuses a sixth stream of one client with an error event, then ends it", async () => {
     await publishTick();

@@ -7,6 +7,7 @@
 //
 //   node test/sdk/integration/run.mjs        (npm run test:sdk)
 //   SDK_KEEP=1 ...                           keep the wrangler state directory
+//   SDK_ONLY=<substring> ...                 run only the scenarios whose name contains it
 //
 // Logs go to test-results/sdk-*.log. Exits non-zero on any failure; always stops what it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -15,6 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createProcesses, freePort, sleep, startWrangler, waitFor } from "../../support/processes.mjs";
+import { openEventStream } from "./event-stream.mjs";
 import { startProxy } from "./tcp-proxy.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -427,6 +429,75 @@ async function cliScenario() {
   }
 }
 
+// ---- 3. the event stream ------------------------------------------------------------------------
+
+/**
+ * GET /pricefeed as Server-Sent Events, resumed the way an EventSource resumes: the same URL (its
+ * query last_seq stale) with Last-Event-ID. After a drop within a run: every missed price, no repeat.
+ * After a restart: nothing missed, and nothing older than the last id the stream had sent.
+ */
+async function eventStreamScenario() {
+  // last_seq=1 is the stale query an EventSource keeps in its URL: Last-Event-ID must win.
+  const url = `${server.base}/pricefeed?client_id=sdk-sse&currencies=USD&last_seq=1`;
+  const rec = { prices: [], gaps: [] };
+  const take = (stream, from) => {
+    for (const p of stream.frames("price").slice(from)) rec.prices.push(p);
+    for (const g of stream.frames("gap")) rec.gaps.push({ fromSeq: g.from_seq, toSeq: g.to_seq });
+  };
+
+  let stream = await openEventStream(url);
+  assert(stream.status === 200, `the stream opens: HTTP ${stream.status}`);
+  assert(/^text\/event-stream/.test(stream.headers.get("content-type") ?? ""), "Content-Type text/event-stream");
+  await waitFor("three price events", () => stream.frames("price").length >= 3, 30_000, 100);
+  const welcome = stream.frames("welcome")[0];
+  assert(welcome, "a welcome event first");
+  assert(stream.retry !== null, "retry: sent");
+  stream.close();
+  await sleep(50);
+  take(stream, 0);
+  let last = stream.events.filter((e) => e.id).at(-1).id;
+  assert(last === `${welcome.epoch}:${rec.prices.at(-1).seq}`, `the last id names epoch and seq: ${last}`);
+
+  // Dropped within a run: a few ticks go by, then the reconnect with Last-Event-ID.
+  const dropped = await server.latestSeq();
+  await waitFor("two ticks while the stream is down", async () => (await server.latestSeq()) >= dropped + 2, 20_000);
+  stream = await openEventStream(url, { lastEventId: last });
+  const beforeResume = rec.prices.at(-1).seq;
+  await waitFor("a live price after the resume", () => stream.frames("price").some((p) => !p.replayed), 30_000, 100);
+  stream.close();
+  await sleep(50);
+  const resumed = stream.frames("price");
+  assert(
+    resumed[0]?.seq > beforeResume,
+    `no repeat after a drop: resumed at #${resumed[0]?.seq}, the stream had #${beforeResume}`,
+  );
+  assert(
+    resumed.some((p) => p.replayed) || stream.frames("gap").length > 0,
+    "the missed prices came replayed (or as a gap)",
+  );
+  take(stream, 0);
+  last = stream.events.filter((e) => e.id).at(-1).id;
+  const lastSeqBefore = Number(last.split(":")[1]);
+
+  // Dropped by a restart (stop, start on the same --persist-to).
+  await server.restart(1000);
+  await waitFor("ticks again after the restart", async () => (await server.latestSeq()) > lastSeqBefore + 1, 90_000);
+  stream = await openEventStream(url, { lastEventId: last });
+  assert(stream.status === 200, `the stream opens after the restart: HTTP ${stream.status}`);
+  await waitFor("a live price after the restart", () => stream.frames("price").some((p) => !p.replayed), 30_000, 100);
+  stream.close();
+  await sleep(50);
+  const after = stream.frames("price");
+  assert(
+    after.every((p) => p.seq >= lastSeqBefore),
+    `at least once by seq: nothing older than #${lastSeqBefore} (got ${after.map((p) => p.seq).join(",")})`,
+  );
+  // At least once across a restart: a price the stream had sent may come again; verify the rest.
+  take({ frames: (type) => (type === "price" ? after.filter((p) => p.seq > lastSeqBefore) : stream.frames(type)) }, 0);
+  const summary = await verify("event stream", rec, ["USD"]);
+  log(`event stream: ${JSON.stringify(summary)}`);
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 async function main() {
@@ -453,7 +524,12 @@ async function main() {
     for (const [name, fn] of [
       ["the library keeps its promises through a cut, a hung connect, a silent death and a restart", libraryScenario],
       ["the CLI prints ticks, resumes across a restart and its own, --json, --from, colours, refusals", cliScenario],
+      [
+        "the event stream resumes by Last-Event-ID after a drop (exactly) and a restart (at least once)",
+        eventStreamScenario,
+      ],
     ]) {
+      if (process.env.SDK_ONLY && !name.includes(process.env.SDK_ONLY)) continue;
       const t0 = Date.now();
       try {
         await fn();
