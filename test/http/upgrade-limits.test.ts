@@ -48,13 +48,13 @@ describe("an office behind one address", () => {
     const ids = Array.from({ length: 90 }, (_, i) => `office-${i}-${unique()}`);
     // Each came once before (over the morning: from an address of its own here) and left.
     const before = await Promise.all(ids.map((id) => connect(`client_id=${id}`)));
-    await Promise.all(before.map((c) => c.waitForFrames(2)));
+    await Promise.all(before.map((c) => c.waitForFrames(2, 30_000)));
     // The deploy: every session object torn down, every socket gone.
     for (const id of ids) {
       await runInDurableObject(sessionStub(id), () => {});
       await evictDurableObject(sessionStub(id), { webSockets: "close" });
     }
-    await Promise.all(before.map((c) => c.waitForClose()));
+    await Promise.all(before.map((c) => c.waitForClose(30_000)));
 
     // All at once, each socket kept open until its welcome (which follows its session's registration).
     const back = await Promise.all(ids.map((id) => upgrade("198.51.100.20", `client_id=${id}`)));
