@@ -68,7 +68,7 @@ export type DownReason =
 
 /**
  * The server's greeting on each connection (a `welcome` frame's fields):
- * `{ clientId, currencies, resumed, intervalMs, epoch, protocol }`.
+ * `{ clientId, currencies, resumed, intervalMs, epoch, protocol, heartbeatS }` (`heartbeatS` 0: no heartbeats).
  */
 export interface WelcomeInfo extends FrameInfo<WelcomeMessage> {}
 

@@ -26,7 +26,7 @@ import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";
 import { shardStub } from "../stubs";
 import { Connections, send, type SocketAttachment } from "./connections";
-import { heartbeatDue } from "./heartbeat";
+import { beatDue, heartbeatDue } from "./heartbeat";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
 import {
   DEPTH_HINT_HEADER,
@@ -145,15 +145,17 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   /**
-   * A beat: the shard passes one on only after HEARTBEAT_S of quiet, so every live socket gets a heartbeat.
-   * Its seq is the session's mark: every tick up to it that moved a socket's currencies was sent on it.
+   * A beat: the shard passes one on after HEARTBEAT_S of quiet, so a live socket gets a heartbeat unless
+   * it was just sent something (a beat that caught this session up). Its seq is the session's mark:
+   * every tick up to it that moved a socket's currencies was sent on it.
    */
   private sendHeartbeats(): void {
     const record = this.cached;
     if (record?.link.state !== "live") return;
     const now = Date.now();
     const frame = heartbeatMessage(record.handledSeq, now);
-    for (const [ws] of this.connections.live()) {
+    for (const [ws, attachment] of this.connections.live()) {
+      if (!beatDue(attachment, now, this.config.heartbeatS)) continue;
       if (send(ws, frame)) this.connections.update(ws, { lastSentAtMs: now });
     }
   }

@@ -26,6 +26,7 @@ function run(ledger: Ledger, ...msgs: ServerMessage[]): [Ledger, string[]] {
       else if (o.kind === "gap") log.push(`gap ${o.range.fromSeq}-${o.range.toSeq}`);
       else if (o.kind === "reset") log.push(`reset ${o.info.previousEpoch}>${o.info.epoch}`);
       else if (o.kind === "replay_end") log.push(`replay_end ${o.count}`);
+      else if (o.kind === "hole") log.push(`hole ${o.seq}`);
       else log.push(`dup ${o.seq}`);
     }
   }
@@ -162,5 +163,29 @@ describe("ledger: epochs", () => {
       epoch: "e1",
       lastSeq: 10,
     });
+  });
+});
+
+describe("ledger: heartbeats", () => {
+  const beat = (seq: number): ServerMessage => ({ type: "heartbeat", seq, time: new Date(0).toISOString() });
+
+  it("on a vouched connection, seqs up to a heartbeat are ticks that did not move the feed: no hole", () => {
+    const [l, log] = run(connecting(createLedger()), welcome(), price(7), beat(12), beat(7), beat(3));
+    expect(log).toEqual(["price 7"]);
+    expect(l.lastSeq).toBe(7);
+  });
+
+  it("on a resume not yet vouched (no replayed tick, no replay_end), a heartbeat past lastSeq is a hole", () => {
+    const [, log] = run(connecting(createLedger({ epoch: "e1", lastSeq: 7 })), welcome(), beat(7), beat(9));
+    expect(log).toEqual(["hole 9"]);
+  });
+
+  it("the resume that follows a hole vouches for it: the same heartbeat seq does not trigger again", () => {
+    let [l, log] = run(connecting(createLedger({ epoch: "e1", lastSeq: 7 })), welcome(), beat(9));
+    expect(log).toEqual(["hole 9"]);
+    // The next connection's replay brought nothing for the feed's currencies: seqs 8-9 moved others.
+    [l, log] = run(connecting(l), welcome(), { type: "replay_end", count: 0 }, beat(9), beat(9));
+    expect(log).toEqual(["replay_end 0"]);
+    expect(l.lastSeq).toBe(7);
   });
 });

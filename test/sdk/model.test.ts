@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import type { Currency } from "../../src/protocol";
 import { memoryStorage, PriceFeedClient, type KeyValueStorage } from "../../src/sdk";
 import { FakeClock, fakeWebSocket } from "./support/fakes";
-import { ModelServer } from "./support/model-server";
+import { MODEL_HEARTBEAT_S, ModelServer } from "./support/model-server";
 
 type Entry =
   | { kind: "price"; epoch: string; seq: number; prices: Partial<Record<Currency, number>> }
@@ -182,6 +182,17 @@ describe("PriceFeedClient against a faulty reference server (model-based)", () =
           expect(h.feed.state).toBe("open");
           expect(h.feed.lastSeq).toBe(tick.seq);
           expect(h.log.at(-1)).toMatchObject({ kind: "price", seq: tick.seq, epoch: h.server.epoch });
+          // Then a quiet market with moves in other currencies only: heartbeats keep the connection,
+          // which neither stalls nor resumes, and name the head seq.
+          const downs: string[] = [];
+          const beats: number[] = [];
+          h.feed.on("state", (state, detail) => state !== "open" && downs.push(`${state}:${detail.reason}`));
+          h.feed.on("heartbeat", (b) => beats.push(b.seq));
+          const other = h.server.publish(["JPY"]);
+          for (let i = 0; i < 6 * MODEL_HEARTBEAT_S; i++) h.clock.advance(1000);
+          expect(downs).toEqual([]);
+          expect(beats.length).toBeGreaterThanOrEqual(5);
+          expect(beats.at(-1)).toBe(other.seq);
           h.feed.close();
         },
       ),

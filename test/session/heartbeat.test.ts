@@ -5,7 +5,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SocketAttachment } from "../../src/session/connections";
-import { heartbeatDue } from "../../src/session/heartbeat";
+import { beatDue, heartbeatDue } from "../../src/session/heartbeat";
 import { connect, type FeedClient, type Frame } from "../support/feed";
 import { hub, publishTick, sessionStub, shard, sleep } from "../support/hub";
 
@@ -51,6 +51,11 @@ describe("heartbeatDue", () => {
     expect(heartbeatDue({ connectedAtMs: 0, lastSentAtMs: 20_000 }, 30_000, 30)).toBe(false);
     expect(heartbeatDue({ connectedAtMs: 0, lastSentAtMs: 20_000 }, 50_000, 30)).toBe(true);
   });
+
+  it("on the shard's beat, allows for the shard's clock running a delivery ahead; not right after a price", () => {
+    expect(beatDue({ connectedAtMs: 0, lastSentAtMs: 100 }, 30_000, 30)).toBe(true);
+    expect(beatDue({ connectedAtMs: 0, lastSentAtMs: 29_000 }, 30_000, 30)).toBe(false);
+  });
 });
 
 describe("heartbeats on the socket", () => {
@@ -66,6 +71,8 @@ describe("heartbeats on the socket", () => {
     await a.waitForSeq(head.seq);
     // Then a quiet HEARTBEAT_S: the next beat reaches both, naming the head.
     await quietFor([""]);
+    await socketsQuietFor("hb-quiet-a");
+    await socketsQuietFor("hb-quiet-b");
     await hub().publish(head.prices, ["test"]);
     for (const feed of [a, b]) {
       const [beat] = await waitForHeartbeats(feed, 1);
@@ -101,6 +108,24 @@ describe("heartbeats on the socket", () => {
     jpy.close();
   });
 
+  it("a beat that reaches a socket just sent something (a catch-up, a closed hole) brings no heartbeat", async () => {
+    await publishTick();
+    const feed = await connect("client_id=hb-just-sent&currencies=USD");
+    await feed.waitForFrames(2);
+    const head = await quietPoll();
+    await feed.waitForSeq(head.seq);
+    await quietFor([""]); // the shard passes the beat on; the socket heard a price a moment ago
+    await hub().publish(head.prices, ["test"]);
+    await socketsQuietFor("hb-just-sent"); // a barrier: the session has handled the beat by now
+    expect(heartbeats(feed)).toEqual([]);
+    // The next beat, once the socket was quiet too, does bring one.
+    await quietFor([""]);
+    await hub().publish(head.prices, ["test"]);
+    const [beat] = await waitForHeartbeats(feed, 1);
+    expect(beat).toMatchObject({ seq: head.seq });
+    feed.close();
+  });
+
   it("goes on after a restart of the session: the new socket hears heartbeats too", async () => {
     await publishTick();
     const before = await connect("client_id=hb-restart&currencies=USD");
@@ -111,6 +136,7 @@ describe("heartbeats on the socket", () => {
     const last = await quietPoll();
     await after.waitForSeq(last.seq);
     await quietFor([""]);
+    await socketsQuietFor("hb-restart");
     await hub().publish(last.prices, ["test"]);
     const [beat] = await waitForHeartbeats(after, 1);
     expect(beat).toMatchObject({ seq: last.seq });

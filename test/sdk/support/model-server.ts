@@ -19,6 +19,7 @@ export interface ModelTick {
 const LATENCY_MS = 5;
 /** The model's HEARTBEAT_S: every live socket hears at least this often. */
 export const MODEL_HEARTBEAT_S = 5;
+const POLL_MS = 1000;
 
 export class ModelServer {
   epoch = "e1";
@@ -39,6 +40,8 @@ export class ModelServer {
   /** Sockets the feed stopped sending to (a stuck session) while the runtime still answers `ping`. */
   private readonly muted = new Set<FakeSocket>();
   private readonly currenciesOf = new Map<FakeSocket, Currency[]>();
+  /** When a live socket was last sent a price or a heartbeat (or went live). */
+  private readonly lastSentAt = new Map<FakeSocket, number>();
   private prices: Record<Currency, number> = Object.fromEntries(
     SUPPORTED_CURRENCIES.map((c, i) => [c, 1000 * (i + 1)]),
   ) as Record<Currency, number>;
@@ -47,11 +50,12 @@ export class ModelServer {
     private readonly clock: FakeClock,
     readonly retention: number,
   ) {
-    const beat = () => {
-      this.heartbeat();
-      this.clock.setTimeout(beat, MODEL_HEARTBEAT_S * 1000);
+    // The hub's poll: a beat reaches the sockets that were sent nothing for HEARTBEAT_S, as in the session.
+    const poll = () => {
+      for (const socket of this.live) if (this.heartbeatDue(socket)) this.sendHeartbeat(socket);
+      this.clock.setTimeout(poll, POLL_MS);
     };
-    this.clock.setTimeout(beat, MODEL_HEARTBEAT_S * 1000);
+    this.clock.setTimeout(poll, POLL_MS);
   }
 
   /**
@@ -59,9 +63,17 @@ export class ModelServer {
    * socket was sent on it (except after a forgetful resume: that is the hole a heartbeat shows).
    */
   heartbeat(): void {
+    for (const socket of this.live) this.sendHeartbeat(socket);
+  }
+
+  private heartbeatDue(socket: FakeSocket): boolean {
+    return this.clock.now() - (this.lastSentAt.get(socket) ?? 0) >= MODEL_HEARTBEAT_S * 1000;
+  }
+
+  private sendHeartbeat(socket: FakeSocket): void {
     const seq = this.ticks.at(-1)?.seq ?? 0;
-    const time = new Date(this.clock.now()).toISOString();
-    for (const socket of this.live) this.sendTo(socket, { type: "heartbeat", seq, time });
+    this.lastSentAt.set(socket, this.clock.now());
+    this.sendTo(socket, { type: "heartbeat", seq, time: new Date(this.clock.now()).toISOString() });
   }
 
   /** The open connections still answer `ping` but hear nothing else: only the silence gives it away. */
@@ -141,6 +153,7 @@ export class ModelServer {
     }
     // Live from now on: a tick published after this replay was planned goes out after it.
     this.live.add(socket);
+    this.lastSentAt.set(socket, this.clock.now());
   }
 
   private concerns(tick: ModelTick, currencies: readonly Currency[]): boolean {
@@ -172,8 +185,10 @@ export class ModelServer {
     this.ticks.push(tick);
     for (const socket of this.live) {
       if (socket.readyState !== OPEN) this.live.delete(socket);
-      else if (this.concerns(tick, this.currenciesOf.get(socket) ?? []))
+      else if (this.concerns(tick, this.currenciesOf.get(socket) ?? [])) {
+        this.lastSentAt.set(socket, this.clock.now());
         this.sendTo(socket, this.frame(tick, this.currenciesOf.get(socket)!, false));
+      } else if (this.heartbeatDue(socket)) this.sendHeartbeat(socket);
     }
     return tick;
   }
