@@ -636,9 +636,7 @@ async function main() {
     for (const n of opts.fanoutSizes) {
       const e = fds.substitute(n);
       // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that stays on the root shard, unsplit.
-      const variants = [
-        ["direct", { FANOUT_CHUNK: "100000" }],
-      ];
+      const variants = [["direct", { FANOUT_CHUNK: "100000" }]];
       if (e !== n) {
         if (!scenarios.some((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && !s.comparison))
           notRun({ name: "auto", n });

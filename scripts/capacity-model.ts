@@ -620,8 +620,7 @@ function costs(input: RowInputs, market: "busy" | "quiet"): UsdBreakdown {
 
   // Requests, per client: its session's receives, alarms and fetches; its registers; its share of the shards' delivers.
   const receives = market === "quiet" ? monthS / code.heartbeatS : polls * a.tickShare.value;
-  const sessionRequests =
-    receives + leases * DESIGN_CALLS.lease.sessionAlarm + newSessions + reconnects;
+  const sessionRequests = receives + leases * DESIGN_CALLS.lease.sessionAlarm + newSessions + reconnects;
   const registerRequests = leases * DESIGN_CALLS.lease.register + newSessions * (1 + hintOff);
   const shardRequests = (tree.shards * polls * DESIGN_CALLS.shardDeliverPerPoll) / n;
   const hubRequests = (polls * DESIGN_CALLS.hubPerPoll.alarm) / n;

@@ -224,15 +224,10 @@ export function renderMarkdown(report) {
     lines.push("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const n of fanoutSizes) {
       const w = main.filter((s) => s.server === "worker" && s.n === n);
-      const runs = [
-        ...w.filter((s) => s.scenario === "direct"),
-        ...w.filter((s) => s.scenario === "auto"),
-      ];
+      const runs = [...w.filter((s) => s.scenario === "direct"), ...w.filter((s) => s.scenario === "auto")];
       for (const s of runs) {
         const mode =
-          s.scenario === "direct"
-            ? "one unsplit shard (FANOUT_CHUNK=100000)"
-            : `the tree (FANOUT_CHUNK default)`;
+          s.scenario === "direct" ? "one unsplit shard (FANOUT_CHUNK=100000)" : `the tree (FANOUT_CHUNK default)`;
         if (!s.ok) {
           lines.push(`| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | – | ${failure(s)} | | | | | | |`);
           continue;
