@@ -296,10 +296,11 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
       "party (https://lumenize.com/blog/what-i-got-wrong-about-do-throughput)",
   },
   cpuMsPerClientTick: {
-    value: 0.15,
+    value: 0.33,
     why:
-      "measured locally: workerd CPU per tick / clients at 1,000 clients (bench/results/latest.md, 0.15 s per tick, " +
-      "hub + relays + sessions on one thread). Used as the time a leaf takes to issue one call: an upper bound",
+      "measured locally: workerd CPU per tick / clients at 1,000 clients (bench/results/2026-12-06T12-13-24Z.json, " +
+      "0.33 s per tick, hub + shards + sessions on one thread, a shared 2-core machine). Used as the time a leaf " +
+      "takes to issue one call and a session's work per receive: an upper bound for either",
   },
   sessionActiveMsPerCall: {
     value: 2,
