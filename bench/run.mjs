@@ -4,7 +4,7 @@
 // For each client count N: the Worker on local workerd (simulated source, 1 s polls; storage per
 // --storage) and a single-process Node `ws` baseline, each with N real WebSocket clients in this
 // process: connect time, tick→receive latency, delivery, memory per client. Then direct RPC versus
-// the relay tree at the fan-out sizes, and disk vs tmpfs storage at the storage sizes. A Worker
+// the fan-out tree at the fan-out sizes, and disk vs tmpfs storage at the storage sizes. A Worker
 // size whose file descriptors cannot fit the open-file limit is not started: the largest size
 // that fits runs in its place (Worker and baseline), labelled as such. Prints markdown tables,
 // writes bench/results/<ts>.json and bench/results/latest.md. Reports numbers; asserts nothing
@@ -38,7 +38,7 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --sizes 100,1000,5000      client counts, Worker (auto fan-out) and baseline at each
   --ticks 10                 ticks measured per scenario (each tick reaches every client)
   --interval 1000            POLL_INTERVAL_MS for both servers
-  --fanout-sizes 1000,5000   sizes for direct RPC vs relay tree ("none" to skip)
+  --fanout-sizes 1000,5000   sizes for one unsplit shard (FANOUT_CHUNK=100000) vs the tree ("none" to skip)
   --storage auto             Durable Object storage of the Worker: disk (wrangler dev, --persist-to
                              on disk), tmpfs (the same under /dev/shm: no disk fsync), auto (tmpfs
                              when /dev/shm is a writable tmpfs, else disk with a warning)
@@ -48,7 +48,6 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
                              ${FDS_PER_CLIENT} per client + ${FD_MARGIN} is not started: the largest size that fits,
                              rounded down to 100, runs in its place (Worker and baseline).
                              BENCH_FD_LIMIT=1400 fits 200: a cheap way to exercise that
-  --relays 4,8               extra FANOUT_RELAYS=k runs at the fan-out sizes (default none)
   --floor-sizes 1000         sizes where the feed is measured against the floor worker (bench/floor):
                              fan-out p99 and reconnect storm, as ratios ("none" to skip)
   --floor-rounds 2           rounds of (feed, floor) at each floor size, the order alternating
@@ -81,7 +80,6 @@ const OPTIONS = {
   storage: { type: "string", default: "auto" },
   "storage-sizes": { type: "string", default: "1000" },
   "fd-limit": { type: "string", default: "" },
-  relays: { type: "string", default: "" },
   "floor-sizes": { type: "string", default: "1000" },
   "floor-rounds": { type: "string", default: "2" },
   "storm-interval": { type: "string", default: "250" },
@@ -118,7 +116,6 @@ function readArgs(argv) {
     storage: opts.storage,
     storageSizes: sizeList(opts["storage-sizes"]),
     fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
-    relays: sizeList(opts.relays),
     floorSizes: sizeList(opts["floor-sizes"]),
     floorRounds: Math.max(1, Number(opts["floor-rounds"]) || 1),
     stormIntervalMs: Math.max(250, Number(opts["storm-interval"]) || 250),
@@ -396,12 +393,12 @@ async function runScenarioOnce({
       result.hubFanout = {
         samples: f.length,
         durationMs: summarize(f.map((x) => x.durationMs)),
-        relays: [...new Set(f.map((x) => x.relays ?? x.shards))],
+        shards: [...new Set(f.map((x) => x.shards))],
         failed: f.reduce((s, x) => s + (x.failed ?? 0), 0),
-        perTick: f.map(({ seq, durationMs, relays, shards, delivered, failed }) => ({
+        perTick: f.map(({ seq, durationMs, shards, delivered, failed }) => ({
           seq,
           durationMs,
-          relays: relays ?? shards,
+          shards,
           delivered,
           failed,
         })),
@@ -415,7 +412,7 @@ async function runScenarioOnce({
         `; dropped by the client library ${analysis.droppedByClient}, gap ranges ${analysis.gapRanges}` +
         `; RSS/client ${result.memory.perClientKiB} KiB; server CPU ${result.cpu.serverCoresBusy} cores` +
         (result.hubFanout
-          ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, relays ${result.hubFanout.relays.join("/")}`
+          ? `; hub fan-out p50 ${result.hubFanout.durationMs.p50} ms, shards ${result.hubFanout.shards.join("/")}`
           : ""),
     );
     const crash = server.crashes();
@@ -638,22 +635,19 @@ async function main() {
   if (worker) {
     for (const n of opts.fanoutSizes) {
       const e = fds.substitute(n);
-      // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that means 0 relays.
-      const variants = [
-        ["direct", { FANOUT_CHUNK: "100000" }],
-        ...opts.relays.map((k) => [`relays-${k}`, { FANOUT_RELAYS: String(k) }]),
-      ];
+      // FANOUT_CHUNK is clamped to 10,000 by the config: any N up to that stays on the root shard, unsplit.
+      const variants = [["direct", { FANOUT_CHUNK: "100000" }]];
       if (e !== n) {
         if (!scenarios.some((s) => s.server === "worker" && s.scenario === "auto" && s.n === n && !s.comparison))
           notRun({ name: "auto", n });
         for (const [name, vars] of variants) notRun({ name, n, vars });
         if (!e) continue;
       }
-      // Relay tree = the default auto sizing: the main sizes' run when they had this size.
+      // The tree with the default FANOUT_CHUNK: the main sizes' run when they had this size.
       await ensure({ server: "worker", name: "auto", n: e, forN: n });
       for (const [name, vars] of variants) await ensure({ server: "worker", name, n: e, vars, forN: n });
     }
-    // Disk vs tmpfs with the relay tree's auto sizing; a main run at that size on that storage
+    // Disk vs tmpfs with the default FANOUT_CHUNK; a main run at that size on that storage
     // is reused, not run again.
     for (const n of opts.storageSizes) {
       const e = fds.substitute(n);

@@ -171,6 +171,8 @@ export interface CodeConstants {
   maxDepth: number;
   fanoutChunk: number;
   pollIntervalMs: number;
+  /** A leaf passes a beat on to its members only after this long without sending them anything. */
+  heartbeatS: number;
   historyRetentionS: number;
   /** The page size of a history read (MAX_REPLAY). */
   maxReplay: number;
@@ -188,6 +190,7 @@ export interface CodeModules {
   config: {
     fanoutChunk: number;
     pollIntervalMs: number;
+    heartbeatS: number;
     historyRetentionS: number;
     maxReplay: number;
     clientTtlS: number;
@@ -204,6 +207,7 @@ export function codeConstants(code: CodeModules): CodeConstants {
     maxDepth: code.topology.MAX_DEPTH,
     fanoutChunk: code.config.fanoutChunk,
     pollIntervalMs: code.config.pollIntervalMs,
+    heartbeatS: code.config.heartbeatS,
     historyRetentionS: code.config.historyRetentionS,
     maxReplay: code.config.maxReplay,
     leaseMs: code.leaseMs(code.config.clientTtlS * 1000),
@@ -292,10 +296,11 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
       "party (https://lumenize.com/blog/what-i-got-wrong-about-do-throughput)",
   },
   cpuMsPerClientTick: {
-    value: 0.15,
+    value: 0.33,
     why:
-      "measured locally: workerd CPU per tick / clients at 1,000 clients (bench/results/latest.md, 0.15 s per tick, " +
-      "hub + relays + sessions on one thread). Used as the time a leaf takes to issue one call: an upper bound",
+      "measured locally: workerd CPU per tick / clients at 1,000 clients (bench/results/2026-12-06T12-13-24Z.json, " +
+      "0.33 s per tick, hub + shards + sessions on one thread, a shared 2-core machine). Used as the time a leaf " +
+      "takes to issue one call and a session's work per receive: an upper bound for either",
   },
   sessionActiveMsPerCall: {
     value: 2,
@@ -374,6 +379,14 @@ export interface ObjectLoad {
   calls: number;
 }
 
+export interface UsdBreakdown {
+  total: number;
+  requests: number;
+  duration: number;
+  rowsWritten: number;
+  storage: number;
+}
+
 export interface CapacityRow {
   clients: number;
   chunk: number;
@@ -395,7 +408,9 @@ export interface CapacityRow {
   hubCallsPerConnect: number;
   hubCallsPerReconnect: number;
   latency: { estimateMs: number; parts: { what: string; ms: number; from: string }[] };
-  usdPerClientMonth: { total: number; requests: number; duration: number; rowsWritten: number; storage: number };
+  usdPerClientMonth: UsdBreakdown;
+  /** The same month in a quiet market: every poll a beat, a session woken once per HEARTBEAT_S. */
+  usdPerClientMonthQuiet: UsdBreakdown;
 }
 
 export interface RowInputs {
@@ -589,8 +604,12 @@ function latency(input: RowInputs): CapacityRow["latency"] {
   return { estimateMs: parts.reduce((s, p) => s + p.ms, 0), parts };
 }
 
-/** Dollars per client-month at marginal prices. */
-function costs(input: RowInputs): CapacityRow["usdPerClientMonth"] {
+/**
+ * Dollars per client-month at marginal prices. Busy: tickShare of the polls reach every session.
+ * Quiet: nothing moves, the hub sends a beat every poll down the whole tree, and a leaf passes it on
+ * to its members once per HEARTBEAT_S (src/relay/FanoutShard.ts).
+ */
+function costs(input: RowInputs, market: "busy" | "quiet"): UsdBreakdown {
   const { tree, code, assumptions: a } = input;
   const n = Math.max(1, tree.clients);
   const monthS = a.monthDays.value * 86_400;
@@ -601,8 +620,8 @@ function costs(input: RowInputs): CapacityRow["usdPerClientMonth"] {
   const hintOff = extraRegistersPerNewSession(tree, input.expectedLeafDepth, a.noHintShare.value);
 
   // Requests, per client: its session's receives, alarms and fetches; its registers; its share of the shards' delivers.
-  const sessionRequests =
-    polls * a.tickShare.value + leases * DESIGN_CALLS.lease.sessionAlarm + newSessions + reconnects;
+  const receives = market === "quiet" ? monthS / code.heartbeatS : polls * a.tickShare.value;
+  const sessionRequests = receives + leases * DESIGN_CALLS.lease.sessionAlarm + newSessions + reconnects;
   const registerRequests = leases * DESIGN_CALLS.lease.register + newSessions * (1 + hintOff);
   const shardRequests = (tree.shards * polls * DESIGN_CALLS.shardDeliverPerPoll) / n;
   const hubRequests = (polls * DESIGN_CALLS.hubPerPoll.alarm) / n;
@@ -628,7 +647,9 @@ function costs(input: RowInputs): CapacityRow["usdPerClientMonth"] {
   // Rows written: each shard's copy of the history (insert and retention delete, each with its index
   // row, plus the watchdog alarm), the session's lease and connects, the leaf's member rows.
   const perTickRows = 2 * (1 + PRICES.indexRowsPerWrite.value) + a.shardAlarmWritesPerTick.value;
-  const shardRows = (tree.shards * polls * perTickRows) / n;
+  // A beat stores no tick: in a quiet market a shard only re-arms its watchdog.
+  const perPollRows = market === "quiet" ? a.shardAlarmWritesPerTick.value : perTickRows;
+  const shardRows = (tree.shards * polls * perPollRows) / n;
   const sessionRows =
     leases * (a.sessionRowsPerLease.value + a.registerRowsPerCall.value) +
     (newSessions + reconnects) * a.rowsPerConnect.value +
@@ -685,7 +706,8 @@ export function capacityRow(input: RowInputs): CapacityRow {
     hubCallsPerConnect: DESIGN_CALLS.newClient.hub,
     hubCallsPerReconnect: DESIGN_CALLS.reconnect.hub,
     latency: latency(input),
-    usdPerClientMonth: costs(input),
+    usdPerClientMonth: costs(input, "busy"),
+    usdPerClientMonthQuiet: costs(input, "quiet"),
   };
 }
 
@@ -772,6 +794,8 @@ export function jsonRow(row: CapacityRow) {
     latency_ms: row.latency.estimateMs,
     usd_per_client_month: row.usdPerClientMonth.total,
     usd_breakdown: row.usdPerClientMonth,
+    usd_per_client_month_quiet: row.usdPerClientMonthQuiet.total,
+    usd_breakdown_quiet: row.usdPerClientMonthQuiet,
     tree: { expected_leaf_depth: row.expectedLeafDepth, ...row.tree },
     steady_by_object: row.steady.byObject,
     storm_by_object: row.storm.byObject,

@@ -122,7 +122,7 @@ function text(rows: CapacityRow[], code: CodeConstants, assumptions: Assumptions
   out.push("# Capacity of the fan-out tree (docs/design/fanout.md, docs/capacity.md)", "");
   out.push(
     `Code (src/): FANOUT_CHUNK ${code.fanoutChunk}, ${code.splitWays}-way splits, MAX_DEPTH ${code.maxDepth} ` +
-      `(relay/topology.ts); POLL_INTERVAL_MS ${code.pollIntervalMs}, HISTORY_RETENTION_S ${code.historyRetentionS}, ` +
+      `(relay/topology.ts); POLL_INTERVAL_MS ${code.pollIntervalMs}, HEARTBEAT_S ${code.heartbeatS}, HISTORY_RETENTION_S ${code.historyRetentionS}, ` +
       `MAX_REPLAY ${code.maxReplay}, sources ${code.priceSources.join(", ")} (config.ts defaults); ` +
       `lease ${code.leaseMs / 1000} s (session/session-state.ts); client backoff ${code.backoff.baseMs} ms base, ` +
       `${code.backoff.maxMs} ms max (sdk/backoff.ts).`,
@@ -138,7 +138,7 @@ function text(rows: CapacityRow[], code: CodeConstants, assumptions: Assumptions
     "| clients | leaf depth (expected / deepest) | shards | busiest leaf | hub calls in / out per tick | " +
       "hub bytes per tick | busiest object, steady (calls/s) | busiest object, storm's worst second (calls) | " +
       "most subrequests in one invocation | hub calls per connect / reconnect | tick → client (ms, est.) | " +
-      "$ per client-month |",
+      "$ per client-month (busy / quiet) |",
   );
   out.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
@@ -148,7 +148,7 @@ function text(rows: CapacityRow[], code: CodeConstants, assumptions: Assumptions
         `${int(r.hub.bytesPerTick)} (fixed) | ${num(r.steady.busiest.calls)} (${r.steady.busiest.object}) | ` +
         `${num(r.storm.busiest.calls)} (${r.storm.busiest.object}) | ${int(r.subrequests.busiest.calls)} ` +
         `(${r.subrequests.busiest.object}) | ${r.hubCallsPerConnect} / ${r.hubCallsPerReconnect} | ` +
-        `${int(r.latency.estimateMs)} | ${usd(r.usdPerClientMonth.total)} |`,
+        `${int(r.latency.estimateMs)} | ${usd(r.usdPerClientMonth.total)} / ${usd(r.usdPerClientMonthQuiet.total)} |`,
     );
   }
   out.push("");
@@ -174,12 +174,21 @@ function text(rows: CapacityRow[], code: CodeConstants, assumptions: Assumptions
     for (const p of last.latency.parts) out.push(`- ${p.what}: ${num(p.ms)} ms (${p.from})`);
     out.push(`- total: ${num(last.latency.estimateMs)} ms; the client's own network comes on top`);
     out.push("", "## $ per client-month (marginal prices; the plan's allowances and $5 minimum left out)", "");
+    out.push(
+      `Busy: tickShare of the polls reach every session. Quiet: every poll is a beat down the tree, and a leaf ` +
+        `wakes its members once per HEARTBEAT_S (${code.heartbeatS} s).`,
+      "",
+    );
     for (const r of rows) {
-      const c = r.usdPerClientMonth;
-      out.push(
-        `- ${int(r.clients)}: ${usd(c.total)} = requests ${usd(c.requests)} + duration ${usd(c.duration)} + ` +
-          `rows written ${usd(c.rowsWritten)} + storage ${usd(c.storage)}`,
-      );
+      for (const [label, c] of [
+        ["busy", r.usdPerClientMonth],
+        ["quiet", r.usdPerClientMonthQuiet],
+      ] as const) {
+        out.push(
+          `- ${int(r.clients)}, ${label}: ${usd(c.total)} = requests ${usd(c.requests)} + ` +
+            `duration ${usd(c.duration)} + rows written ${usd(c.rowsWritten)} + storage ${usd(c.storage)}`,
+        );
+      }
     }
   }
   out.push("", "## Platform facts (Workers Paid)", "");

@@ -6,9 +6,10 @@ const ratio = (a, b) =>
   a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "–" : `${(a / b).toFixed(1)}×`;
 const int = (x) => (x == null ? "–" : x.toLocaleString("en-US"));
 
-function relaysOf(s) {
+/** Shards the hub's fan-out reached (results from before the tree called them relays). */
+function shardsOf(s) {
   if (s.server !== "worker") return "–";
-  const r = s.hubFanout?.relays;
+  const r = s.hubFanout?.shards ?? s.hubFanout?.relays;
   return r?.length ? r.join("/") : "?";
 }
 
@@ -16,7 +17,7 @@ function serverName(s) {
   if (s.server === "baseline") return "Node `ws` baseline";
   if (s.server === "floor") return "floor";
   if (s.scenario === "auto") return "Worker";
-  if (s.scenario === "direct") return "Worker, direct RPC";
+  if (s.scenario === "direct") return "Worker, one unsplit shard";
   return `Worker, ${s.scenario.replace("-", " = ")}`;
 }
 
@@ -61,14 +62,14 @@ function row(s) {
   const integrity = `${d.duplicates} / ${d.outOfOrder} / ${d.missing}`;
   const connected = s.connect.connected < s.n ? ` (${int(s.connect.connected)} connected)` : "";
   return (
-    `| ${sizeOf(s)} | ${serverName(s)} | ${storageOf(s)} | ${relaysOf(s)} | ${fmt(s.connect.seconds, 1)}${connected} | ` +
+    `| ${sizeOf(s)} | ${serverName(s)} | ${storageOf(s)} | ${shardsOf(s)} | ${fmt(s.connect.seconds, 1)}${connected} | ` +
     `${fmt(l.p50)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${int(d.delivered)} / ${int(d.expected)} | ${integrity} | ` +
     `${fmt(s.memory.perClientKiB)} | ${fmt(s.cpu.serverSecondsPerTick, 2)} | ${fmt(d.tickSpacingMs?.p50)} |`
   );
 }
 
 const HEADER =
-  "| Clients | Server | Storage | Relays | Connect all (s) | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Dup / out-of-order / missing | RSS per client (KiB) | Server CPU per tick (s) | Tick spacing p50 (ms) |\n" +
+  "| Clients | Server | Storage | Shards | Connect all (s) | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Dup / out-of-order / missing | RSS per client (KiB) | Server CPU per tick (s) | Tick spacing p50 (ms) |\n" +
   "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 function storageSizesOf(report) {
@@ -211,36 +212,28 @@ export function renderMarkdown(report) {
   const fanoutRuns = main.filter((s) => s.server === "worker" && s.scenario !== "auto");
   const fanoutSizes = [...new Set(fanoutRuns.map((s) => s.n))];
   if (fanoutSizes.length) {
-    lines.push("### Fan-out: direct RPC (before) vs relay tree (after)");
+    lines.push("### Fan-out: one unsplit shard vs the tree");
     lines.push("");
     lines.push(
       "Hub fan-out = the hub's own `last_fanout.durationMs` from `/health` (publish → every RPC settled), median over the measured ticks.",
     );
     lines.push("");
     lines.push(
-      "| Clients | Fan-out | Storage | Relays | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Hub fan-out p50 (ms) | Server CPU per tick (s) | Tick spacing p50 (ms) |",
+      "| Clients | Fan-out | Storage | Shards | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Hub fan-out p50 (ms) | Server CPU per tick (s) | Tick spacing p50 (ms) |",
     );
     lines.push("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const n of fanoutSizes) {
       const w = main.filter((s) => s.server === "worker" && s.n === n);
-      const runs = [
-        ...w.filter((s) => s.scenario === "direct"),
-        ...w.filter((s) => s.scenario === "auto"),
-        ...w.filter((s) => s.scenario.startsWith("relays-")),
-      ];
+      const runs = [...w.filter((s) => s.scenario === "direct"), ...w.filter((s) => s.scenario === "auto")];
       for (const s of runs) {
         const mode =
-          s.scenario === "direct"
-            ? "direct RPC (FANOUT_CHUNK=100000)"
-            : s.scenario === "auto"
-              ? "relay tree, auto sizing"
-              : `relay tree, ${s.scenario.replace("relays-", "FANOUT_RELAYS=")}`;
+          s.scenario === "direct" ? "one unsplit shard (FANOUT_CHUNK=100000)" : `the tree (FANOUT_CHUNK default)`;
         if (!s.ok) {
           lines.push(`| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | – | ${failure(s)} | | | | | | |`);
           continue;
         }
         lines.push(
-          `| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | ${relaysOf(s)} | ${fmt(s.latencyMs.p50)} | ${fmt(s.latencyMs.p99)} | ${fmt(s.latencyMs.max)} | ` +
+          `| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | ${shardsOf(s)} | ${fmt(s.latencyMs.p50)} | ${fmt(s.latencyMs.p99)} | ${fmt(s.latencyMs.max)} | ` +
             `${int(s.delivery.delivered)} / ${int(s.delivery.expected)} | ${fmt(s.hubFanout?.durationMs?.p50)} | ${fmt(s.cpu.serverSecondsPerTick, 2)} | ${fmt(s.delivery.tickSpacingMs?.p50)} |`,
         );
       }
@@ -253,7 +246,7 @@ export function renderMarkdown(report) {
     lines.push("### Storage: disk vs tmpfs");
     lines.push("");
     lines.push(
-      "The same bundle with the relay tree's auto sizing; only where the Durable Objects keep their storage changes (see Storage above). Open files = the user workerd's, per connected client.",
+      "The same bundle with the default FANOUT_CHUNK; only where the Durable Objects keep their storage changes (see Storage above). Open files = the user workerd's, per connected client.",
     );
     lines.push("");
     lines.push(
