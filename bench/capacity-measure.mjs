@@ -13,7 +13,7 @@ import { compareRun, predictRun, snapshotOf } from "../scripts/capacity-compare.
 import { DESIGN_CALLS } from "../scripts/capacity-model.ts";
 import { growTree } from "../scripts/capacity-tree.ts";
 import { clientPath, hashClientId, MAX_DEPTH, SPLIT_WAYS, shouldSplit } from "../src/relay/topology.ts";
-import { parseOptions } from "./lib/args.mjs";
+import { parseOptions } from "../scripts/lib/args.mjs";
 import { connectAll, DrillClient } from "./lib/drill-client.mjs";
 import { AddressPool } from "./lib/fleet.mjs";
 import { getFrom, HealthAddresses } from "./lib/http.mjs";

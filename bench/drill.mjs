@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseOptions } from "./lib/args.mjs";
+import { parseOptions } from "../scripts/lib/args.mjs";
 import { connectAll, DrillClient } from "./lib/drill-client.mjs";
 import { AddressPool, summarize } from "./lib/fleet.mjs";
 import { getFrom, HealthAddresses } from "./lib/http.mjs";

@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseOptions } from "./lib/args.mjs";
+import { parseOptions } from "../scripts/lib/args.mjs";
 import { AddressPool, analyze, closeFleet, connectFleet, deliveredCount, liveSeqsSince } from "./lib/fleet.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, startWorker } from "./lib/servers.mjs";

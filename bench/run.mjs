@@ -23,7 +23,7 @@ import {
   liveSeqsSince,
   summarize,
 } from "./lib/fleet.mjs";
-import { parseOptions, sizeList } from "./lib/args.mjs";
+import { parseOptions, sizeList } from "../scripts/lib/args.mjs";
 import { abortAfter, installCleanup, killAllGroupsSync, machineInfo, sleep } from "./lib/procs.mjs";
 import { buildWorker, FLOOR_CONFIG, serverOpenFileLimit, startBaseline, startWorker } from "./lib/servers.mjs";
 import { measureStorm } from "./lib/storm.mjs";

@@ -27,7 +27,7 @@ import {
 } from "./capacity-model.ts";
 import { reconnectArrivals, timeToShareMs, worstWindowShare } from "./capacity-storm.ts";
 import { clientHashes, growTree } from "./capacity-tree.ts";
-import { parseOptions } from "../bench/lib/args.mjs";
+import { parseOptions } from "./lib/args.mjs";
 
 // src/ imports its neighbours without an extension (the bundler's resolution): let Node find the .ts.
 registerHooks({
