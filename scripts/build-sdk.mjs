@@ -83,5 +83,6 @@ for (const file of files(typesDir)) {
 
 const size = (f) => `${(statSync(join(dist, f)).size / 1024).toFixed(1)} KiB`;
 console.log(
-  `build-sdk: dist/client.js ${size("client.js")} (+ shared chunk), dist/cli.js ${size("cli.js")}, declarations in dist/types/`,
+  `build-sdk: dist/client.js ${size("client.js")} (+ shared chunk), dist/cli.js ${size("cli.js")}, ` +
+    "declarations in dist/types/",
 );

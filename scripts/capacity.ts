@@ -122,7 +122,8 @@ function text(rows: CapacityRow[], code: CodeConstants, assumptions: Assumptions
   out.push("# Capacity of the fan-out tree (docs/design/fanout.md, docs/capacity.md)", "");
   out.push(
     `Code (src/): FANOUT_CHUNK ${code.fanoutChunk}, ${code.splitWays}-way splits, MAX_DEPTH ${code.maxDepth} ` +
-      `(relay/topology.ts); POLL_INTERVAL_MS ${code.pollIntervalMs}, HEARTBEAT_S ${code.heartbeatS}, HISTORY_RETENTION_S ${code.historyRetentionS}, ` +
+      `(relay/topology.ts); POLL_INTERVAL_MS ${code.pollIntervalMs}, HEARTBEAT_S ${code.heartbeatS}, ` +
+      `HISTORY_RETENTION_S ${code.historyRetentionS}, ` +
       `MAX_REPLAY ${code.maxReplay}, sources ${code.priceSources.join(", ")} (config.ts defaults); ` +
       `lease ${code.leaseMs / 1000} s (session/session-state.ts); client backoff ${code.backoff.baseMs} ms base, ` +
       `${code.backoff.maxMs} ms max (sdk/backoff.ts).`,

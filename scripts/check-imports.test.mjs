@@ -15,7 +15,8 @@ const GOOD = {
   "contracts.ts": "export interface HubHttpApi { health(): Promise<unknown> }\n",
   "stubs.ts":
     'import type { HubHttpApi } from "./contracts";\n' +
-    'export const hubHttp = (env: Env): DurableObjectStub<HubHttpApi> => env.PRICE_HUB.get(env.PRICE_HUB.idFromName("g"));\n',
+    "export const hubHttp = (env: Env): DurableObjectStub<HubHttpApi> => " +
+    'env.PRICE_HUB.get(env.PRICE_HUB.idFromName("g"));\n',
   "hub/PriceHub.ts":
     'import { DurableObject } from "cloudflare:workers";\nexport class PriceHub extends DurableObject {}\n',
   "http/api.ts": 'import { hubHttp } from "../stubs";\nexport const read = (env: Env) => hubHttp(env).health();\n',

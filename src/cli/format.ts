@@ -96,7 +96,8 @@ export function statusLine(status: FeedStatus, style: Style): string {
         )
         .join(", ");
       return style.warn(
-        `! status disputed since ${clock(new Date(status.since * 1000))}: sources disagree on ${what || "some currency"}`,
+        `! status disputed since ${clock(new Date(status.since * 1000))}: ` +
+          `sources disagree on ${what || "some currency"}`,
       );
     }
   }
@@ -104,7 +105,8 @@ export function statusLine(status: FeedStatus, style: Style): string {
 
 export function resetLine(reset: ResetInfo, style: Style): string {
   return style.warn(
-    `! reset: ${reset.message || "the server's history changed"} (epoch ${reset.previousEpoch || "?"} → ${reset.epoch}); seq numbers restart`,
+    `! reset: ${reset.message || "the server's history changed"} ` +
+      `(epoch ${reset.previousEpoch || "?"} → ${reset.epoch}); seq numbers restart`,
   );
 }
 
@@ -138,7 +140,8 @@ export function stateLine(
       return style.info(
         detail.retryAt === null
           ? `· reconnecting (attempt ${detail.attempt + 1})`
-          : `· ${WHY[detail.reason ?? "closed"]}; retrying in ${Math.max(0, (detail.retryAt - nowMs) / 1000).toFixed(1)} s`,
+          : `· ${WHY[detail.reason ?? "closed"]}; ` +
+              `retrying in ${Math.max(0, (detail.retryAt - nowMs) / 1000).toFixed(1)} s`,
       );
     case "open":
       return style.info("· open");

@@ -7,7 +7,10 @@ import { etagMatches } from "./etag";
 
 export const PAGE_PATHS: readonly string[] = ["/", "/home"];
 
-/** The Content-Security-Policy for a page served at `url` (the socket's ws/wss origin is named too: older Safari does not count it as 'self'). */
+/**
+ * The Content-Security-Policy for a page served at `url` (the socket's ws/wss origin is named too:
+ * older Safari does not count it as 'self').
+ */
 export function contentSecurityPolicy(url: URL): string {
   const host = url.host;
   return [

@@ -16,7 +16,8 @@ export class MemberTable {
   private get sql(): SqlStorage {
     if (!this.created) {
       this.storageSql.exec(
-        "CREATE TABLE IF NOT EXISTS members (client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL, gen INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS members " +
+          "(client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL, gen INTEGER NOT NULL)",
       );
       this.created = true;
     }

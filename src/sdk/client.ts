@@ -115,7 +115,8 @@ export class PriceFeedClient {
     this.wanted = currencyList(options.currencies ?? ["USD"], "currencies");
     if (options.clientId !== undefined && !CLIENT_ID_PATTERN.test(options.clientId)) {
       fail(
-        `clientId ${JSON.stringify(String(options.clientId).slice(0, 40))} must be 1-64 characters of A-Z, a-z, 0-9, _ or -`,
+        `clientId ${JSON.stringify(String(options.clientId).slice(0, 40))} ` +
+          "must be 1-64 characters of A-Z, a-z, 0-9, _ or -",
       );
     }
     if (options.from !== undefined && !(Number.isSafeInteger(options.from) && options.from >= 0)) {

@@ -118,7 +118,8 @@ export class TickTable {
 
   insert(tick: Tick): void {
     this.exec(
-      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources, currency_sources) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO ${this.table} (seq, ts_ms, prices, changed, sources, currency_sources) ` +
+        "VALUES (?, ?, ?, ?, ?, ?)",
       tick.seq,
       tick.tsMs,
       JSON.stringify(tick.prices),

@@ -3,7 +3,8 @@
 // against `wrangler dev` whose upstream APIs are a loopback fake the test moves.
 //
 //   node test/e2e/run.mjs                       all scenarios
-//   node test/e2e/run.mjs --only=stale,reload    the first (set-up) scenario plus those whose name contains one of these
+//   node test/e2e/run.mjs --only=stale,reload    the first (set-up) scenario plus those whose name
+//                                                contains one of these
 //   E2E_KEEP=1 node test/e2e/run.mjs            keep the wrangler state directory
 //   CHROMIUM=/path/to/chrome node test/e2e/run.mjs
 //
@@ -211,10 +212,10 @@ async function main() {
 
   const failed = results.filter((r) => !r.ok);
   console.log("\nE2E results");
-  for (const r of results)
-    console.log(
-      `  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`}`,
-    );
+  for (const r of results) {
+    const why = r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`;
+    console.log(`  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${why}`);
+  }
   console.log(`${results.length - failed.length}/${results.length} passed`);
   if (failed.length > 0 || results.length === 0) process.exitCode = 1;
 }

@@ -80,7 +80,9 @@ async function expectAttr(server, page, testId, name, expected, timeoutMs = 20_0
     );
   } catch {
     throw new Error(
-      `[data-testid=${testId}] ${name}: expected ${typeof expected === "function" ? "a match" : JSON.stringify(String(expected))}, still ${JSON.stringify(last)} after ${timeoutMs} ms`,
+      `[data-testid=${testId}] ${name}: ` +
+        `expected ${typeof expected === "function" ? "a match" : JSON.stringify(String(expected))}, ` +
+        `still ${JSON.stringify(last)} after ${timeoutMs} ms`,
     );
   }
 }

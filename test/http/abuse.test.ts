@@ -66,7 +66,7 @@ describe("per-client and per-socket limits", () => {
     for (const c of five) c.close();
   });
 
-  it("answers oversized, binary and malformed frames with errors, too-fast ones too, and closes a persistent abuser", async () => {
+  it("answers oversized, binary, malformed and too-fast frames with errors; closes a persistent abuser", async () => {
     await publishTick();
     const client = await connect("client_id=noisy");
     await client.waitForFrames(2);

@@ -70,7 +70,7 @@ describe("GET /pricefeed with Accept: text/event-stream", () => {
     await again.drop();
   });
 
-  it("keeps the session hibernatable: its socket is a hibernation one, and events flow after it hibernated", async () => {
+  it("keeps the session hibernatable: a hibernation socket, and events flow after it hibernated", async () => {
     await publishTick();
     const stream = await openStream("client_id=sse-hibernate&currencies=USD");
     await stream.untilEvent("price");

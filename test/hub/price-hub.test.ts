@@ -63,7 +63,8 @@ describe("TickTable", () => {
   it("adds the per-currency sources column to a table stored before it existed, keeping its rows", async () => {
     await runInDurableObject(sessionStub("old-buffer"), (_i, state) => {
       state.storage.sql.exec(
-        "CREATE TABLE buffer (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)",
+        "CREATE TABLE buffer (seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, " +
+          "prices TEXT NOT NULL, changed TEXT NOT NULL, sources TEXT NOT NULL)",
       );
       state.storage.sql.exec("INSERT INTO buffer VALUES (1, 1, '{\"USD\":1}', '[\"USD\"]', '[\"a\"]')");
       const table = new TickTable(state.storage.sql, "buffer");

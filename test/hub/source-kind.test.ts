@@ -41,7 +41,7 @@ describe("PriceHub history and source kind", () => {
   // Its own poll would switch the history back to the configured (real) sources mid-test.
   beforeAll(() => settledHub());
 
-  it("starts a new history with a new epoch when the sources switch between simulated and real; seq goes on", async () => {
+  it("starts a new history (new epoch) when the sources switch between simulated and real; seq goes on", async () => {
     const client = await connect("client_id=kind-watcher&currencies=USD");
     await client.waitForFrames(1);
     const realTick = (await publishWith(real, { USD: 97_000 }, ["coinbase", "kraken"]))!;

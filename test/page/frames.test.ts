@@ -10,7 +10,8 @@ describe("page: frames and API bodies", () => {
     expect(parseServerFrame('{"type":"price","seq":"1","prices":{}}')).toBeNull();
     expect(
       parseServerFrame(
-        '{"type":"price","seq":4,"ts":1764014405,"time":"2026-11-24T20:00:05.123Z","prices":{"USD":97123.45,"XXX":1,"EUR":-1},"sources":["coinbase"],"replayed":true}',
+        '{"type":"price","seq":4,"ts":1764014405,"time":"2026-11-24T20:00:05.123Z",' +
+          '"prices":{"USD":97123.45,"XXX":1,"EUR":-1},"sources":["coinbase"],"replayed":true}',
       ),
     ).toEqual({
       type: "price",

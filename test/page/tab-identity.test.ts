@@ -154,7 +154,7 @@ describe("page: each tab its own client id", () => {
     expect(b.lockWorld!.holders.get("btcfeed.client_id.shared")).toBe(opener);
   });
 
-  it("a copy whose holder does not answer gets its own id after the wait (the holder still holds the lock)", async () => {
+  it("a copy whose holder does not answer gets its own id after the wait (the holder keeps the lock)", async () => {
     const b = browser();
     const opener = b.tab();
     await b.claim(opener, "shared");

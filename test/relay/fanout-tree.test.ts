@@ -12,7 +12,7 @@ import { hub, publishTick, shard, sleep } from "../support/hub";
 import { clients, seqsOf, settledTree } from "../support/tree";
 
 describe("the fan-out tree", () => {
-  it("grows past FANOUT_CHUNK, lists each client once on its path, and delivers every tick once while it splits", async () => {
+  it("grows past FANOUT_CHUNK, lists each client once on its path, sends every tick once while splitting", async () => {
     const first = await publishTick();
     const ticking = (async () => {
       const seqs = [first.seq];

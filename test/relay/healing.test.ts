@@ -32,7 +32,8 @@ describe("healing", () => {
     for (const feed of feeds) feed.close();
   });
 
-  it("everything but the sessions wiped, the server restarted: every reconnect gets fresh prices, and reset when it sent its epoch", async () => {
+  it("everything but the sessions wiped, the server restarted: " +
+    "every reconnect gets fresh prices, and reset when it sent its epoch", async () => {
     await publishTick();
     const { ids, feeds } = await clients("drill", 6);
     const t = await publishTick();
@@ -96,7 +97,7 @@ describe("healing", () => {
     for (const feed of feeds) feed.close();
   }, 60_000);
 
-  it("a leaf that lost its storage gets its connected sessions back at their lease, with what they missed", async () => {
+  it("a leaf that lost its storage regains its connected sessions at their lease, with what they missed", async () => {
     const { ids, feeds } = await clients("leaf-wiped", 3);
     await settledTree();
     const leaves = new Set((await registrations()).get(ids[0]!) ?? []);

@@ -106,7 +106,7 @@ describe("HistoryCopy", () => {
     });
   });
 
-  it("stays contiguous: a backlog that cannot close a hole starts the table over, so older seqs read as a gap", async () => {
+  it("stays contiguous: a backlog that cannot close a hole restarts the table; older seqs read as a gap", async () => {
     await inCopy("contiguous", async (copy) => {
       await copy.fillFrom(pagesOf([tick(1), tick(2)]).page, 10);
       copy.take(tickEvent(9, e1, { ticks: [tick(7), tick(8)], gap: { fromSeq: 3, toSeq: 6 } }), 9_000, 1e9);

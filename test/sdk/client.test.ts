@@ -158,7 +158,7 @@ describe("PriceFeedClient: connection states and reconnects", () => {
     }
   });
 
-  it("gives up on an attempt that gets no welcome within connectTimeoutMs (TCP accepted, upgrade never answered)", () => {
+  it("gives up on an attempt with no welcome within connectTimeoutMs (TCP accepted, upgrade never answered)", () => {
     const { clock, fake, feed, log } = setup({ connectTimeoutMs: 3000 });
     feed.start();
     clock.advance(2999);
@@ -457,7 +457,7 @@ describe("PriceFeedClient: storage, subscriptions, status", () => {
     expect(log.filter((l) => l.startsWith("status"))).toEqual(["status stale", "status live", "status disputed"]);
   });
 
-  it("re-confirms a status that was not live on each connection: no status frame before its live ticks means live", () => {
+  it("re-confirms a non-live status on each connection: no status frame before its live ticks means live", () => {
     const { fake, feed, log } = setup();
     const disputed = {
       type: "status",

@@ -1,11 +1,11 @@
 /**
  * Model-based test of the client library against a reference server with faults (restarts, a
  * refusing or hanging listener, silent deaths, repeated replays, short history, wiped history,
- * page reloads, a resume answered without its replay), on a fake clock. After every step: per epoch, `price` fired at most once per seq
- * and in increasing order; every seq from the first to the latest either fired, lies in a `gap`, or
- * was a tick that did not move the client's currencies; a gap only names ticks the server could
- * no longer replay; prices are the server's. At the end, with the server healthy, the client is
- * open and has caught up.
+ * page reloads, a resume answered without its replay), on a fake clock. After every step: per
+ * epoch, `price` fired at most once per seq and in increasing order; every seq from the first to
+ * the latest either fired, lies in a `gap`, or was a tick that did not move the client's
+ * currencies; a gap only names ticks the server could no longer replay; prices are the server's.
+ * At the end, with the server healthy, the client is open and has caught up.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -57,7 +57,8 @@ class Harness {
         const concerns = this.currencies.some((c) => t.changed.includes(c));
         if (concerns && !this.server.forgotten.has(`${this.server.epoch}:${t.seq}`)) {
           this.problems.push(
-            `gap ${g.fromSeq}-${g.toSeq} names tick ${t.seq}, which the server still has (from #${this.server.firstRetainedSeq})`,
+            `gap ${g.fromSeq}-${g.toSeq} names tick ${t.seq}, ` +
+              `which the server still has (from #${this.server.firstRetainedSeq})`,
           );
         }
       }
@@ -75,14 +76,13 @@ class Harness {
     expect(this.problems).toEqual([]);
     for (const [epoch, ticks] of this.server.history) {
       const entries = this.log.filter((e) => e.epoch === epoch);
+      const logged = () => JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)));
       let last = -Infinity;
       const accounted = new Set<number>();
       for (const e of entries) {
         const [from, to] = e.kind === "price" ? [e.seq, e.seq] : [e.fromSeq, e.toSeq];
         if (from <= last)
-          throw new Error(
-            `epoch ${epoch}: ${e.kind} ${from}-${to} after ${last}: not increasing (log ${JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)))})`,
-          );
+          throw new Error(`epoch ${epoch}: ${e.kind} ${from}-${to} after ${last}: not increasing (log ${logged()})`);
         last = to;
         for (let s = from; s <= to; s++) accounted.add(s);
         if (e.kind === "price") {
@@ -98,7 +98,7 @@ class Harness {
         const concerns = this.currencies.some((c) => tick.changed.includes(c));
         if (concerns && !accounted.has(tick.seq)) {
           throw new Error(
-            `epoch ${epoch}: tick ${tick.seq} (changed ${tick.changed}) neither fired nor in a gap; log ${JSON.stringify(entries.map((x) => (x.kind === "price" ? x.seq : `${x.fromSeq}-${x.toSeq}`)))}`,
+            `epoch ${epoch}: tick ${tick.seq} (changed ${tick.changed}) neither fired nor in a gap; log ${logged()}`,
           );
         }
       }

@@ -45,7 +45,7 @@ function gateReplays() {
 }
 
 describe("a restart (the runtime drops every socket; no close event)", () => {
-  it("a plain reconnect gets every tick since the last durable mark, replayed with its seq: no silent hole", async () => {
+  it("a plain reconnect gets each tick since the last durable mark replayed with its seq: no silent hole", async () => {
     await publishTick();
     const client = await connect("client_id=restart-plain&currencies=USD");
     await client.waitForFrames(2);
@@ -83,7 +83,7 @@ describe("a restart (the runtime drops every socket; no close event)", () => {
     again.close();
   });
 
-  it("a session whose client never comes back goes offline, keeps an alarm, and is purged and unsubscribed", async () => {
+  it("a session whose client never returns goes offline, keeps an alarm, and is purged and unsubscribed", async () => {
     await publishTick();
     const client = await connect("client_id=restart-ghost");
     await client.waitForFrames(2);
@@ -325,7 +325,7 @@ describe("epochs", () => {
 });
 
 describe("loss paths inside a session", () => {
-  it("a tick that finds every socket closing (its close not yet handled) is buffered, not counted as sent", async () => {
+  it("a tick that finds every socket closing (close not yet handled) is buffered, not counted as sent", async () => {
     await publishTick();
     const client = await connect("client_id=closing-socket");
     await client.waitForFrames(2);

@@ -26,7 +26,7 @@ describe("planReplay", () => {
     expect(planReplay(query(), { link: offline(11, 5000) })).toEqual({ source: "buffer", afterSeq: 10 });
   });
 
-  it("replays from the shard for a session back from a restart: its buffer may lack what the client was sent last", () => {
+  it("replays from the shard for a session back from a restart: its buffer may lack what the client got last", () => {
     expect(planReplay(query(), { link: offline(11, 5000, true) })).toEqual({ source: "shard", afterSeq: 10 });
     expect(planReplay(query({ lastSeq: 12 }), { link: offline(11, 5000, true) })).toEqual({
       source: "shard",

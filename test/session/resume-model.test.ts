@@ -436,7 +436,7 @@ const commands = [
 afterEach(() => vi.restoreAllMocks());
 
 describe("the resume promise, model-based", () => {
-  it("holds for several clients behind a growing tree, through restarts, deploys, failing and wiped shards", async () => {
+  it("holds for several clients behind a growing tree through restarts, deploys, failing, wiped shards", async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 24 }), async (cmds) => {

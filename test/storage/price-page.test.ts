@@ -47,7 +47,7 @@ const ticksArb = fc
   });
 
 describe("TickTable.pricePage", () => {
-  it("writes exactly the JSON the Worker used to build row by row, for any ticks, window, cursor and limit", async () => {
+  it("writes exactly the JSON the Worker once built row by row, for any ticks, window, cursor and limit", async () => {
     await fc.assert(
       fc.asyncProperty(
         ticksArb,

@@ -13,7 +13,10 @@ import type { StatusMessage, Tick } from "../../src/protocol";
 import { quotedBy } from "../../src/sources/registry";
 import { installFakeUpstream, type FakeUpstreamInit } from "./fake-upstream";
 
-/** Sources at loopback test hosts, a 5 s interval, an explicit poll budget, and CoinDesk asked at every poll like the others. */
+/**
+ * Sources at loopback test hosts, a 5 s interval, an explicit poll budget, and CoinDesk asked at
+ * every poll like the others.
+ */
 export function testConfig(overrides: ConfigVars = {}): Config {
   return readConfig({
     PRICE_SOURCES: "coinbase,kraken,bitstamp",

@@ -353,7 +353,8 @@ async function cliScenario() {
     assert(again.err.at(-1)?.startsWith("· stopped after #"), "and the CLI said where it stopped");
   });
   log(
-    `CLI: ${seqs.length} lines before, replayed from #${lastSeq + 1} after; sample:\n  ${again.out.slice(0, 4).join("\n  ")}`,
+    `CLI: ${seqs.length} lines before, replayed from #${lastSeq + 1} after; ` +
+      `sample:\n  ${again.out.slice(0, 4).join("\n  ")}`,
   );
 
   // --json and --from: one object per line, the replay since --from first.
@@ -548,10 +549,10 @@ async function main() {
   }
   const failed = results.filter((r) => !r.ok);
   console.log("\nSDK integration results");
-  for (const r of results)
-    console.log(
-      `  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`}`,
-    );
+  for (const r of results) {
+    const why = r.ok ? "" : `: ${String(r.error?.message ?? r.error).split("\n")[0]}`;
+    console.log(`  ${r.ok ? "✓" : "✗"} ${r.name} (${(r.ms / 1000).toFixed(1)} s)${why}`);
+  }
   console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
   if (failed.length > 0) process.exitCode = 1;
 }
