@@ -197,7 +197,8 @@ export async function runMeasure(argv) {
   } catch (error) {
     if (error.missingCounters) {
       console.error(
-        `${error.message}.\nThe running feed does not count calls yet: --measure needs the fan-out tree's counters in ` +
+        `${error.message}.\nThe running feed does not count calls yet: ` +
+          "--measure needs the fan-out tree's counters in " +
           "GET /health (hub_calls; last_fanout with shards, leaves, depth, maxMembers and shardCalls), " +
           "docs/design/fanout.md.",
       );

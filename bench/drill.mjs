@@ -149,7 +149,8 @@ async function main() {
   server = await start();
   const readyAt = Date.now();
   log(
-    `server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ${opts.clients - ghosts} clients reconnect at once`,
+    `server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ` +
+      `${opts.clients - ghosts} clients reconnect at once`,
   );
 
   const profile = opts.profile ? await startProfile(server.inspectorPort) : null;
@@ -195,7 +196,8 @@ async function main() {
 
   const ms = (s) => `${s.p50} / ${s.p99} / ${s.max}`;
   console.log(
-    `\n## Restart drill (${new Date().toISOString()}, ${opts.clients} clients, ${storage.mode} storage, ${opts.interval} ms interval)\n`,
+    `\n## Restart drill (${new Date().toISOString()}, ${opts.clients} clients, ` +
+      `${storage.mode} storage, ${opts.interval} ms interval)\n`,
   );
   console.log(
     "| clients | resume with | lost (no gap) | sent again | repeats not marked replayed | reported in gaps |",
@@ -203,7 +205,8 @@ async function main() {
   console.log("|---:|---|---:|---:|---:|---:|");
   for (const [kind, r] of Object.entries(byKind)) {
     console.log(
-      `| ${r.clients} | ${kind === "plain" ? "plain reconnect" : "last_seq + epoch"} | ${r.lost} | ${r.repeated} | ${r.unmarkedRepeats} | ${r.gapReported} |`,
+      `| ${r.clients} | ${kind === "plain" ? "plain reconnect" : "last_seq + epoch"} | ` +
+        `${r.lost} | ${r.repeated} | ${r.unmarkedRepeats} | ${r.gapReported} |`,
     );
   }
   console.log(`| ${ghosts} | never come back (ghosts) | – | – | – | – |`);
@@ -216,11 +219,13 @@ async function main() {
   console.log(`| welcome → replay_end (the replay) | ${ms(phases.replayAfterWelcome)} |`);
   console.log(`| clients that did not get live again | ${failed.length} |`);
   console.log(
-    `\nHub subscribers ${waitS} s after the reconnect: ${health.subscribers} (expected ${opts.clients - ghosts}: the ${ghosts} ghosts purged).`,
+    `\nHub subscribers ${waitS} s after the reconnect: ${health.subscribers} ` +
+      `(expected ${opts.clients - ghosts}: the ${ghosts} ghosts purged).`,
   );
   if (profileSummary) {
     console.log(
-      `\nCPU during the reconnect storm (the Worker's isolate): busy ${profileSummary.busyMs} ms of ${profileSummary.wallMs} ms, GC ${profileSummary.gcMs} ms; inclusive:`,
+      `\nCPU during the reconnect storm (the Worker's isolate): ` +
+        `busy ${profileSummary.busyMs} ms of ${profileSummary.wallMs} ms, GC ${profileSummary.gcMs} ms; inclusive:`,
     );
     for (const f of profileSummary.topInclusive.slice(0, 15))
       console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.pct).padStart(5)} %  ${f.fn}`);

@@ -169,17 +169,25 @@ function render(report) {
   const L = [];
   L.push(`## Flood run (${report.finishedAt.replace("T", " ").replace(/\..*/, "")} UTC)`, "");
   L.push(
-    `Machine: ${report.machine.nproc} cores, ${report.machine.cpuModel}, Node ${report.machine.node}. Code: ${report.git ?? "?"}. ` +
-      `One wrangler dev (local workerd: the Worker, the hub, every session and the rate limiter share one thread; storage ${report.storage}), ` +
-      `simulated source, POLL_INTERVAL_MS=${opts.intervalMs}; ${int(opts.clients)} WebSocket clients (one \`currencies=USD\` socket per client_id) ` +
-      `connected once; ${opts.rounds} rounds of three windows of ${opts.ticks} ticks each, their order turning each round: **quiet** (no HTTP), **flood** ` +
-      `(${opts.httpClients} concurrent HTTP clients in a separate process, each request on a new connection from a new loopback address, ` +
-      `so no per-IP limit stops them, cycling through ${report.floodPaths.map((p) => `\`${p}\``).join(", ")}; \`{random}\` new per request) ` +
-      `and **control** (the same clients on \`${report.controlPaths[0]}\`: the per-IP limiter, then a 404; never the cache nor the hub).`,
+    `Machine: ${report.machine.nproc} cores, ${report.machine.cpuModel}, Node ${report.machine.node}. ` +
+      `Code: ${report.git ?? "?"}. ` +
+      "One wrangler dev (local workerd: the Worker, the hub, every session and the rate limiter share one thread; " +
+      `storage ${report.storage}), ` +
+      `simulated source, POLL_INTERVAL_MS=${opts.intervalMs}; ${int(opts.clients)} WebSocket clients ` +
+      "(one `currencies=USD` socket per client_id) " +
+      `connected once; ${opts.rounds} rounds of three windows of ${opts.ticks} ticks each, ` +
+      "their order turning each round: **quiet** (no HTTP), **flood** " +
+      `(${opts.httpClients} concurrent HTTP clients in a separate process, ` +
+      "each request on a new connection from a new loopback address, " +
+      `so no per-IP limit stops them, cycling through ${report.floodPaths.map((p) => `\`${p}\``).join(", ")}; ` +
+      "`{random}` new per request) " +
+      `and **control** (the same clients on \`${report.controlPaths[0]}\`: ` +
+      "the per-IP limiter, then a 404; never the cache nor the hub).",
     "",
   );
   L.push(
-    "| Round | Window | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | workerd cores busy | HTTP requests (per s) | Reached the hub |",
+    "| Round | Window | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | workerd cores busy | " +
+      "HTTP requests (per s) | Reached the hub |",
   );
   L.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rounds) {
@@ -191,7 +199,9 @@ function render(report) {
           ? "–"
           : `${h.total}${h.total ? ` (health ${h.health}, price ${h.price}, history ${h.history})` : ""}`;
       L.push(
-        `| ${r.round} | ${w.kind} | ${w.latencyMs.p50 ?? "–"} | ${w.latencyMs.p99 ?? "–"} | ${w.latencyMs.max ?? "–"} | ${int(w.delivered)} / ${int(w.expected)} | ` +
+        `| ${r.round} | ${w.kind} | ` +
+          `${w.latencyMs.p50 ?? "–"} | ${w.latencyMs.p99 ?? "–"} | ${w.latencyMs.max ?? "–"} | ` +
+          `${int(w.delivered)} / ${int(w.expected)} | ` +
           `${w.serverCoresBusy ?? "–"} | ${f ? `${int(f.requests)} (${f.perSecond})` : "–"} | ${hub} |`,
       );
     }
@@ -204,7 +214,8 @@ function render(report) {
   L.push(`| p99 / quiet p99 | 1 | ${summary.p99FloodVsQuiet ?? "–"} | ${summary.p99ControlVsQuiet ?? "–"} |`);
   L.push(`| workerd cores busy | ${summary.quiet.cores} | ${summary.flood.cores} | ${summary.control.cores} |`);
   L.push(
-    `| HTTP requests per window (per s) | – | ${int(summary.flood.requests)} (${summary.flood.perSecond}) | ${int(summary.control.requests)} (${summary.control.perSecond}) |`,
+    `| HTTP requests per window (per s) | – | ${int(summary.flood.requests)} (${summary.flood.perSecond}) | ` +
+      `${int(summary.control.requests)} (${summary.control.perSecond}) |`,
   );
   L.push(
     `| of which reached the hub | – | ${summary.flood.hubCalls} (${summary.hubShare}) | ${summary.control.hubCalls} |`,
@@ -217,7 +228,8 @@ function render(report) {
       `answered from: ${Object.entries(summary.floodSource)
         .map(([k, v]) => `${k} ${int(v)}`)
         .join(", ")}; socket errors ${summary.floodErrors}. ` +
-      `Reached the hub = the hub's own count of HTTP reads (\`http_reads\` in /health) after the window minus before it, minus the bench's own read. ` +
+      "Reached the hub = the hub's own count of HTTP reads (`http_reads` in /health) " +
+      "after the window minus before it, minus the bench's own read. " +
       `Latency = receive time − the frame's \`time\`, over every frame of the window's ticks.`,
   );
   L.push("");
@@ -297,9 +309,11 @@ async function main() {
       };
       hubCalls.total = hubCalls.health + hubCalls.price + hubCalls.history;
       log(
-        `  ${kind}: p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms, ${a.delivered}/${a.expected}, server ${cores} cores` +
+        `  ${kind}: p50 ${a.latencyMs.p50} ms, p99 ${a.latencyMs.p99} ms, ${a.delivered}/${a.expected}, ` +
+          `server ${cores} cores` +
           (floodStats
-            ? `; ${floodStats.requests} requests (${floodStats.perSecond}/s), statuses ${JSON.stringify(floodStats.status)}, errors ${floodStats.errors}`
+            ? `; ${floodStats.requests} requests (${floodStats.perSecond}/s), ` +
+              `statuses ${JSON.stringify(floodStats.status)}, errors ${floodStats.errors}`
             : "") +
           `; hub calls ${JSON.stringify(hubCalls)}`,
       );

@@ -238,7 +238,10 @@ async function runScenarioOnce({
     // The planner keeps sizes within the limit it read; this catches a server that got less.
     if (kind !== "baseline" && fdLimit < n * FDS_PER_CLIENT + 100) {
       log(
-        `  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} (socket + SQLite db, -wal, -shm per session). Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; raise the hard limit (ulimit -Hn) in the shell to go further.`,
+        `  WARNING: workerd may open ${fdLimit} files; ${n} clients need ~${n * FDS_PER_CLIENT} ` +
+          "(socket + SQLite db, -wal, -shm per session). " +
+          `Expect "Too many open files" near ${Math.floor((fdLimit - 100) / FDS_PER_CLIENT)} clients; ` +
+          "raise the hard limit (ulimit -Hn) in the shell to go further.",
       );
     }
 
@@ -407,7 +410,8 @@ async function runScenarioOnce({
     }
     const l = analysis.latencyMs;
     log(
-      `  ${analysis.ticks} ticks: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; delivered ${analysis.delivered}/${analysis.expected}` +
+      `  ${analysis.ticks} ticks: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms` +
+        `; delivered ${analysis.delivered}/${analysis.expected}` +
         `; dup ${analysis.duplicates}, out-of-order ${analysis.outOfOrder}, gap events ${analysis.gapEvents}` +
         `; dropped by the client library ${analysis.droppedByClient}, gap ranges ${analysis.gapRanges}` +
         `; RSS/client ${result.memory.perClientKiB} KiB; server CPU ${result.cpu.serverCoresBusy} cores` +
@@ -419,7 +423,8 @@ async function runScenarioOnce({
     if (crash.count > 0) {
       result.serverExited = true; // retried like an exit
       throw new Error(
-        `workerd crashed ${crash.count}× and was restarted (every socket dropped): ${crash.cause ?? "cause not logged"}; see ${server.logFile}`,
+        `workerd crashed ${crash.count}× and was restarted (every socket dropped): ` +
+          `${crash.cause ?? "cause not logged"}; see ${server.logFile}`,
       );
     }
     const exited = server.exited();
@@ -497,7 +502,8 @@ async function main() {
   const [major] = process.versions.node.split(".").map(Number);
   if (major < 22) {
     console.error(
-      `Node ${process.version}: run through npm (npm run bench) so node_modules/.bin/node (22) is used; wrangler needs Node ≥ 22.`,
+      `Node ${process.version}: run through npm (npm run bench) so node_modules/.bin/node (22) is used; ` +
+        "wrangler needs Node ≥ 22.",
     );
     process.exit(2);
   }
@@ -507,13 +513,15 @@ async function main() {
   const softFiles = Number(machine.openFiles?.soft);
   if (Number.isFinite(softFiles) && softFiles < maxN + 200) {
     log(
-      `WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`,
+      `WARNING: open-file limit ${softFiles} < ${maxN} clients + slack; ` +
+        `raise it in the shell first (ulimit -n ${maxN * 2 + 1000}).`,
     );
   }
   const runId = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
   const workDir = mkdtempSync(path.join(os.tmpdir(), `btc-bench-${runId}-`));
   log(
-    `run ${runId}; machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}; open files ${machine.openFiles?.soft}`,
+    `run ${runId}; machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.ramGiB} GiB, ` +
+      `Node ${machine.node}; open files ${machine.openFiles?.soft}`,
   );
   log(`work dir (logs, persist dirs) ${workDir}`);
 
@@ -553,7 +561,9 @@ async function main() {
     log(`--fd-limit ${opts.fdLimit} is not below the real limit (${limits.server}): ignored`);
   const planner = createStoragePlanner({ runId, diskRoot: persistRoot, log });
   log(
-    `storage ${opts.storage}; workerd may open ${fds.limit} files${fds.overridden ? ` (--fd-limit; really ${fds.realLimit})` : ` (hard limit ${limits.hard})`}: ` +
+    `storage ${opts.storage}; workerd may open ${fds.limit} files` +
+      (fds.overridden ? ` (--fd-limit; really ${fds.realLimit})` : ` (hard limit ${limits.hard})`) +
+      ": " +
       `up to ${fds.maxClients} clients at ${FDS_PER_CLIENT} each + ${FD_MARGIN}`,
   );
 
@@ -573,7 +583,8 @@ async function main() {
     const sub = fds.substitute(n);
     const reason = fds.reason(n);
     log(
-      `── worker ${name}, N=${n}${storage ? `, ${storage} storage` : ""}: not run, ${reason}${sub ? `; ${sub} clients instead` : ""} ──`,
+      `── worker ${name}, N=${n}${storage ? `, ${storage} storage` : ""}: ` +
+        `not run, ${reason}${sub ? `; ${sub} clients instead` : ""} ──`,
     );
     const r = {
       scenario: name,
@@ -742,14 +753,15 @@ async function main() {
   console.log(md);
   log(`wrote ${path.relative(root, jsonPath)} and ${path.relative(root, path.join(opts.out, "latest.md"))}`);
   const failed = scenarios.filter((s) => !s.ok && !s.skipped);
-  if (failed.length)
-    log(
-      `${failed.length} scenario(s) failed: ${failed.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}`).join(", ")}`,
-    );
+  const scenarioLabel = (s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}`;
+  if (failed.length) log(`${failed.length} scenario(s) failed: ${failed.map(scenarioLabel).join(", ")}`);
   const skipped = scenarios.filter((s) => s.skipped);
   if (skipped.length)
     log(
-      `${skipped.length} scenario(s) not run: ${skipped.map((s) => `${s.server}/${s.scenario}/${s.n}${s.storage ? `/${s.storage}` : ""}${s.substitutedBy ? ` (ran ${s.substitutedBy} instead)` : ""}`).join(", ")}`,
+      `${skipped.length} scenario(s) not run: ` +
+        skipped
+          .map((s) => `${scenarioLabel(s)}${s.substitutedBy ? ` (ran ${s.substitutedBy} instead)` : ""}`)
+          .join(", "),
     );
   clearTimeout(watchdog);
   process.exitCode = failed.length ? 1 : 0;

@@ -48,7 +48,8 @@ function failure(s) {
     .replace(/; see .*$/, "")
     .slice(0, 90);
   if (/Too many open files/.test(s.error ?? "")) {
-    why = `workerd crashed: too many open files (limit ${s.serverOpenFileLimit?.[1] ?? s.serverOpenFileLimit?.[0] ?? "?"}, ~4 per client)`;
+    const limit = s.serverOpenFileLimit?.[1] ?? s.serverOpenFileLimit?.[0] ?? "?";
+    why = `workerd crashed: too many open files (limit ${limit}, ~4 per client)`;
   }
   const c = s.connect;
   const conn = c ? `${int(c.connected)} of ${int(s.n)} connected in ${fmt(c.seconds, 0)} s, then ` : "";
@@ -62,14 +63,17 @@ function row(s) {
   const integrity = `${d.duplicates} / ${d.outOfOrder} / ${d.missing}`;
   const connected = s.connect.connected < s.n ? ` (${int(s.connect.connected)} connected)` : "";
   return (
-    `| ${sizeOf(s)} | ${serverName(s)} | ${storageOf(s)} | ${shardsOf(s)} | ${fmt(s.connect.seconds, 1)}${connected} | ` +
+    `| ${sizeOf(s)} | ${serverName(s)} | ${storageOf(s)} | ${shardsOf(s)} | ` +
+    `${fmt(s.connect.seconds, 1)}${connected} | ` +
     `${fmt(l.p50)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${int(d.delivered)} / ${int(d.expected)} | ${integrity} | ` +
     `${fmt(s.memory.perClientKiB)} | ${fmt(s.cpu.serverSecondsPerTick, 2)} | ${fmt(d.tickSpacingMs?.p50)} |`
   );
 }
 
 const HEADER =
-  "| Clients | Server | Storage | Shards | Connect all (s) | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Dup / out-of-order / missing | RSS per client (KiB) | Server CPU per tick (s) | Tick spacing p50 (ms) |\n" +
+  "| Clients | Server | Storage | Shards | Connect all (s) | p50 (ms) | p99 (ms) | max (ms) | " +
+  "Delivered / expected | Dup / out-of-order / missing | RSS per client (KiB) | " +
+  "Server CPU per tick (s) | Tick spacing p50 (ms) |\n" +
   "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 function storageSizesOf(report) {
@@ -115,17 +119,22 @@ function storageText(report) {
   const parts = [];
   parts.push(
     `Storage (the Worker's Durable Objects; \`--storage ${o.storage ?? "disk"}\`): ` +
-      `**disk** = \`wrangler dev --persist-to\` under ${o.persistRoot ?? "the tmp dir"}: local workerd commits each object's SQLite writes with an fsync, synchronously on its one thread, which production storage does not; ` +
-      "**tmpfs** = the same wrangler dev and files under /dev/shm, without the disk fsync; auto = tmpfs when /dev/shm is a writable tmpfs.",
+      `**disk** = \`wrangler dev --persist-to\` under ${o.persistRoot ?? "the tmp dir"}: ` +
+      "local workerd commits each object's SQLite writes with an fsync, synchronously on its one thread, " +
+      "which production storage does not; " +
+      "**tmpfs** = the same wrangler dev and files under /dev/shm, without the disk fsync; " +
+      "auto = tmpfs when /dev/shm is a writable tmpfs.",
   );
   if (info?.tmpfs && !info.tmpfs.ok)
     parts.push(`tmpfs was unavailable (${info.tmpfs.reason}): those scenarios ran on disk.`);
   if (fd) {
     const lim = Number.isFinite(fd.limit) ? fd.limit.toLocaleString("en-US") : String(fd.limit);
     parts.push(
-      `workerd holds ~${fd.fdsPerClient} file descriptors per client (socket, SQLite .sqlite, -wal, -shm) and may open ${lim} here` +
+      `workerd holds ~${fd.fdsPerClient} file descriptors per client (socket, SQLite .sqlite, -wal, -shm) ` +
+        `and may open ${lim} here` +
         (fd.overridden ? " (--fd-limit)" : "") +
-        `: a size needing more than ${fd.fdsPerClient} per client + ${fd.fdMargin} is not started, and the largest that fits` +
+        `: a size needing more than ${fd.fdsPerClient} per client + ${fd.fdMargin} is not started, ` +
+        "and the largest that fits" +
         (fd.substituteSize ? ` (${int(fd.substituteSize)} here)` : "") +
         ' runs in its place, for the Worker and the baseline, labelled "(for N)".',
     );
@@ -137,7 +146,10 @@ function storageText(report) {
     const got = rows.filter((r) => r.n === n);
     if (got.length === 2)
       measured.push(
-        `at ${sizeOf(got[0].s)} clients: ${got.map(({ mode, s }) => `${mode} connect ${fmt(s.connect.seconds, 1)} s, p99 ${fmt(s.latencyMs.p99)} ms`).join("; ")}`,
+        `at ${sizeOf(got[0].s)} clients: ` +
+          got
+            .map(({ mode, s }) => `${mode} connect ${fmt(s.connect.seconds, 1)} s, p99 ${fmt(s.latencyMs.p99)} ms`)
+            .join("; "),
       );
   }
   parts.push(`Effect of the fsync: ${measured.length ? `this run, ${measured.join(" / ")}` : FSYNC_REFERENCE}.`);
@@ -156,16 +168,21 @@ export function renderMarkdown(report) {
   lines.push(`## Benchmark results (${report.finishedAt.slice(0, 19).replace("T", " ")} UTC)`);
   lines.push("");
   lines.push(
-    `Machine: ${m.nproc} cores (\`nproc\`), ${m.cpuModel}, ${m.ramGiB} GiB RAM, ${m.platform}; Node ${report.clientNode} (bench clients, baseline, wrangler); ` +
-      `open-file limit ${m.openFiles?.soft ?? "?"}. Shared, noisy machine: read the numbers as one run, not a guarantee.`,
+    `Machine: ${m.nproc} cores (\`nproc\`), ${m.cpuModel}, ${m.ramGiB} GiB RAM, ${m.platform}; ` +
+      `Node ${report.clientNode} (bench clients, baseline, wrangler); ` +
+      `open-file limit ${m.openFiles?.soft ?? "?"}. ` +
+      "Shared, noisy machine: read the numbers as one run, not a guarantee.",
   );
   lines.push(
-    `Settings: simulated source, POLL_INTERVAL_MS=${o.intervalMs}, ${o.ticks} ticks measured per scenario after all clients connected, ` +
-      `${o.concurrency} handshakes in flight, one \`currencies=USD\` socket per distinct \`client_id\`, all clients in one Node process: the client library (\`btc-pricefeed/client\`) on \`ws\` sockets. ` +
+    `Settings: simulated source, POLL_INTERVAL_MS=${o.intervalMs}, ` +
+      `${o.ticks} ticks measured per scenario after all clients connected, ` +
+      `${o.concurrency} handshakes in flight, one \`currencies=USD\` socket per distinct \`client_id\`, ` +
+      "all clients in one Node process: the client library (`btc-pricefeed/client`) on `ws` sockets. " +
       `Worker: local workerd, a fresh server and storage per scenario (Storage column, below), ` +
       (o.via === "proxy"
         ? "clients through wrangler's port (its proxy workerd in front of the Worker)"
-        : "clients on the Worker's own runtime socket (wrangler's proxy workerd bypassed: production has no such hop)") +
+        : "clients on the Worker's own runtime socket " +
+          "(wrangler's proxy workerd bypassed: production has no such hop)") +
       (o.localObservability
         ? ", wrangler's local trace store on (X_LOCAL_OBSERVABILITY)"
         : ", wrangler's local trace store off (X_LOCAL_OBSERVABILITY=false)") +
@@ -176,10 +193,14 @@ export function renderMarkdown(report) {
   );
   lines.push("");
   lines.push(
-    "Latency = receive time − the frame's `time` (when the hub/baseline published the tick), over every live frame of the measured ticks (the snapshot at connect is excluded). " +
-      "Expected = measured ticks × connected clients. RSS per client = (RSS after connecting − RSS before) / clients, summed over the server's processes (both workerd processes for the Worker). " +
+    "Latency = receive time − the frame's `time` (when the hub/baseline published the tick), " +
+      "over every live frame of the measured ticks (the snapshot at connect is excluded). " +
+      "Expected = measured ticks × connected clients. " +
+      "RSS per client = (RSS after connecting − RSS before) / clients, " +
+      "summed over the server's processes (both workerd processes for the Worker). " +
       "Server CPU per tick = CPU seconds the server processes used during the measurement window / ticks. " +
-      "Tick spacing = time between consecutive published ticks while measuring (the poll interval when fan-out keeps up; more when the hub's loop waits for its fan-out).",
+      "Tick spacing = time between consecutive published ticks while measuring " +
+      "(the poll interval when fan-out keeps up; more when the hub's loop waits for its fan-out).",
   );
   lines.push("");
   lines.push(storageText(report));
@@ -215,11 +236,13 @@ export function renderMarkdown(report) {
     lines.push("### Fan-out: one unsplit shard vs the tree");
     lines.push("");
     lines.push(
-      "Hub fan-out = the hub's own `last_fanout.durationMs` from `/health` (publish → every RPC settled), median over the measured ticks.",
+      "Hub fan-out = the hub's own `last_fanout.durationMs` from `/health` (publish → every RPC settled), " +
+        "median over the measured ticks.",
     );
     lines.push("");
     lines.push(
-      "| Clients | Fan-out | Storage | Shards | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | Hub fan-out p50 (ms) | Server CPU per tick (s) | Tick spacing p50 (ms) |",
+      "| Clients | Fan-out | Storage | Shards | p50 (ms) | p99 (ms) | max (ms) | Delivered / expected | " +
+        "Hub fan-out p50 (ms) | Server CPU per tick (s) | Tick spacing p50 (ms) |",
     );
     lines.push("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const n of fanoutSizes) {
@@ -233,8 +256,10 @@ export function renderMarkdown(report) {
           continue;
         }
         lines.push(
-          `| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | ${shardsOf(s)} | ${fmt(s.latencyMs.p50)} | ${fmt(s.latencyMs.p99)} | ${fmt(s.latencyMs.max)} | ` +
-            `${int(s.delivery.delivered)} / ${int(s.delivery.expected)} | ${fmt(s.hubFanout?.durationMs?.p50)} | ${fmt(s.cpu.serverSecondsPerTick, 2)} | ${fmt(s.delivery.tickSpacingMs?.p50)} |`,
+          `| ${sizeOf(s)} | ${mode} | ${storageOf(s)} | ${shardsOf(s)} | ` +
+            `${fmt(s.latencyMs.p50)} | ${fmt(s.latencyMs.p99)} | ${fmt(s.latencyMs.max)} | ` +
+            `${int(s.delivery.delivered)} / ${int(s.delivery.expected)} | ${fmt(s.hubFanout?.durationMs?.p50)} | ` +
+            `${fmt(s.cpu.serverSecondsPerTick, 2)} | ${fmt(s.delivery.tickSpacingMs?.p50)} |`,
         );
       }
     }
@@ -246,11 +271,14 @@ export function renderMarkdown(report) {
     lines.push("### Storage: disk vs tmpfs");
     lines.push("");
     lines.push(
-      "The same bundle with the default FANOUT_CHUNK; only where the Durable Objects keep their storage changes (see Storage above). Open files = the user workerd's, per connected client.",
+      "The same bundle with the default FANOUT_CHUNK; " +
+        "only where the Durable Objects keep their storage changes (see Storage above). " +
+        "Open files = the user workerd's, per connected client.",
     );
     lines.push("");
     lines.push(
-      "| Clients | Storage | Connect all (s) | p50 (ms) | p99 (ms) | Delivered / expected | Server CPU per tick (s) | Hub fan-out p50 (ms) | Open files per client |",
+      "| Clients | Storage | Connect all (s) | p50 (ms) | p99 (ms) | Delivered / expected | " +
+        "Server CPU per tick (s) | Hub fan-out p50 (ms) | Open files per client |",
     );
     lines.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const { mode, s } of stRows) {
@@ -259,8 +287,10 @@ export function renderMarkdown(report) {
         continue;
       }
       lines.push(
-        `| ${sizeOf(s)} | ${storageOf(s)} | ${fmt(s.connect.seconds, 1)} | ${fmt(s.latencyMs.p50)} | ${fmt(s.latencyMs.p99)} | ` +
-          `${int(s.delivery.delivered)} / ${int(s.delivery.expected)} | ${fmt(s.cpu.serverSecondsPerTick, 2)} | ${fmt(s.hubFanout?.durationMs?.p50)} | ${fmt(s.openFiles?.perClient, 1)} |`,
+        `| ${sizeOf(s)} | ${storageOf(s)} | ${fmt(s.connect.seconds, 1)} | ` +
+          `${fmt(s.latencyMs.p50)} | ${fmt(s.latencyMs.p99)} | ` +
+          `${int(s.delivery.delivered)} / ${int(s.delivery.expected)} | ${fmt(s.cpu.serverSecondsPerTick, 2)} | ` +
+          `${fmt(s.hubFanout?.durationMs?.p50)} | ${fmt(s.openFiles?.perClient, 1)} |`,
       );
     }
     lines.push("");
@@ -275,7 +305,8 @@ export function renderMarkdown(report) {
     for (const s of profiled) {
       const p = s.profile;
       lines.push(
-        `- ${sizeOf(s)} clients, ${s.scenario}: JS thread busy ${fmt(100 - p.idlePct)}% of ${fmt(p.sampledMs / 1000, 1)} s (GC ${fmt(p.gcMs)} ms). ` +
+        `- ${sizeOf(s)} clients, ${s.scenario}: ` +
+          `JS thread busy ${fmt(100 - p.idlePct)}% of ${fmt(p.sampledMs / 1000, 1)} s (GC ${fmt(p.gcMs)} ms). ` +
           `Top self time: ${p.topSelf
             .filter((x) => x.fn !== "(idle)")
             .slice(0, 8)
@@ -303,7 +334,8 @@ export function renderMarkdown(report) {
   const everyFrame = {
     label: "every frame delivered",
     measured: (s) =>
-      `${int(s.delivery.delivered)} / ${int(s.delivery.expected)}, ${int(s.connect.connected)} of ${int(s.n)} connected`,
+      `${int(s.delivery.delivered)} / ${int(s.delivery.expected)}, ` +
+      `${int(s.connect.connected)} of ${int(s.n)} connected`,
     ok: allDelivered,
   };
   const connectBelow = (sec) => ({
@@ -352,13 +384,18 @@ export function renderMarkdown(report) {
   if (w1k && b1k) {
     const r = w1k.latencyMs.p99 / b1k.latencyMs.p99;
     lines.push(
-      `| p99 within 5× of the baseline at ${sizeOf(w1k)} | ${fmt(w1k.latencyMs.p99)} vs ${fmt(b1k.latencyMs.p99)} ms = ${ratio(w1k.latencyMs.p99, b1k.latencyMs.p99)} | ${yes(r <= 5)} |`,
+      `| p99 within 5× of the baseline at ${sizeOf(w1k)} | ` +
+        `${fmt(w1k.latencyMs.p99)} vs ${fmt(b1k.latencyMs.p99)} ms = ` +
+        `${ratio(w1k.latencyMs.p99, b1k.latencyMs.p99)} | ` +
+        `${yes(r <= 5)} |`,
     );
   }
   for (const [target, measured, ok] of floorTargetRows(sc)) lines.push(`| ${target} | ${measured} | ${yes(ok)} |`);
   lines.push("");
   lines.push(
-    `Full data (per-tick latency spread, hub fan-out per tick, CPU per process, connect failures): \`${report.options?.out ?? "bench/results"}/${report.finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z")}.json\`.`,
+    "Full data (per-tick latency spread, hub fan-out per tick, CPU per process, connect failures): " +
+      `\`${report.options?.out ?? "bench/results"}/` +
+      `${report.finishedAt.replace(/[:]/g, "-").replace(/\..*/, "Z")}.json\`.`,
   );
   lines.push("");
   return lines.join("\n");

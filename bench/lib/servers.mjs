@@ -102,7 +102,8 @@ async function waitForHealth(baseUrl, proc, timeoutMs, label) {
   while (Date.now() < deadline) {
     if (exited) {
       throw new Error(
-        `${label} exited (code ${exited.code}, signal ${exited.signal}) before answering /health:\n${tail(proc.logFile)}`,
+        `${label} exited (code ${exited.code}, signal ${exited.signal}) before answering /health:\n` +
+          tail(proc.logFile),
       );
     }
     try {

@@ -75,7 +75,8 @@ export function fdBudget({ limit: realLimit, hardLimit, override = null }) {
     fits,
     substitute: (n) => (fits(n) ? n : subSize),
     reason: (n) =>
-      `needs ~${int(need(n))} open files, ${limitText} (${FDS_PER_CLIENT} per client: socket + SQLite db, -wal, -shm; + ${FD_MARGIN} margin)`,
+      `needs ~${int(need(n))} open files, ${limitText} ` +
+      `(${FDS_PER_CLIENT} per client: socket + SQLite db, -wal, -shm; + ${FD_MARGIN} margin)`,
     info: () => ({
       limit,
       realLimit,
