@@ -42,6 +42,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
   private readonly copy: HistoryCopy;
   private readonly sessions = new StubCache((clientId) => sessionStub(this.env, clientId));
   private readonly childStubs = new StubCache((prefix) => shardStub(this.env, prefix));
+  private layoutKept: ShardLayout | null = null;
   private filling: Promise<void> | null = null;
   private splitting: Promise<void> | null = null;
   private watchdogArmed = false;
@@ -65,8 +66,10 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     return readConfig(this.env);
   }
 
+  /** Read from storage once per instance: every registration and event asks for it. */
   private get layout(): ShardLayout {
-    return readLayout(this.ctx.storage.kv);
+    this.layoutKept ??= readLayout(this.ctx.storage.kv);
+    return this.layoutKept;
   }
 
   /**
@@ -179,7 +182,8 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     const child = childToward(this.prefix, clientId);
     if (child === null) return null;
     this.members.remove([clientId]);
-    this.saveLayout(withChild(layout, digitOf(child)));
+    const next = withChild(layout, digitOf(child));
+    if (next !== layout) this.saveLayout(next);
     return { kind: "moved", to: child };
   }
 
@@ -286,6 +290,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
 
   private saveLayout(layout: ShardLayout): void {
     this.ctx.storage.kv.put("layout", layout);
+    this.layoutKept = layout;
   }
 
   /** Tells the parent this shard serves (the root tells the hub to keep polling). Never awaited by callers. */

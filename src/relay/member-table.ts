@@ -6,6 +6,7 @@
  */
 export class MemberTable {
   private cached: Set<string> | null = null;
+  private generationKept: number | null = null;
   private created = false;
 
   constructor(
@@ -26,13 +27,15 @@ export class MemberTable {
 
   /** The newest generation handed out; every member listed now has a generation at most this. */
   get generation(): number {
-    return this.kv.get<number>("member_gen") ?? 0;
+    this.generationKept ??= this.kv.get<number>("member_gen") ?? 0;
+    return this.generationKept;
   }
 
   add(clientIds: readonly string[], nowMs: number): void {
     if (clientIds.length === 0) return;
     const gen = this.generation + 1;
     this.kv.put("member_gen", gen);
+    this.generationKept = gen;
     for (const id of clientIds) {
       this.sql.exec(
         `INSERT INTO members (client_id, since_ms, gen) VALUES (?, ?, ?)
@@ -88,6 +91,7 @@ export class MemberTable {
   /** Call after storage.deleteAll(). */
   forget(): void {
     this.cached = null;
+    this.generationKept = null;
     this.created = false;
   }
 }
