@@ -50,6 +50,7 @@ import {
   readRecord,
   recordAfterWake,
   recordGap,
+  replaysFromShard,
   routeTick,
   type LiveMark,
   type SessionRecord,
@@ -376,6 +377,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         await this.goneOffline(record);
       }
       if (event.epoch.id !== record.epoch) record = this.switchEpoch(record, event.epoch.id, event.epoch.startSeq);
+      // Its next socket replays these ticks from the shard: nothing to keep, no hole to fill.
+      if (replaysFromShard(record)) return { subscribed: true };
       const placement = placeEvent({ epoch: event.epoch, headSeq: record.handledSeq }, event);
       // A hole: a lost delivery, or back from a restart. The shard reads its history once for every
       // session of its batch and sends the event again with it; only then is the event handled.

@@ -1,6 +1,6 @@
 import type { ReplayQuery } from "../contracts";
 import type { PricefeedQuery } from "../protocol";
-import type { SessionRecord } from "./session-state";
+import { replaysFromShard, type SessionRecord } from "./session-state";
 
 export type ReplayPlan = { source: "none" } | ({ source: "buffer" | "shard" } & ReplayQuery);
 
@@ -16,7 +16,7 @@ export function planReplay(
   record: Pick<SessionRecord, "link"> | null,
 ): ReplayPlan {
   const offline = record?.link.state === "offline" ? record.link : null;
-  const bufferUsable = offline !== null && !offline.behind;
+  const bufferUsable = offline !== null && !replaysFromShard({ link: offline });
   if (query.lastSeq !== null) {
     const covered = bufferUsable && query.lastSeq + 1 >= offline.fromSeq;
     return { source: covered ? "buffer" : "shard", afterSeq: query.lastSeq };

@@ -100,6 +100,16 @@ export function recordAfterWake(
   return record;
 }
 
+/**
+ * Offline and behind (back from a restart): the session's next socket replays from its shard's history,
+ * never from its buffer (replay.ts), and that history holds every tick the session misses meanwhile. So
+ * such a session keeps none of them: buffering them would cost a write per tick that no replay reads,
+ * and, in a deploy's reconnect storm, the shard a history read and a resend per session.
+ */
+export function replaysFromShard(record: Pick<SessionRecord, "link">): boolean {
+  return record.link.state === "offline" && record.link.behind;
+}
+
 /** Where a tick goes, and the record after it; `drop` means the session has handled it already. */
 export type TickRoute = { route: "drop" } | { route: "sockets" | "buffer"; record: SessionRecord };
 

@@ -17,6 +17,13 @@ const seqs = (client: FeedClient) => client.prices().map((p) => p.seq);
 const restart = (clientId: string) => evictDurableObject(sessionStub(clientId), { webSockets: "close" });
 const alarmOf = (clientId: string) =>
   runInDurableObject(sessionStub(clientId), (_i, state) => state.storage.getAlarm());
+/** Ticks in the session's offline buffer (0 when it never made the table). */
+const bufferedOf = (clientId: string) =>
+  runInDurableObject(sessionStub(clientId), (_i, state) => {
+    const sql = state.storage.sql;
+    const made = sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = ?", "buffer").one().n;
+    return made ? Number(sql.exec("SELECT COUNT(*) AS n FROM buffer").one().n) : 0;
+  });
 /** How many shards list the client (0 once it is purged, 1 while it is served). */
 const subscribed = async (clientId: string) => (await registrations()).get(clientId)?.length ?? 0;
 
@@ -54,6 +61,8 @@ describe("a restart (the runtime drops every socket; no close event)", () => {
     await restart("restart-plain");
     await client.waitForClose();
     const missed = [await publishTick(), await publishTick(), await publishTick()];
+    // Back from a restart, the session keeps none of them: its replay reads the shard's history.
+    expect(await bufferedOf("restart-plain")).toBe(0);
 
     const again = await connect("client_id=restart-plain");
     await again.waitFor("replay_end");

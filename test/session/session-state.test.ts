@@ -13,6 +13,7 @@ import {
   readRecord,
   recordAfterWake,
   recordGap,
+  replaysFromShard,
   routeTick,
   type SessionRecord,
 } from "../../src/session/session-state";
@@ -41,6 +42,22 @@ const offline = (fromSeq: number, behind = false): SessionRecord => ({
   ...live,
   handledSeq: fromSeq - 1,
   link: { state: "offline", fromSeq, sinceMs: 1_000, gaps: [], behind },
+});
+
+describe("replaysFromShard", () => {
+  it("holds only for a session offline since a restart, until a catch-up or a socket clears it", () => {
+    const restarted = recordAfterWake(live, { live: 0, marks: [] }, 5);
+    expect(replaysFromShard(restarted)).toBe(true);
+    expect(replaysFromShard(caughtUp(restarted))).toBe(false);
+    expect(replaysFromShard(afterReplay(restarted, true, null))).toBe(false);
+    // A socket that closed (its attachment had the mark) leaves an exact buffer start: not behind.
+    expect(replaysFromShard(recordAfterWake(live, { live: 0, marks: [{ handledSeq: 12, lastTick: null }] }, 5))).toBe(
+      false,
+    );
+    expect(replaysFromShard(live)).toBe(false);
+    expect(replaysFromShard(offline(3))).toBe(false);
+    expect(replaysFromShard(offline(3, true))).toBe(true);
+  });
 });
 
 describe("recordAfterWake", () => {
