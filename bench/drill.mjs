@@ -27,17 +27,21 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const HELP = `npm run drill -- [options]
   --clients 200        clients (each its own client_id); half resume plainly, half with last_seq
   --ghosts 0.1         share of clients that never come back after the restart
+  --plain 0.5          share of the returning clients that resume plainly (0: all with last_seq, as
+                       the bench's storm and the client library do)
   --interval 1000      POLL_INTERVAL_MS
   --ttl 20             CLIENT_TTL_S (the drill waits this long, plus a margin, for the ghosts' purge)
   --settle 4           seconds of live ticks before the restart
   --down 2             seconds the server stays down
   --after 4            seconds of live ticks after the reconnect, before counting
   --storage auto       disk | tmpfs | auto (tmpfs when /dev/shm is writable; see bench/README.md)
-  --profile            CPU-profile the Worker's isolate during the reconnect storm`;
+  --profile            CPU-profile the Worker's isolate during the reconnect storm
+  --profile-out FILE   also keep that profile (.cpuprofile: Chrome DevTools opens it)`;
 
 const OPTIONS = {
   clients: { type: "string", default: "200" },
   ghosts: { type: "string", default: "0.1" },
+  plain: { type: "string", default: "0.5" },
   interval: { type: "string", default: "1000" },
   ttl: { type: "string", default: "20" },
   settle: { type: "string", default: "4" },
@@ -45,19 +49,21 @@ const OPTIONS = {
   after: { type: "string", default: "4" },
   storage: { type: "string", default: "auto" },
   profile: { type: "boolean", default: false },
+  "profile-out": { type: "string" },
 };
 
 function readArgs(argv) {
   const opts = parseOptions(argv, OPTIONS, { help: HELP });
   const numbers = {};
-  for (const key of ["clients", "ghosts", "interval", "ttl", "settle", "down", "after"]) {
+  for (const key of ["clients", "ghosts", "plain", "interval", "ttl", "settle", "down", "after"]) {
     numbers[key] = Number(opts[key]);
     if (!Number.isFinite(numbers[key]) || numbers[key] < 0) {
       console.error(`--${key} ${opts[key]}: expected a number\n${HELP}`);
       process.exit(2);
     }
   }
-  return { ...numbers, storage: opts.storage, profile: opts.profile };
+  const profileOut = opts["profile-out"] ? path.resolve(opts["profile-out"]) : null;
+  return { ...numbers, storage: opts.storage, profile: opts.profile || profileOut !== null, profileOut };
 }
 
 const log = (msg) => console.error(`[drill ${new Date().toISOString().slice(11, 23)}] ${msg}`);
@@ -126,10 +132,16 @@ async function main() {
     });
 
   const ghosts = Math.round(opts.clients * opts.ghosts);
-  const clients = Array.from(
-    { length: opts.clients },
-    (_, i) => new DrillClient(i, runId, i < ghosts ? "ghost" : (i - ghosts) % 2 === 0 ? "plain" : "last_seq"),
-  );
+  const plain = Math.round((opts.clients - ghosts) * Math.min(1, opts.plain));
+  // Plain and last_seq clients interleave, so neither kind reconnects first.
+  const kindOf = (i) =>
+    i < ghosts
+      ? "ghost"
+      : Math.floor(((i - ghosts + 1) * plain) / (opts.clients - ghosts)) >
+          Math.floor(((i - ghosts) * plain) / (opts.clients - ghosts))
+        ? "plain"
+        : "last_seq";
+  const clients = Array.from({ length: opts.clients }, (_, i) => new DrillClient(i, runId, kindOf(i)));
   const addresses = new AddressPool(1);
   const healthAddresses = new HealthAddresses();
 
@@ -158,7 +170,9 @@ async function main() {
   await connectAll(returning, server.baseUrl, addresses, (c) =>
     c.kind === "plain" ? {} : { last_seq: String(c.lastSeen), epoch: c.epoch ?? "" },
   );
-  const profileSummary = profile ? await profile.stop(path.join(workDir, "reconnect.cpuprofile")) : null;
+  const profileSummary = profile
+    ? await profile.stop(opts.profileOut ?? path.join(workDir, "reconnect.cpuprofile"))
+    : null;
   const conns = returning.map((c) => c.current);
   const failed = conns.filter((c) => c.liveAt === null);
   const since = (key) => conns.filter((c) => c[key] !== null).map((c) => c[key] - readyAt);
@@ -227,8 +241,10 @@ async function main() {
       `\nCPU during the reconnect storm (the Worker's isolate): ` +
         `busy ${profileSummary.busyMs} ms of ${profileSummary.wallMs} ms, GC ${profileSummary.gcMs} ms; inclusive:`,
     );
-    for (const f of profileSummary.topInclusive.slice(0, 15))
-      console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.pct).padStart(5)} %  ${f.fn}`);
+    const row = (f) => `  ${String(f.ms).padStart(8)} ms ${String(f.pct).padStart(5)} %  ${f.fn}`;
+    for (const f of profileSummary.topInclusive.slice(0, 15)) console.log(row(f));
+    console.log("self:");
+    for (const f of profileSummary.topSelf.slice(0, 15)) console.log(row(f));
   }
 }
 

@@ -60,8 +60,9 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --drain 20                 seconds to wait for a window's last frames after its last tick
   --persist-root DIR         parent of the disk storage's per-scenario --persist-to dirs (default:
                              the run's tmp dir)
-  --profile                  CPU-profile the Worker's isolate during each measurement window
-                             (V8 sampling profiler via the inspector; summary in the JSON)
+  --profile                  CPU-profile the Worker's isolate during each measurement window and
+                             each reconnect storm (V8 sampling profiler via the inspector; summary
+                             in the JSON, the storms' .cpuprofile files in the work dir)
   --no-snapshot              run wrangler dev on src/ directly instead of one pre-built bundle
   --via runtime              runtime: clients connect to the user worker's own socket (bypassing
                              wrangler dev's proxy, which makes wrangler exit under overload);
@@ -483,6 +484,7 @@ async function runStormScenario({ kind, n, storage, round, opts, ctx }) {
       runId: `${ctx.runId}-${label}`,
       addresses: ctx.addresses,
       concurrency: opts.concurrency,
+      profileFile: opts.profile ? path.join(ctx.workDir, `${label}.cpuprofile`) : null,
       log,
     });
     result.ok = result.storm.stormMs !== null;

@@ -6,10 +6,13 @@
 import { connectAll, DrillClient } from "./drill-client.mjs";
 import { summarize } from "./fleet.mjs";
 import { sleep } from "./procs.mjs";
+import { startProfile } from "./profile.mjs";
 
 /**
  * `start({ keepPersist })` starts the server (a fresh persist folder the first time, the same one
- * after). Returns the storm's numbers; stops the server before returning.
+ * after). Returns the storm's numbers; stops the server before returning. `profileFile`: a CPU
+ * profile of the Worker's isolate from ready until every client is live again is written there, and
+ * its summary (busy, idle, the functions that took the time) comes with the numbers.
  */
 export async function measureStorm({
   start,
@@ -20,6 +23,7 @@ export async function measureStorm({
   settleMs = 3000,
   downMs = 1000,
   liveTimeoutMs = 120_000,
+  profileFile = null,
   log,
 }) {
   const clients = Array.from({ length: n }, (_, i) => new DrillClient(i, runId, "last_seq"));
@@ -43,6 +47,7 @@ export async function measureStorm({
     const readyAt = Date.now();
     log(`  storm: server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ${n} reconnect at once`);
     const returning = clients.filter((c) => c.current.firstLiveAt !== null);
+    const profile = profileFile ? await startProfile(server.inspectorPort) : null;
     await connectAll(
       returning,
       server.baseUrl,
@@ -50,6 +55,7 @@ export async function measureStorm({
       (c) => ({ currencies: "USD", last_seq: String(c.lastSeen), ...(c.epoch ? { epoch: c.epoch } : {}) }),
       { until: "live", timeoutMs: liveTimeoutMs },
     );
+    const cpu = profile ? await profile.stop(profileFile) : null;
     const conns = returning.map((c) => c.current);
     const live = conns.filter((c) => c.firstLiveAt !== null);
     const liveFromReady = summarize(live.map((c) => c.firstLiveAt - readyAt));
@@ -63,6 +69,7 @@ export async function measureStorm({
       notLiveAgain: conns.length - live.length,
       errors: countBy(conns.map((c) => c.error).filter(Boolean)),
       handshakeMs: summarize(conns.filter((c) => c.openedAt).map((c) => c.openedAt - c.startedAt)),
+      ...(cpu ? { cpu } : {}),
     };
     log(
       `  storm: every client live again ${result.stormMs ?? "–"} ms after ready` +
