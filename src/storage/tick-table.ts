@@ -312,7 +312,12 @@ export class TickTable {
     return { fromSeq: range.lo, toSeq: range.hi };
   }
 
+  /** Empties the table. One that does not exist is empty: it is not made just to be cleared. */
   clear(): void {
-    this.exec(`DELETE FROM ${this.table}`);
+    try {
+      this.storageSql.exec(`DELETE FROM ${this.table}`);
+    } catch (error) {
+      if (!String(error).includes("no such table")) throw error;
+    }
   }
 }
