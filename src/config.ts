@@ -20,6 +20,8 @@ export interface Config {
   /** A quote its upstream dates older than this is not used; 0 turns the check off. */
   maxQuoteAgeS: number;
   maxSocketsPerClient: number;
+  /** Upgrades one client_id may make in a minute, counted by its session (src/limits/upgrade-window.ts). */
+  resumesPerMinute: number;
   /** The most members a shard of the fan-out tree holds before it splits (docs/design/fanout.md). */
   fanoutChunk: number;
   /**
@@ -74,6 +76,7 @@ export function readConfig(env: ConfigVars): Config {
     maxDeviationPct: num(env.MAX_DEVIATION_PCT, 2, 0.01, 100),
     maxQuoteAgeS: num(env.MAX_QUOTE_AGE_S, 120, 0, 86_400),
     maxSocketsPerClient: num(env.MAX_SOCKETS_PER_CLIENT, 5, 1, 1000),
+    resumesPerMinute: Math.floor(num(env.RESUMES_PER_MINUTE, 20, 1, 10_000)),
     fanoutChunk: Math.floor(num(env.FANOUT_CHUNK, 500, 1, 10_000)),
     fanoutTimeoutMs: num(env.FANOUT_TIMEOUT_MS, 10_000, 50, 120_000),
     heartbeatS: num(env.HEARTBEAT_S, 30, 1, 3600),
@@ -85,6 +88,18 @@ export function readConfig(env: ConfigVars): Config {
     bitstampApiUrl: url(env.BITSTAMP_API_URL, "https://www.bitstamp.net"),
     simulatedVolatility: num(env.SIMULATED_VOLATILITY, 0.0005, 0, 0.1),
   };
+}
+
+const parsed = new WeakMap<ConfigVars, Readonly<Config>>();
+
+/** readConfig once per env: the objects read their config at every event, and an env never changes. */
+export function configOf(env: ConfigVars): Readonly<Config> {
+  let config = parsed.get(env);
+  if (config === undefined) {
+    config = Object.freeze(readConfig(env));
+    parsed.set(env, config);
+  }
+  return config;
 }
 
 /** The time one poll may take: it never overruns the interval. */

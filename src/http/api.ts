@@ -3,7 +3,7 @@
  * the hub sees at most one call per key per poll interval and location, whatever the traffic.
  * While the hub fails they answer with the last answer, marked stale, or 503 when there is none.
  */
-import { readConfig } from "../config";
+import { configOf } from "../config";
 import {
   CANDLE_INTERVAL_S,
   candlesQueryString,
@@ -76,7 +76,7 @@ function cached(
   ttl?: (a: Answer) => number,
   staleLimitS?: number,
 ) {
-  const fresh = ttlForInterval(readConfig(env).pollIntervalMs);
+  const fresh = ttlForInterval(configOf(env).pollIntervalMs);
   return edge.get(keyFor(request, key), load, ttl ?? (() => fresh), (work) => ctx.waitUntil(work), staleLimitS);
 }
 
@@ -194,7 +194,7 @@ export const handleHealth: Handler = async (request, env, ctx) => {
       const health = await hubHttp(env).health();
       return { body: JSON.stringify(health), status: health.ok ? 200 : 503 };
     },
-    (a) => (a.status === 200 ? ttlForInterval(readConfig(env).pollIntervalMs) : UNHEALTHY_TTL_S),
+    (a) => (a.status === 200 ? ttlForInterval(configOf(env).pollIntervalMs) : UNHEALTHY_TTL_S),
     HEALTH_STALE_LIMIT_S,
   );
   if (!answer) return unavailableResponse();

@@ -4,7 +4,6 @@ import { randomId } from "../shared/random-id";
 import { errorResponse } from "../shared/responses";
 import { sessionStub } from "../stubs";
 import { admitNewSession, NEW_SESSION_COUNTED } from "../limits/new-session";
-import { RESUMES, rateLimited } from "../limits/rate-limit";
 import { eventStreamFrom, sessionUpgradeFor } from "./event-stream";
 
 /**
@@ -17,10 +16,9 @@ let depthHint = UNKNOWN_DEPTH_GUESS;
 
 /**
  * A WebSocket upgrade, or an event stream (docs/protocol.md): both go to the client's session object.
- * Validates the upgrade, applies its rate limit and hands it to the client's session object:
- * without client_id it is a new session, counted here per address; with one it is counted per
- * client_id here, and its session counts it per address too if it turns out new. The 101
- * response is returned untouched: rebuilding it would drop its webSocket.
+ * Validates the upgrade and hands it to the client's session object: without client_id it is a new
+ * session, counted here per address; with one, its session counts it per client_id, and per address
+ * too if it turns out new. The 101 response is returned untouched: rebuilding it would drop its webSocket.
  */
 export async function handlePricefeed(request: Request, env: Env): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() === "websocket") return openSession(request, env);
@@ -43,9 +41,11 @@ async function openSession(request: Request, env: Env): Promise<Response> {
   url.searchParams.set("client_id", clientId);
   const forwarded = new Request(url, request);
   forwarded.headers.delete(NEW_SESSION_COUNTED);
-  const refused = given === null ? await admitNewSession(env, forwarded) : await rateLimited(RESUMES, env, given);
-  if (refused) return refused;
-  if (given === null) forwarded.headers.set(NEW_SESSION_COUNTED, "1");
+  if (given === null) {
+    const refused = await admitNewSession(env, forwarded);
+    if (refused) return refused;
+    forwarded.headers.set(NEW_SESSION_COUNTED, "1");
+  }
   forwarded.headers.set(DEPTH_HINT_HEADER, String(depthHint));
   const response = await sessionStub(env, clientId).fetch(forwarded);
   const depth = response.headers.get(SHARD_DEPTH_HEADER);

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config } from "../config";
+import { configOf, type Config } from "../config";
 import type {
   CopyPage,
   Epoch,
@@ -65,7 +65,7 @@ export class PriceHub extends DurableObject<Env> implements HubApi, HubHttpApi {
   }
 
   private get config(): Config {
-    return readConfig(this.env);
+    return configOf(this.env);
   }
 
   private get state(): HubState {

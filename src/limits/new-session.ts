@@ -1,8 +1,8 @@
 /**
  * A new session costs an object, a registration with its shard and its storage: new sessions are
  * limited per address (IPv6 per /64). A known client resuming costs little and is limited per
- * client_id instead (RESUMES, in the Worker), so an office behind one address comes back after a
- * deploy. Whether a session is new only its object knows (it has no stored record); an upgrade
+ * client_id instead (by its session, upgrade-window.ts), so an office behind one address comes back
+ * after a deploy. Whether a session is new only its object knows (it has no stored record); an upgrade
  * without client_id is new for sure, and the Worker counts it before any object is made.
  */
 import { addressKey, clientIp } from "./address";

@@ -13,18 +13,20 @@ export interface Limit {
   what: string;
 }
 
+/** The 429 a client meets at a limit: Retry-After and the JSON error saying which limit. */
+export function tooMany(what: string, retryAfterS: number): Response {
+  return errorResponse(
+    429,
+    { code: "rate_limited", message: `${what}; retry in ${retryAfterS} s` },
+    { "Retry-After": String(retryAfterS) },
+  );
+}
+
 /** Upgrades that start a new session (no `client_id`, or one no session holds), per address (/64 for IPv6). */
 export const NEW_SESSIONS: Limit = {
   limiter: (env) => env.NEW_SESSION_LIMITER,
   periodS: 60,
   what: "too many new sessions from this address",
-};
-
-/** Upgrades that name a `client_id` (mostly known clients resuming), per client_id, whatever the address. */
-export const RESUMES: Limit = {
-  limiter: (env) => env.RESUME_LIMITER,
-  periodS: 60,
-  what: "too many connections for this client_id",
 };
 
 /** `/api/*` and `/health`, one budget per address (/64 for IPv6). */
@@ -45,9 +47,5 @@ export async function rateLimited(limit: Limit, env: Env, key: string): Promise<
   } catch {
     return null;
   }
-  return errorResponse(
-    429,
-    { code: "rate_limited", message: `${limit.what}; retry in ${limit.periodS} s` },
-    { "Retry-After": String(limit.periodS) },
-  );
+  return tooMany(limit.what, limit.periodS);
 }

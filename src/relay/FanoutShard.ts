@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config } from "../config";
+import { configOf, type Config } from "../config";
 import type {
   CopyPage,
   FanoutEvent,
@@ -63,7 +63,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
   }
 
   private get config(): Config {
-    return readConfig(this.env);
+    return configOf(this.env);
   }
 
   /** Read from storage once per instance: every registration and event asks for it. */
@@ -96,15 +96,23 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     }
     if (placement.place === "hole") return { subscribed: true, missingAfter: placement.missingAfter };
     const config = this.config;
-    // The ticks and the head commit together: a copy is never ahead of what it holds.
-    const taken =
-      placement.place !== "held" &&
-      this.ctx.storage.transactionSync(() => this.copy.take(event, Date.now(), config.historyRetentionS * 1000));
+    const taken = placement.place !== "held" && this.take(event, config);
     if (!taken) return { subscribed: true, report: await this.forward(null, false, config) };
     const { backlog: _backlog, ...passed } = event as FanoutEvent & { backlog?: TickPage };
     // A beat that closed a hole here likely finds the members missing the same ticks: they all get it.
     const filled = placement.place === "fill";
     return { subscribed: true, report: await this.forward(passed as FanoutEvent, filled, config) };
+  }
+
+  /** The ticks and the head commit together: a copy is never ahead of what it holds. */
+  private take(event: FanoutEvent, config: Config): boolean {
+    try {
+      return this.ctx.storage.transactionSync(() => this.copy.take(event, Date.now(), config.historyRetentionS * 1000));
+    } catch (error) {
+      // Rolled back: what the copy kept in memory may be ahead of its storage.
+      this.copy.reload();
+      throw error;
+    }
   }
 
   /**
@@ -171,7 +179,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     this.armWatchdog();
     this.splitIfFull();
     const snapshot = this.copy.snapshot()!;
-    const replay = request.replay && this.read(request.replay, request.replayLimit ?? this.config.maxReplay);
+    const replay = request.replay && this.copy.read(request.replay, request.replayLimit ?? this.config.maxReplay);
     return { kind: "registered", shard: this.prefix, snapshot, ...(replay ? { replay } : {}) };
   }
 
@@ -181,7 +189,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     if (!layout.split) return null;
     const child = childToward(this.prefix, clientId);
     if (child === null) return null;
-    this.members.remove([clientId]);
+    if (this.members.has(clientId)) this.members.remove([clientId]);
     const next = withChild(layout, digitOf(child));
     if (next !== layout) this.saveLayout(next);
     return { kind: "moved", to: child };
@@ -221,16 +229,10 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     this.splitIfFull();
   }
 
-  private read(query: ReplayQuery, limit: number): TickPage {
-    return "afterSeq" in query
-      ? this.copy.ticks.after(query.afterSeq, limit)
-      : this.copy.ticks.since(query.sinceMs, limit);
-  }
-
   async replay(query: ReplayQuery, limit: number): Promise<TickPage> {
     this.calls.count("replay");
     await this.ensureFilled();
-    return this.read(query, limit);
+    return this.copy.read(query, limit);
   }
 
   async copyPage(afterSeq: number, limit: number): Promise<CopyPage> {

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Config } from "../config";
+import { configOf, type Config } from "../config";
 import type { FanoutEvent, ReceiveResult, RegisterAnswer, ReplayQuery, SessionApi } from "../contracts";
 import {
   applySubscription,
@@ -21,6 +21,8 @@ import {
 } from "../protocol";
 import { placeEvent } from "../relay/history-copy";
 import { admitNewSession } from "../limits/new-session";
+import { tooMany } from "../limits/rate-limit";
+import { admitUpgrade } from "../limits/upgrade-window";
 import { log } from "../shared/log";
 import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";
@@ -42,6 +44,7 @@ import {
   afterRegistration,
   afterReplay,
   alarmDecision,
+  bufferMayHoldTicks,
   caughtUp,
   changeEpoch,
   goOffline,
@@ -78,6 +81,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   private queue: Promise<unknown> = Promise.resolve();
   /** The record in memory between events; undefined after a wake until first loaded. */
   private cached: SessionRecord | null | undefined;
+  /** When this client's recent upgrades were admitted (src/limits/upgrade-window.ts). */
+  private upgrades: number[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,7 +92,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   private get config(): Config {
-    return readConfig(this.env);
+    return configOf(this.env);
   }
 
   /**
@@ -174,8 +179,11 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     return run;
   }
 
-  /** The Worker has validated the query; this accepts the socket and starts its replay. */
+  /** The Worker has validated the query; this counts the upgrade, accepts the socket and starts its replay. */
   override async fetch(request: Request): Promise<Response> {
+    const verdict = admitUpgrade(this.upgrades, Date.now(), { limit: this.config.resumesPerMinute, periodMs: 60_000 });
+    this.upgrades = verdict.window;
+    if (!verdict.admitted) return tooMany("too many connections for this client_id", verdict.retryAfterS);
     const refused = this.ctx.storage.kv.get(RECORD_KEY) === undefined ? await admitNewSession(this.env, request) : null;
     if (refused) return refused;
     const parsed = parsePricefeedQuery(new URL(request.url).searchParams, Date.now());
@@ -267,7 +275,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const current = { ...record, currencies: this.cached?.currencies ?? currencies };
     const open = ws.readyState === WebSocket.OPEN;
     const next = afterReplay(current, open, newest);
-    if (open && current.link.state === "offline") this.buffer.clear();
+    if (open && bufferMayHoldTicks(current)) this.buffer.clear();
     this.save(next);
     // A new session's record and its first alarm (the lease) commit together.
     if (!previous) await this.ctx.storage.setAlarm(Date.now() + leaseMs(config.clientTtlS * 1000));

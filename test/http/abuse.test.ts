@@ -122,7 +122,7 @@ describe("fuzz", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 8 }), async (frames) => {
         if (fuzzer.closed) {
-          // Its reconnects count against its client_id (RESUME_LIMITER): a refused one sits the round out.
+          // Its reconnects count against its client_id (RESUMES_PER_MINUTE): a refused one sits the round out.
           fuzzer = await connect("client_id=fuzzed").catch((error: Error) => {
             if (!/got 429/.test(error.message)) throw error;
             return fuzzer;
