@@ -1,5 +1,5 @@
-import type { CopyPage, Epoch, FanoutEvent, FeedSnapshot } from "../contracts";
-import type { StatusMessage } from "../protocol";
+import type { CopyPage, Epoch, FanoutEvent, FeedSnapshot, ReplayQuery } from "../contracts";
+import type { StatusMessage, Tick } from "../protocol";
 import { TickTable, type TickPage } from "../storage/tick-table";
 
 /** What a shard knows of the feed besides its ticks; stored whole in its KV storage. */
@@ -43,6 +43,13 @@ export function placeEvent(copy: { epoch: Epoch; headSeq: number }, event: Fanou
  */
 export class HistoryCopy {
   readonly ticks: TickTable;
+  /**
+   * What every registration reads, kept between events: the state, the newest tick, and the last replay
+   * page asked (a reconnect storm asks the same one a thousand times). Dropped at every write.
+   */
+  private stateKept: CopyState | null | undefined;
+  private latestKept: Tick | null | undefined;
+  private pageKept: { key: string; page: TickPage } | null = null;
 
   constructor(
     sql: SqlStorage,
@@ -52,17 +59,36 @@ export class HistoryCopy {
   }
 
   get state(): CopyState | null {
-    return this.kv.get<CopyState>("copy") ?? null;
+    this.stateKept ??= this.kv.get<CopyState>("copy") ?? null;
+    return this.stateKept;
   }
 
   private set state(next: CopyState) {
     this.kv.put("copy", next);
+    this.stateKept = next;
+  }
+
+  /** Forgets what is kept in memory: after a write to the table, or a transaction that rolled back. */
+  reload(): void {
+    this.stateKept = undefined;
+    this.latestKept = undefined;
+    this.pageKept = null;
   }
 
   snapshot(): FeedSnapshot | null {
     const state = this.state;
     if (!state) return null;
-    return { ...state, latest: this.ticks.latest() };
+    if (this.latestKept === undefined) this.latestKept = this.ticks.latest();
+    return { ...state, latest: this.latestKept };
+  }
+
+  /** The ticks after a seq, or since a time, up to `limit` (a replay, or a catch-up at registration). */
+  read(query: ReplayQuery, limit: number): TickPage {
+    const key = "afterSeq" in query ? `seq:${query.afterSeq}:${limit}` : `ms:${query.sinceMs}:${limit}`;
+    if (this.pageKept?.key === key) return this.pageKept.page;
+    const page = "afterSeq" in query ? this.ticks.after(query.afterSeq, limit) : this.ticks.since(query.sinceMs, limit);
+    this.pageKept = { key, page };
+    return page;
   }
 
   /** Starts the copy from a snapshot (the first fill, or another epoch): nothing older is held. */
@@ -89,6 +115,7 @@ export class HistoryCopy {
       after = next.ticks.at(-1)!.seq;
     }
     const { epoch, headSeq, status, statusAtMs } = from;
+    this.reload();
     this.state = { epoch, headSeq: Math.max(headSeq, this.ticks.latest()?.seq ?? 0), status, statusAtMs };
   }
 
@@ -99,6 +126,7 @@ export class HistoryCopy {
   take(event: FanoutEvent, nowMs: number, retentionMs: number): boolean {
     const state = this.state;
     if (!state) return false;
+    this.reload();
     if (event.kind === "status") {
       if (event.atMs < state.statusAtMs) return false;
       this.state = { ...state, status: event.status, statusAtMs: event.atMs };
@@ -132,5 +160,6 @@ export class HistoryCopy {
   clear(): void {
     this.ticks.clear();
     this.kv.delete("copy");
+    this.reload();
   }
 }

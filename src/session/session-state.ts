@@ -110,6 +110,15 @@ export function replaysFromShard(record: Pick<SessionRecord, "link">): boolean {
   return record.link.state === "offline" && record.link.behind;
 }
 
+/**
+ * Whether the offline buffer may hold ticks: only what was handled while offline went there. A session
+ * that has handled nothing since it went offline (a restart's reconnect, most often) has nothing to
+ * clear, and is spared asking its storage.
+ */
+export function bufferMayHoldTicks(record: Pick<SessionRecord, "link" | "handledSeq">): boolean {
+  return record.link.state === "offline" && record.handledSeq >= record.link.fromSeq;
+}
+
 /** Where a tick goes, and the record after it; `drop` means the session has handled it already. */
 export type TickRoute = { route: "drop" } | { route: "sockets" | "buffer"; record: SessionRecord };
 

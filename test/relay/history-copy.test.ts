@@ -124,6 +124,44 @@ describe("HistoryCopy", () => {
     });
   });
 
+  it("answers registrations from memory, and every take, retention cut or restart is seen at once", async () => {
+    await inCopy("kept", async (copy) => {
+      await copy.fillFrom(pagesOf([tick(1, 1_000), tick(2, 2_000)]).page, 10);
+      const seqs = () => copy.read({ afterSeq: 0 }, 10).ticks.map((t) => t.seq);
+      expect(seqs()).toEqual([1, 2]);
+      expect(copy.read({ afterSeq: 0 }, 10)).toBe(copy.read({ afterSeq: 0 }, 10));
+      expect(copy.snapshot()?.latest?.seq).toBe(2);
+      copy.take(tickEvent(3), 10_000, 8_500);
+      expect(seqs()).toEqual([2, 3]);
+      expect(copy.read({ sinceMs: 0 }, 10).ticks.map((t) => t.seq)).toEqual([2, 3]);
+      expect(copy.snapshot()).toMatchObject({ headSeq: 3, latest: { seq: 3 } });
+      copy.take(tickEvent(20, e2), 20_000, 1e9);
+      expect(seqs()).toEqual([20]);
+      expect(copy.snapshot()).toMatchObject({ epoch: e2, headSeq: 20, latest: { seq: 20 } });
+      copy.clear();
+      expect(copy.snapshot()).toBeNull();
+    });
+  });
+
+  it("forgets what it kept when a take rolls back", async () => {
+    await runInDurableObject(
+      env.CLIENT_SESSION.get(env.CLIENT_SESSION.idFromName("copy-rollback")),
+      async (_i, state) => {
+        const copy = new HistoryCopy(state.storage.sql, state.storage.kv);
+        await copy.fillFrom(pagesOf([tick(1)]).page, 10);
+        expect(copy.snapshot()?.latest?.seq).toBe(1);
+        expect(() =>
+          state.storage.transactionSync(() => {
+            copy.take(tickEvent(2), 2_000, 1e9);
+            throw new Error("disk full");
+          }),
+        ).toThrow("disk full");
+        copy.reload();
+        expect(copy.snapshot()).toMatchObject({ headSeq: 1, latest: { seq: 1 } });
+      },
+    );
+  });
+
   it("keeps only the retention window", async () => {
     await inCopy("retention", async (copy) => {
       await copy.fillFrom(pagesOf([tick(1, 1_000), tick(2, 2_000)]).page, 10);

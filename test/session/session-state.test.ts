@@ -6,6 +6,7 @@ import {
   afterRegistration,
   afterReplay,
   alarmDecision,
+  bufferMayHoldTicks,
   caughtUp,
   changeEpoch,
   goOffline,
@@ -57,6 +58,28 @@ describe("replaysFromShard", () => {
     expect(replaysFromShard(live)).toBe(false);
     expect(replaysFromShard(offline(3))).toBe(false);
     expect(replaysFromShard(offline(3, true))).toBe(true);
+  });
+});
+
+describe("bufferMayHoldTicks", () => {
+  it("holds once a tick was buffered while offline, never for a live session or one that handled nothing", () => {
+    expect(bufferMayHoldTicks(live)).toBe(false);
+    const away = goOffline(live, 5);
+    expect(bufferMayHoldTicks(away)).toBe(false);
+    expect(bufferMayHoldTicks(recordAfterWake(live, { live: 0, marks: [] }, 5))).toBe(false);
+    const buffered = routeTick(away, tick(11));
+    expect(buffered.route).toBe("buffer");
+    if (buffered.route !== "drop") expect(bufferMayHoldTicks(buffered.record)).toBe(true);
+    // Back from a restart with ticks already buffered before it: the buffer still holds them.
+    const shardAhead = afterRegistration({ ...away, handledSeq: 12 }, "a", {
+      epoch: { id: "e1", startSeq: 1 },
+      headSeq: 20,
+      latest: tick(20),
+      status: live.status,
+      statusAtMs: 100,
+    });
+    expect(replaysFromShard(shardAhead)).toBe(true);
+    expect(bufferMayHoldTicks(shardAhead)).toBe(true);
   });
 });
 
