@@ -58,7 +58,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     const name = ctx.id.name ?? "";
     if (!name.startsWith(NAME_PREFIX)) throw new Error(`a shard must be reached by name, got "${name}"`);
     this.prefix = name.slice(NAME_PREFIX.length);
-    this.members = new MemberTable(ctx.storage.sql, ctx.storage.kv);
+    this.members = new MemberTable(ctx.storage.sql);
     this.copy = new HistoryCopy(ctx.storage.sql, ctx.storage.kv);
   }
 
@@ -189,7 +189,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     if (!layout.split) return null;
     const child = childToward(this.prefix, clientId);
     if (child === null) return null;
-    if (this.members.has(clientId)) this.members.remove([clientId]);
+    this.members.remove([clientId]);
     const next = withChild(layout, digitOf(child));
     if (next !== layout) this.saveLayout(next);
     return { kind: "moved", to: child };

@@ -1,21 +1,24 @@
 /**
- * The sessions a shard serves. Each registration gets a new generation number, so a fan-out that found
- * a session gone removes only the registration it delivered to, never one made while it ran (a client
- * purged and back during the fan-out stays listed). The ids are kept in memory too: a fan-out reads
- * them every event.
+ * The sessions a shard serves: stored as a table, and kept in memory, where a fan-out reads them every
+ * event. Each registration gets a new generation number, so a fan-out that found a session gone removes
+ * only the registration it delivered to, never one made while it ran (a client purged and back during
+ * the fan-out stays listed).
+ *
+ * Generations are counted in memory only. A fan-out's generation lives no longer than the instance that
+ * read it, so a new instance can count every member it finds listed as generation 0. A member that
+ * registers again while listed (every reconnect after a restart, every lease) then costs no write.
  */
 export class MemberTable {
-  private cached: Set<string> | null = null;
-  private generationKept: number | null = null;
+  /** Every listed member with the generation of its latest registration; loaded once per instance. */
+  private listed: Map<string, number> | null = null;
+  private generationKept = 0;
   private created = false;
 
-  constructor(
-    private readonly storageSql: SqlStorage,
-    private readonly kv: SyncKvStorage,
-  ) {}
+  constructor(private readonly storageSql: SqlStorage) {}
 
   private get sql(): SqlStorage {
     if (!this.created) {
+      // `gen` is no longer read (see above); it stays in the shape tables were made with.
       this.storageSql.exec(
         "CREATE TABLE IF NOT EXISTS members " +
           "(client_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL, gen INTEGER NOT NULL)",
@@ -27,43 +30,37 @@ export class MemberTable {
 
   /** The newest generation handed out; every member listed now has a generation at most this. */
   get generation(): number {
-    this.generationKept ??= this.kv.get<number>("member_gen") ?? 0;
     return this.generationKept;
   }
 
   add(clientIds: readonly string[], nowMs: number): void {
     if (clientIds.length === 0) return;
-    const gen = this.generation + 1;
-    this.kv.put("member_gen", gen);
-    this.generationKept = gen;
+    const listed = this.loaded();
+    const gen = ++this.generationKept;
     for (const id of clientIds) {
-      this.sql.exec(
-        `INSERT INTO members (client_id, since_ms, gen) VALUES (?, ?, ?)
-         ON CONFLICT (client_id) DO UPDATE SET since_ms = excluded.since_ms, gen = excluded.gen`,
-        id,
-        nowMs,
-        gen,
-      );
-      this.cached?.add(id);
+      if (!listed.has(id)) {
+        this.sql.exec("INSERT OR IGNORE INTO members (client_id, since_ms, gen) VALUES (?, ?, 0)", id, nowMs);
+      }
+      listed.set(id, gen);
     }
   }
 
   /** Removes members, whatever their generation; returns how many were listed. */
   remove(clientIds: readonly string[]): number {
+    const listed = this.loaded();
     let removed = 0;
     for (const id of clientIds) {
-      removed += this.sql.exec("DELETE FROM members WHERE client_id = ?", id).rowsWritten;
-      this.cached?.delete(id);
+      if (!listed.delete(id)) continue;
+      this.sql.exec("DELETE FROM members WHERE client_id = ?", id);
+      removed++;
     }
     return removed;
   }
 
   /** Removes members a fan-out found gone, unless they registered again after `generation`. */
   removeGone(clientIds: readonly string[], generation: number): void {
-    for (const id of clientIds) {
-      const removed = this.sql.exec("DELETE FROM members WHERE client_id = ? AND gen <= ?", id, generation).rowsWritten;
-      if (removed > 0) this.cached?.delete(id);
-    }
+    const listed = this.loaded();
+    this.remove(clientIds.filter((id) => (listed.get(id) ?? Number.POSITIVE_INFINITY) <= generation));
   }
 
   has(clientId: string): boolean {
@@ -71,27 +68,20 @@ export class MemberTable {
   }
 
   ids(): string[] {
-    return [...this.loaded()];
+    return [...this.loaded().keys()];
   }
 
   get count(): number {
     return this.loaded().size;
   }
 
-  private loaded(): Set<string> {
-    this.cached ??= new Set(
+  private loaded(): Map<string, number> {
+    this.listed ??= new Map(
       this.sql
         .exec<{ client_id: string }>("SELECT client_id FROM members")
         .toArray()
-        .map((r) => r.client_id),
+        .map((r) => [r.client_id, 0]),
     );
-    return this.cached;
-  }
-
-  /** Call after storage.deleteAll(). */
-  forget(): void {
-    this.cached = null;
-    this.generationKept = null;
-    this.created = false;
+    return this.listed;
   }
 }
