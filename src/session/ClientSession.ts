@@ -184,7 +184,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const verdict = admitUpgrade(this.upgrades, Date.now(), { limit: this.config.resumesPerMinute, periodMs: 60_000 });
     this.upgrades = verdict.window;
     if (!verdict.admitted) return tooMany("too many connections for this client_id", verdict.retryAfterS);
-    const refused = this.ctx.storage.kv.get(RECORD_KEY) === undefined ? await admitNewSession(this.env, request) : null;
+    const known = this.ctx.storage.kv.get<SessionRecord>(RECORD_KEY);
+    const refused = known === undefined ? await admitNewSession(this.env, request) : null;
     if (refused) return refused;
     const parsed = parsePricefeedQuery(new URL(request.url).searchParams, Date.now());
     if (!parsed.ok) return errorResponse(400, parsed.error);
@@ -193,7 +194,6 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const query = parsed.value;
     const config = this.config;
     const { 0: client, 1: server } = new WebSocketPair();
-    const known = this.ctx.storage.kv.get<SessionRecord>(RECORD_KEY);
     const headers = known?.shard != null ? { [SHARD_DEPTH_HEADER]: String(known.shard.length) } : undefined;
 
     if (this.connections.open().length >= config.maxSocketsPerClient) {

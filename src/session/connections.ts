@@ -33,11 +33,15 @@ export function send(ws: WebSocket, message: ServerMessage): boolean {
  * changed. The attachment is the only per-socket memory that survives hibernation.
  */
 export class Connections {
+  /** The attachments as last written by this instance: read back every event, deserialized once per wake. */
+  private readonly kept = new WeakMap<WebSocket, SocketAttachment>();
+
   constructor(private readonly ctx: DurableObjectState) {}
 
   accept(ws: WebSocket, attachment: SocketAttachment): void {
     this.ctx.acceptWebSocket(ws);
     ws.serializeAttachment(attachment);
+    this.kept.set(ws, attachment);
   }
 
   /**
@@ -56,8 +60,12 @@ export class Connections {
   }
 
   attachment(ws: WebSocket): SocketAttachment | null {
+    const kept = this.kept.get(ws);
+    if (kept) return kept;
     try {
-      return (ws.deserializeAttachment() as SocketAttachment | null) ?? null;
+      const stored = (ws.deserializeAttachment() as SocketAttachment | null) ?? null;
+      if (stored) this.kept.set(ws, stored);
+      return stored;
     } catch {
       return null;
     }
@@ -73,6 +81,7 @@ export class Connections {
     } catch {
       return null; // closed meanwhile
     }
+    this.kept.set(ws, next);
     return next;
   }
 

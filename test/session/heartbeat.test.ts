@@ -4,7 +4,7 @@
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SocketAttachment } from "../../src/session/connections";
+import type { Connections } from "../../src/session/connections";
 import { beatDue, heartbeatDue } from "../../src/session/heartbeat";
 import { connect, type FeedClient, type Frame } from "../support/feed";
 import { hub, publishTick, sessionStub, shard, sleep } from "../support/hub";
@@ -31,11 +31,10 @@ async function quietFor(prefixes: string[]) {
 
 /** Makes a session's sockets look as if they were last sent something HEARTBEAT_S ago. */
 async function socketsQuietFor(clientId: string) {
-  await runInDurableObject(sessionStub(clientId), (_instance, state) => {
-    for (const ws of state.getWebSockets()) {
-      const attachment = ws.deserializeAttachment() as SocketAttachment;
-      ws.serializeAttachment({ ...attachment, lastSentAtMs: Date.now() - HEARTBEAT_S * 1000 });
-    }
+  // Through the session's own Connections, which keeps the attachments it wrote in memory.
+  await runInDurableObject(sessionStub(clientId), (instance, state) => {
+    const connections = (instance as unknown as { connections: Connections }).connections;
+    for (const ws of state.getWebSockets()) connections.update(ws, { lastSentAtMs: Date.now() - HEARTBEAT_S * 1000 });
   });
 }
 
