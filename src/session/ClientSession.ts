@@ -113,11 +113,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     }
     const record = recordAfterWake(stored, { live: this.connections.live().length, marks }, Date.now());
     if (record.link.state === "offline" && stored.link.state === "live") {
-      log("session_offline_on_wake", {
-        client_id: record.clientId,
-        from_seq: record.link.fromSeq,
-        restart: record.link.behind,
-      });
+      // No log line here: after a deploy every session passes this way, and a line each (a million at a
+      // million clients) would cost more than the wake itself.
       await this.goneOffline(record);
     } else {
       this.cached = record;
