@@ -41,8 +41,9 @@ export class DrillClient {
       openedAt: null,
       welcomeAt: null,
       liveAt: null,
-      /** The first price of this connection that is not a replay. */
+      /** The first price of this connection that is not a replay, and when its tick was published. */
       firstLiveAt: null,
+      firstLivePublishedAt: null,
       closed: false,
       error: null,
     };
@@ -83,6 +84,7 @@ export class DrillClient {
           connection.prices.push({ seq: msg.seq, replayed: msg.replayed });
           if (!msg.replayed && connection.firstLiveAt === null) {
             connection.firstLiveAt = now;
+            connection.firstLivePublishedAt = Date.parse(msg.time);
             if (until === "live") done();
           }
           if (!msg.replayed && !connection.welcome?.resumed && connection.liveAt === null) {

@@ -69,6 +69,16 @@ export async function measureStorm({
       notLiveAgain: conns.length - live.length,
       errors: countBy(conns.map((c) => c.error).filter(Boolean)),
       handshakeMs: summarize(conns.filter((c) => c.openedAt).map((c) => c.openedAt - c.startedAt)),
+      /**
+       * Where the time went, each from ready: the 101, the welcome, the end of the replay, the publishing
+       * of the tick that made the client live, and its arrival.
+       */
+      phasesFromReadyMs: Object.fromEntries(
+        ["openedAt", "welcomeAt", "liveAt", "firstLivePublishedAt", "firstLiveAt"].map((key) => [
+          key.replace(/At$/, ""),
+          summarize(conns.filter((c) => c[key] !== null).map((c) => c[key] - readyAt)),
+        ]),
+      ),
       ...(cpu ? { cpu } : {}),
     };
     log(
