@@ -55,6 +55,11 @@ export interface ReceiveResult {
    * that history once for every receiver of its batch, from its own copy.
    */
   missingAfter?: number;
+  /**
+   * The session keeps nothing until it registers again (back from a restart with no socket: its next
+   * socket replays from the shard's history). Its shard sends it no more events until then.
+   */
+  parked?: true;
 }
 
 /** How one event went through a subtree of the fan-out (the hub shows the root's in /health). */

@@ -91,6 +91,11 @@ export interface FanoutSummary {
   failed: number;
   /** Sessions found purged, and forgotten. */
   gone: number;
+  /**
+   * Listed sessions sent nothing: back from a restart with no socket yet, they keep nothing until they
+   * register again (on reconnect), and a reconnect replays what they missed from the shard's history.
+   */
+  parked: number;
   shards: number;
   leaves: number;
   /** The deepest shard's depth (the root's is 0). */

@@ -128,7 +128,8 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     const toAll =
       event !== null && (event.kind !== "beat" || filled || now - this.lastToMembersAtMs >= config.heartbeatS * 1000);
     const behind = [...this.behindMembers].filter((id) => this.members.has(id));
-    const memberIds = toAll ? this.members.ids() : event ? behind : [];
+    // A parked member is probed again after CLIENT_TTL_S: by then its session has forgotten it or been purged.
+    const memberIds = toAll ? this.members.reachable(now, config.clientTtlS * 1000) : event ? behind : [];
     if (toAll && memberIds.length > 0) this.lastToMembersAtMs = now;
     const generation = this.members.generation;
     const backlog = (afterSeq: number) => this.copy.ticks.after(afterSeq, config.maxBuffer);
@@ -147,6 +148,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
     for (const name of kids?.threw ?? []) this.childStubs.forget(name);
     for (const name of sessions?.threw ?? []) this.sessions.forget(name);
     if (sessions) this.behindMembers = new Set(sessions.failed);
+    if (sessions && sessions.parked.length > 0) this.members.park(sessions.parked, generation, Date.now());
     if (sessions && sessions.gone.length > 0) this.members.removeGone(sessions.gone, generation);
     if (kids && kids.failed.length > 0) log("shard_children_failed", { shard: this.prefix, children: kids.failed });
     return subtreeReport(
@@ -157,6 +159,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
         delivered: sessions?.handled.length ?? 0,
         failed: (sessions?.failed.length ?? 0) + (kids?.failed.length ?? 0),
         gone: sessions?.gone.length ?? 0,
+        parked: this.members.parkedCount,
         calls: this.calls.report(),
       },
       (kids?.handled ?? []).flatMap((h) => (h.result.report ? [h.result.report] : [])),

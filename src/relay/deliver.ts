@@ -22,6 +22,8 @@ export interface BatchOutcome<R> {
   threw: string[];
   /** Receivers that no longer exist (`subscribed: false`). */
   gone: string[];
+  /** Receivers that handled the event and want no more until they register again (`parked`). */
+  parked: string[];
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -41,7 +43,7 @@ export async function deliverBatch<R extends ReceiveResult>(
   event: FanoutEvent,
   { timeoutMs, backlog }: BatchOptions,
 ): Promise<BatchOutcome<R>> {
-  const outcome: BatchOutcome<R> = { handled: [], failed: [], threw: [], gone: [] };
+  const outcome: BatchOutcome<R> = { handled: [], failed: [], threw: [], gone: [], parked: [] };
   if (receivers.length === 0) return outcome;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
@@ -54,8 +56,10 @@ export async function deliverBatch<R extends ReceiveResult>(
       (result: R | typeof TIMED_OUT) => {
         if (result === TIMED_OUT) outcome.failed.push(receiver.name);
         else if (!result.subscribed) outcome.gone.push(receiver.name);
-        else if (result.missingAfter === undefined) outcome.handled.push({ name: receiver.name, result });
-        else if (retried || !fillable(sent)) outcome.failed.push(receiver.name);
+        else if (result.missingAfter === undefined) {
+          outcome.handled.push({ name: receiver.name, result });
+          if (result.parked) outcome.parked.push(receiver.name);
+        } else if (retried || !fillable(sent)) outcome.failed.push(receiver.name);
         else behind.push({ receiver, afterSeq: result.missingAfter });
       },
       () => {

@@ -13,6 +13,11 @@ export class MemberTable {
   private listed: Map<string, number> | null = null;
   private generationKept = 0;
   private created = false;
+  /**
+   * Members that said they keep nothing until they register again (ReceiveResult.parked), with when:
+   * no event is sent to them. In memory only: a new instance sends to them once more and hears it again.
+   */
+  private readonly parkedAtMs = new Map<string, number>();
 
   constructor(private readonly storageSql: SqlStorage) {}
 
@@ -42,7 +47,33 @@ export class MemberTable {
         this.sql.exec("INSERT OR IGNORE INTO members (client_id, since_ms, gen) VALUES (?, ?, 0)", id, nowMs);
       }
       listed.set(id, gen);
+      this.parkedAtMs.delete(id);
     }
+  }
+
+  /** Parks members that answered `parked`, unless they registered again after `generation`. */
+  park(clientIds: readonly string[], generation: number, nowMs: number): void {
+    const listed = this.loaded();
+    for (const id of clientIds) {
+      if ((listed.get(id) ?? Number.POSITIVE_INFINITY) <= generation) this.parkedAtMs.set(id, nowMs);
+    }
+  }
+
+  /**
+   * The members an event goes to: all but the parked. One parked for `probeAfterMs` or longer gets the
+   * event again: a session that was purged meanwhile answers it, and its shard forgets it.
+   */
+  reachable(nowMs: number, probeAfterMs: number): string[] {
+    const out: string[] = [];
+    for (const id of this.loaded().keys()) {
+      const parkedAt = this.parkedAtMs.get(id);
+      if (parkedAt === undefined || nowMs - parkedAt >= probeAfterMs) out.push(id);
+    }
+    return out;
+  }
+
+  get parkedCount(): number {
+    return this.parkedAtMs.size;
   }
 
   /** Removes members, whatever their generation; returns how many were listed. */
@@ -50,6 +81,7 @@ export class MemberTable {
     const listed = this.loaded();
     let removed = 0;
     for (const id of clientIds) {
+      this.parkedAtMs.delete(id);
       if (!listed.delete(id)) continue;
       this.sql.exec("DELETE FROM members WHERE client_id = ?", id);
       removed++;

@@ -12,6 +12,8 @@ export interface OwnReport {
   /** Sessions and children that failed. */
   failed: number;
   gone: number;
+  /** Members it sends nothing until they register again (MemberTable.park). */
+  parked: number;
   calls: CallCounts;
 }
 
@@ -21,6 +23,7 @@ export function subtreeReport(own: OwnReport, children: readonly FanoutReport[])
     delivered: own.delivered,
     failed: own.failed,
     gone: own.gone,
+    parked: own.parked,
     shards: 1,
     leaves: own.leaf ? 1 : 0,
     depth: own.depth,
@@ -31,6 +34,7 @@ export function subtreeReport(own: OwnReport, children: readonly FanoutReport[])
     report.delivered += child.delivered;
     report.failed += child.failed;
     report.gone += child.gone;
+    report.parked += child.parked;
     report.shards += child.shards;
     report.leaves += child.leaves;
     report.depth = Math.max(report.depth, child.depth);

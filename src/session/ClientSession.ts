@@ -382,8 +382,9 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         await this.goneOffline(record);
       }
       if (event.epoch.id !== record.epoch) record = this.switchEpoch(record, event.epoch.id, event.epoch.startSeq);
-      // Its next socket replays these ticks from the shard: nothing to keep, no hole to fill.
-      if (replaysFromShard(record)) return { subscribed: true };
+      // Its next socket replays these ticks from the shard: nothing to keep, no hole to fill, and nothing
+      // more to send it until it registers again.
+      if (replaysFromShard(record)) return { subscribed: true, parked: true };
       const placement = placeEvent({ epoch: event.epoch, headSeq: record.handledSeq }, event);
       // A hole: a lost delivery, or back from a restart. The shard reads its history once for every
       // session of its batch and sends the event again with it; only then is the event handled.

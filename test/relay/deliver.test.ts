@@ -56,17 +56,18 @@ describe("deliverBatch", () => {
   it("sorts receivers into handled, gone and failed, waiting no longer than the deadline", async () => {
     const behaviour = {
       live: async () => ({ subscribed: true }),
+      away: async () => ({ subscribed: true, parked: true as const }),
       expired: async () => ({ subscribed: false }),
       broken: async () => {
         throw new Error("session broken");
       },
       silent: () => new Promise<ReceiveResult>(() => {}),
     };
-    const outcome = await deliverBatch(receivers(behaviour, ["live", "expired", "broken", "silent", "live"]), status, {
-      ...noBacklog,
-      timeoutMs: 50,
-    });
-    expect(outcome.handled.map((h) => h.name)).toEqual(["live", "live"]);
+    const names = ["live", "expired", "broken", "silent", "live", "away"];
+    const outcome = await deliverBatch(receivers(behaviour, names), status, { ...noBacklog, timeoutMs: 50 });
+    expect(outcome.handled.map((h) => h.name)).toEqual(["live", "live", "away"]);
+    // A parked receiver handled the event and wants nothing more until it registers again.
+    expect(outcome.parked).toEqual(["away"]);
     expect(outcome.gone).toEqual(["expired"]);
     expect(outcome.failed.sort()).toEqual(["broken", "silent"]);
     // A stub whose call threw may be broken: its sender builds a fresh one. A silent one is kept.
@@ -79,6 +80,7 @@ describe("deliverBatch", () => {
       failed: [],
       threw: [],
       gone: [],
+      parked: [],
     });
   });
 

@@ -174,22 +174,41 @@ describe("HistoryCopy", () => {
 describe("subtreeReport", () => {
   it("adds up a subtree: counts, leaves, the deepest shard, the fullest, and each method's calls", () => {
     const child = subtreeReport(
-      { depth: 1, members: 7, leaf: true, delivered: 7, failed: 0, gone: 1, calls: { deliver: 3, register: 9 } },
+      {
+        depth: 1,
+        members: 7,
+        leaf: true,
+        delivered: 7,
+        failed: 0,
+        gone: 1,
+        parked: 2,
+        calls: { deliver: 3, register: 9 },
+      },
       [],
     );
     const other = subtreeReport(
-      { depth: 1, members: 4, leaf: true, delivered: 3, failed: 1, gone: 0, calls: { deliver: 3, register: 2 } },
+      {
+        depth: 1,
+        members: 4,
+        leaf: true,
+        delivered: 3,
+        failed: 1,
+        gone: 0,
+        parked: 0,
+        calls: { deliver: 3, register: 2 },
+      },
       [],
     );
     expect(
-      subtreeReport({ depth: 0, members: 0, leaf: false, delivered: 0, failed: 0, gone: 0, calls: { deliver: 3 } }, [
-        child,
-        other,
-      ]),
+      subtreeReport(
+        { depth: 0, members: 0, leaf: false, delivered: 0, failed: 0, gone: 0, parked: 0, calls: { deliver: 3 } },
+        [child, other],
+      ),
     ).toEqual({
       delivered: 10,
       failed: 1,
       gone: 1,
+      parked: 2,
       shards: 3,
       leaves: 2,
       depth: 1,

@@ -50,4 +50,31 @@ describe("MemberTable", () => {
       expect(members.remove(["a"])).toBe(1);
       expect(statements).toEqual(["DELETE"]);
     }));
+
+  it("parks who asked, unless they registered again since the fan-out began; a registration unparks", () =>
+    inStorage("park", (sql) => {
+      const members = new MemberTable(sql);
+      members.add(["a", "b", "c"], 1);
+      const fanout = members.generation;
+      members.add(["b"], 2); // b reconnected while the fan-out ran: its `parked` answer is old news
+      members.park(["a", "b"], fanout, 1_000);
+      expect(members.reachable(1_000, 60_000).sort()).toEqual(["b", "c"]);
+      expect(members.parkedCount).toBe(1);
+      expect(members.count).toBe(3);
+      members.add(["a"], 3);
+      expect(members.reachable(1_000, 60_000).sort()).toEqual(["a", "b", "c"]);
+    }));
+
+  it("probes a member parked for the probe time again, and forgets parking with the member", () =>
+    inStorage("probe", (sql) => {
+      const members = new MemberTable(sql);
+      members.add(["a", "b"], 1);
+      members.park(["a", "b"], members.generation, 1_000);
+      expect(members.reachable(60_999, 60_000)).toEqual([]);
+      expect(members.reachable(61_000, 60_000).sort()).toEqual(["a", "b"]);
+      members.remove(["a"]);
+      members.removeGone(["b"], members.generation);
+      expect(members.parkedCount).toBe(0);
+      expect(members.count).toBe(0);
+    }));
 });

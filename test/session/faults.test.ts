@@ -77,6 +77,45 @@ describe("a restart (the runtime drops every socket; no close event)", () => {
     again.close();
   });
 
+  it("parks a session back from a restart: its shard sends nothing until it reconnects, then all again", async () => {
+    await publishTick();
+    const client = await connect("client_id=restart-parked&currencies=USD");
+    await client.waitForFrames(2);
+    const seen = await publishTick();
+    await client.waitForSeq(seen.seq);
+    await restart("restart-parked");
+    await client.waitForClose();
+
+    const session = sessionStub("restart-parked").id;
+    const realReceive = ClientSession.prototype.receive;
+    let received = 0;
+    const spy = vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (
+      this: ClientSession,
+      event,
+    ) {
+      if ((this as unknown as { ctx: DurableObjectState }).ctx.id.equals(session)) received++;
+      return realReceive.call(this, event);
+    });
+    let missed: Awaited<ReturnType<typeof publishTick>>[];
+    try {
+      // The first tick wakes it and hears `parked`; the next ones are not sent to it at all.
+      missed = [await publishTick(), await publishTick(), await publishTick()];
+      expect(received).toBe(1);
+      expect((await hub().health()).last_fanout?.parked).toBeGreaterThanOrEqual(1);
+    } finally {
+      spy.mockRestore();
+    }
+
+    const again = await connect("client_id=restart-parked");
+    await again.waitFor("replay_end");
+    expect(seqs(again)).toEqual([seen, ...missed].map((t) => t.seq));
+    // Registered again: it gets the next tick live.
+    const live = await publishTick();
+    await again.waitForSeq(live.seq);
+    expect(again.prices().at(-1)).toMatchObject({ seq: live.seq, replayed: false });
+    again.close();
+  });
+
   it("a plain reconnect before any new tick still replays what was sent after the last durable mark", async () => {
     await publishTick();
     const client = await connect("client_id=restart-quiet");
