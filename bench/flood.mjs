@@ -170,7 +170,7 @@ function render(report) {
   L.push(`## Flood run (${report.finishedAt.replace("T", " ").replace(/\..*/, "")} UTC)`, "");
   L.push(
     `Machine: ${report.machine.nproc} cores, ${report.machine.cpuModel}, Node ${report.machine.node}. ` +
-      `Code: ${report.git ?? "?"}. ` +
+      "Code: the commit in the JSON's `git`. " +
       "One wrangler dev (local workerd: the Worker, the hub, every session and the rate limiter share one thread; " +
       `storage ${report.storage}), ` +
       `simulated source, POLL_INTERVAL_MS=${opts.intervalMs}; ${int(opts.clients)} WebSocket clients ` +

@@ -17,8 +17,8 @@ import {
   workItemRefs,
 } from "./check-docs.mjs";
 
-const linked = ["README.md", ...markdownUnder("docs")];
-const written = [...linked, "CHANGELOG.md"];
+const linked = ["README.md", ...markdownUnder("docs"), "bench/README.md"];
+const written = [...linked, "CHANGELOG.md", ...markdownUnder("bench/results")];
 
 describe("the documentation", () => {
   it(`README.md has at most ${MAX_README_LINES} lines`, () => {

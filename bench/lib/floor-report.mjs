@@ -72,6 +72,45 @@ export function floorSection(scenarios, { stormIntervalMs } = {}) {
         `≤ ${FLOOR_TARGETS.storm}× |`,
     );
   }
+  lines.push("", ...stormPhasesSection(scenarios));
+  return lines;
+}
+
+/** The phases of a storm, from ready (lib/storm.mjs): [label, phase, statistic]. */
+const STORM_PHASES = [
+  ["101, p50", "opened", "p50"],
+  ["last 101", "opened", "max"],
+  ["last replay end", "live", "max"],
+  ["first live tick published, p50", "firstLivePublished", "p50"],
+  ["last client live", "firstLive", "max"],
+];
+
+/**
+ * Where a storm's time went, feed and floor side by side: each phase's median over the rounds, and the
+ * server's CPU over the storm (near its wall time: the runtime's one thread was busy all along).
+ */
+export function stormPhasesSection(scenarios) {
+  const runs = scenarios.filter((s) => s.comparison === "floor" && s.scenario === "storm" && s.ok && s.storm);
+  if (runs.length === 0) return [];
+  const lines = [
+    "Where each storm's time went (ms from ready, median over the rounds):",
+    "",
+    `| Clients | Server | ${STORM_PHASES.map(([label]) => label).join(" | ")} | server CPU |`,
+    `|---:|---|${STORM_PHASES.map(() => "---:|").join("")}---:|`,
+  ];
+  for (const n of [...new Set(runs.map((s) => s.n))].sort((a, b) => a - b)) {
+    for (const server of ["worker", "floor"]) {
+      const mine = runs.filter((s) => s.n === n && s.server === server);
+      if (mine.length === 0) continue;
+      const cell = (pick) => {
+        const m = median(mine.map(pick));
+        return m == null ? "–" : `${Math.round(m)}`;
+      };
+      const phases = STORM_PHASES.map(([, phase, stat]) => cell((s) => s.storm.phasesFromReadyMs?.[phase]?.[stat]));
+      const name = server === "worker" ? "feed" : "floor";
+      lines.push(`| ${n} | ${name} | ${phases.join(" | ")} | ${cell((s) => s.storm.serverCpuMs)} |`);
+    }
+  }
   lines.push("");
   return lines;
 }

@@ -1,7 +1,7 @@
 // node --test (npm run test:bench): the feed/floor ratios of the bench report.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { floorRatios, floorSection, floorTargetRows, median } from "./floor-report.mjs";
+import { floorRatios, floorSection, floorTargetRows, median, stormPhasesSection } from "./floor-report.mjs";
 
 const fanout = (server, round, p99, ok = true) => ({
   scenario: "floor-cmp",
@@ -71,4 +71,26 @@ test("a failed run counts as no value; with no value on one side there is no rat
 
 test("no floor runs, no section", () => {
   assert.deepEqual(floorSection([fanout("worker", 1, 100)].map((s) => ({ ...s, comparison: undefined }))), []);
+});
+
+test("where a storm's time went: each phase's median over the rounds, feed and floor", () => {
+  const phased = (server, round, opened, cpu) => ({
+    ...storm(server, round, opened + 300),
+    storm: {
+      stormMs: opened + 300,
+      serverCpuMs: cpu,
+      phasesFromReadyMs: {
+        opened: { p50: opened / 2, max: opened },
+        live: { max: opened + 10 },
+        firstLivePublished: { p50: opened / 2 + 100 },
+        firstLive: { max: opened + 300 },
+      },
+    },
+  });
+  const runs = [phased("worker", 1, 2000, 2100), phased("worker", 2, 1000, 1200), phased("floor", 1, 800, 900)];
+  const text = stormPhasesSection(runs).join("\n");
+  assert.match(text, /\| 1000 \| feed \| 750 \| 1500 \| 1510 \| 850 \| 1800 \| 1650 \|/);
+  assert.match(text, /\| 1000 \| floor \| 400 \| 800 \| 810 \| 500 \| 1100 \| 900 \|/);
+  assert.deepEqual(stormPhasesSection([storm("worker", 1, 10, false)]), []);
+  assert.match(floorSection(runs).join("\n"), /Where each storm's time went/);
 });

@@ -188,7 +188,8 @@ export function renderMarkdown(report) {
         : ", wrangler's local trace store off (X_LOCAL_OBSERVABILITY=false)") +
       `${report.workerBundleSha256 ? ", one pre-built bundle for every scenario" : ""}.` +
       (report.git?.head
-        ? ` Code: ${report.git.head}${report.git.dirtyFiles ? ` + ${report.git.dirtyFiles} uncommitted files` : ""}.`
+        ? " Code: the commit in the JSON's `git`" +
+          `${report.git.dirtyFiles ? ` + ${report.git.dirtyFiles} uncommitted files` : ""}.`
         : ""),
   );
   lines.push("");
@@ -319,7 +320,7 @@ export function renderMarkdown(report) {
 
   lines.push(...floorSection(sc, { stormIntervalMs: o.stormIntervalMs }));
 
-  lines.push("### Targets (issue 7)");
+  lines.push("### Targets");
   lines.push("");
   lines.push("| Target | Measured | Reached |");
   lines.push("|---|---|---|");

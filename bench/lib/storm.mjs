@@ -48,6 +48,7 @@ export async function measureStorm({
     log(`  storm: server ready ${((readyAt - stoppedAt) / 1000).toFixed(1)} s after the stop; ${n} reconnect at once`);
     const returning = clients.filter((c) => c.current.firstLiveAt !== null);
     const profile = profileFile ? await startProfile(server.inspectorPort) : null;
+    const cpuAtReady = server.sample().cpuS;
     await connectAll(
       returning,
       server.baseUrl,
@@ -55,6 +56,9 @@ export async function measureStorm({
       (c) => ({ currencies: "USD", last_seq: String(c.lastSeen), ...(c.epoch ? { epoch: c.epoch } : {}) }),
       { until: "live", timeoutMs: liveTimeoutMs },
     );
+    // The server's CPU (every workerd process) from ready until every client is live: near the storm's wall
+    // time, the one thread was busy all along; far below it, the storm waited on something else.
+    const serverCpuMs = Math.round((server.sample().cpuS - cpuAtReady) * 1000);
     const cpu = profile ? await profile.stop(profileFile) : null;
     const conns = returning.map((c) => c.current);
     const live = conns.filter((c) => c.firstLiveAt !== null);
@@ -68,6 +72,7 @@ export async function measureStorm({
       stormMs: live.length === conns.length ? liveFromReady.max : null,
       notLiveAgain: conns.length - live.length,
       errors: countBy(conns.map((c) => c.error).filter(Boolean)),
+      serverCpuMs,
       handshakeMs: summarize(conns.filter((c) => c.openedAt).map((c) => c.openedAt - c.startedAt)),
       /**
        * Where the time went, each from ready: the 101, the welcome, the end of the replay, the publishing
