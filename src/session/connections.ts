@@ -94,10 +94,19 @@ export class Connections {
     return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
   }
 
-  /** Open sockets that have had their welcome and replay, with their attachments, read once per event. */
+  /** Open sockets that have had their welcome and replay, with their attachments. */
   live(except?: WebSocket): [WebSocket, SocketAttachment][] {
+    return this.liveAmong(this.open(except));
+  }
+
+  /**
+   * The live ones among sockets listed earlier in the same event (`open()`), with their attachments as
+   * they are now: an event that handles several ticks asks the runtime for its sockets once.
+   */
+  liveAmong(sockets: readonly WebSocket[]): [WebSocket, SocketAttachment][] {
     const out: [WebSocket, SocketAttachment][] = [];
-    for (const ws of this.open(except)) {
+    for (const ws of sockets) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
       const attachment = this.attachment(ws);
       if (attachment?.ready) out.push([ws, attachment]);
     }
