@@ -324,7 +324,9 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   },
   registerRowsPerCall: {
     value: 1,
-    why: "a register stores or refreshes one member row on the leaf (no index assumed)",
+    why:
+      "a new member's register stores one member row on the leaf (no index assumed); a listed member registering " +
+      "again (a lease, a reconnect) writes none: src/relay/member-table.ts",
   },
   rowsPerConnect: {
     value: 2,
@@ -645,13 +647,13 @@ function costs(input: RowInputs, market: "busy" | "quiet"): UsdBreakdown {
   const duration = (((sessionSeconds + shardSeconds) * gb) / 1e6) * PRICES.durationPerMillionGbS.value;
 
   // Rows written: each shard's copy of the history (insert and retention delete, each with its index
-  // row, plus the watchdog alarm), the session's lease and connects, the leaf's member rows.
+  // row, plus the watchdog alarm), the session's lease and connects, the leaf's row for a new member.
   const perTickRows = 2 * (1 + PRICES.indexRowsPerWrite.value) + a.shardAlarmWritesPerTick.value;
   // A beat stores no tick: in a quiet market a shard only re-arms its watchdog.
   const perPollRows = market === "quiet" ? a.shardAlarmWritesPerTick.value : perTickRows;
   const shardRows = (tree.shards * polls * perPollRows) / n;
   const sessionRows =
-    leases * (a.sessionRowsPerLease.value + a.registerRowsPerCall.value) +
+    leases * a.sessionRowsPerLease.value +
     (newSessions + reconnects) * a.rowsPerConnect.value +
     newSessions * a.registerRowsPerCall.value;
   const rowsWritten = ((shardRows + sessionRows) / 1e6) * PRICES.rowsWrittenPerMillion.value;
