@@ -144,5 +144,6 @@ export interface PriceSnapshot {
 
 /** What a session offers the shard that serves it. */
 export interface SessionApi extends Rpc.DurableObjectBranded {
-  receive(event: FanoutEvent): Promise<ReceiveResult>;
+  /** The event, as JSON text from its shard (src/relay/event-wire.ts), or as an object. */
+  receive(event: FanoutEvent | string): Promise<ReceiveResult>;
 }

@@ -17,6 +17,7 @@ import type { TickPage } from "../storage/tick-table";
 import { hubApi, sessionStub, shardStub } from "../stubs";
 import { childrenDeadlineMs } from "./deadlines";
 import { deliverBatch, type Receiver } from "./deliver";
+import { encodeEvent } from "./event-wire";
 import { HistoryCopy, placeEvent } from "./history-copy";
 import { MemberTable } from "./member-table";
 import { subtreeReport } from "./report";
@@ -138,7 +139,7 @@ export class FanoutShard extends DurableObject<Env> implements ShardApi {
       .map((stub, i) => ({ name: children[i]!, send: (e) => stub.deliver(e) }));
     const memberReceivers = this.sessions.batch(memberIds).map((stub: DurableObjectStub<SessionApi>, i) => ({
       name: memberIds[i]!,
-      send: (e: FanoutEvent) => stub.receive(e),
+      send: (e: FanoutEvent) => stub.receive(encodeEvent(e)),
     }));
     const childTimeoutMs = childrenDeadlineMs(config.fanoutTimeoutMs, this.prefix.length);
     const [kids, sessions] = await Promise.all([

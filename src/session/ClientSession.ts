@@ -19,6 +19,7 @@ import {
   type Result,
   type Tick,
 } from "../protocol";
+import { decodeEvent } from "../relay/event-wire";
 import { placeEvent } from "../relay/history-copy";
 import { admitNewSession } from "../limits/new-session";
 import { tooMany } from "../limits/rate-limit";
@@ -366,7 +367,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   /** Called by the session's shard for every published tick, status change, and beat in a quiet market. */
-  async receive(event: FanoutEvent): Promise<ReceiveResult> {
+  async receive(sent: FanoutEvent | string): Promise<ReceiveResult> {
+    const event = decodeEvent(sent);
     return this.serially(async () => {
       let record = await this.load();
       if (!record) return { subscribed: false };

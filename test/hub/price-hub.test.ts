@@ -16,6 +16,7 @@ import { TickTable } from "../../src/storage/tick-table";
 import { nextTick } from "../../src/hub/publish";
 import { connect } from "../support/feed";
 import { hub, publishTick, sessionStub, settledHub, sleep } from "../support/hub";
+import { decodeEvent } from "../../src/relay/event-wire";
 
 /** The object's id, for fault injection aimed at one instance of a class. */
 const idOf = (instance: object) => (instance as unknown as { ctx: DurableObjectState }).ctx.id;
@@ -223,7 +224,7 @@ describe("PriceHub", () => {
       this: ClientSession,
       ...args
     ) {
-      if (idOf(this).equals(hung) && args[0].kind === "tick") {
+      if (idOf(this).equals(hung) && decodeEvent(args[0]).kind === "tick") {
         held++;
         await gate;
       }

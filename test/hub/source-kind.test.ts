@@ -9,6 +9,7 @@ import pkg from "../../package.json";
 import { connect } from "../support/feed";
 import { hub, settledHub } from "../support/hub";
 import { fetchDocumented } from "../support/http";
+import { decodeEvent } from "../../src/relay/event-wire";
 
 const real = readConfig(env);
 const simulated = { ...real, priceSources: ["simulated"] };
@@ -53,7 +54,7 @@ describe("PriceHub history and source kind", () => {
       this: ClientSession,
       event,
     ) {
-      events.push(event);
+      events.push(decodeEvent(event));
       return receive.call(this, event);
     });
     const demoTick = (await publishWith(simulated, { USD: 65_000 }, ["simulated"]))!;

@@ -22,6 +22,7 @@ import { ClientSession } from "../../src/session/ClientSession";
 import { connect, type FeedClient, type Frame } from "../support/feed";
 import { hub, recordOf, registrations, sessionStub, shard, sleep, wipe } from "../support/hub";
 import { closeAndSettle, expire } from "../support/session";
+import { decodeEvent } from "../../src/relay/event-wire";
 
 type Price = Extract<Frame, { type: "price" }>;
 type Kind = "plain" | "last_seq" | "start_timedate";
@@ -454,7 +455,7 @@ describe("the resume promise, model-based", () => {
         const realReceive = ClientSession.prototype.receive;
         vi.spyOn(ClientSession.prototype, "receive").mockImplementation(async function (this: ClientSession, ...args) {
           const id = clientOf(this);
-          if (id !== null && harness.world.hang === id && args[0].kind === "tick") {
+          if (id !== null && harness.world.hang === id && decodeEvent(args[0]).kind === "tick") {
             harness.world.hang = null;
             await sleep(400);
           }
