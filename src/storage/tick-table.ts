@@ -314,7 +314,7 @@ export class TickTable {
 
   /** Empties the table. One that does not exist is empty: it is not made just to be cleared. */
   clear(): void {
-    if (this.created || this.exists()) this.storageSql.exec(`DELETE FROM ${this.table}`);
+    if (this.created || this.exists()) this.exec(`DELETE FROM ${this.table}`);
   }
 
   /** Asked of the schema rather than learned from a failed statement: a thrown error costs far more. */
