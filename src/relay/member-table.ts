@@ -53,10 +53,7 @@ export class MemberTable {
 
   /** Parks members that answered `parked`, unless they registered again after `generation`. */
   park(clientIds: readonly string[], generation: number, nowMs: number): void {
-    const listed = this.loaded();
-    for (const id of clientIds) {
-      if ((listed.get(id) ?? Number.POSITIVE_INFINITY) <= generation) this.parkedAtMs.set(id, nowMs);
-    }
+    for (const id of clientIds) if (this.listedBy(id, generation)) this.parkedAtMs.set(id, nowMs);
   }
 
   /**
@@ -91,8 +88,13 @@ export class MemberTable {
 
   /** Removes members a fan-out found gone, unless they registered again after `generation`. */
   removeGone(clientIds: readonly string[], generation: number): void {
-    const listed = this.loaded();
-    this.remove(clientIds.filter((id) => (listed.get(id) ?? Number.POSITIVE_INFINITY) <= generation));
+    this.remove(clientIds.filter((id) => this.listedBy(id, generation)));
+  }
+
+  /** Listed by a registration no later than `generation`: not one made after a fan-out began. */
+  private listedBy(clientId: string, generation: number): boolean {
+    const gen = this.loaded().get(clientId);
+    return gen !== undefined && gen <= generation;
   }
 
   has(clientId: string): boolean {
