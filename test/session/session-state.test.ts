@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { Tick } from "../../src/protocol";
 import type { FeedSnapshot } from "../../src/contracts";
 import {
   addGap,
@@ -18,14 +17,7 @@ import {
   routeTick,
   type SessionRecord,
 } from "../../src/session/session-state";
-
-const tick = (seq: number): Tick => ({
-  seq,
-  tsMs: seq * 1000,
-  prices: { USD: seq },
-  changed: ["USD"],
-  sources: ["test"],
-});
+import { tick } from "../support/ticks";
 
 const live: SessionRecord = {
   clientId: "c",

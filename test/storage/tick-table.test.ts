@@ -1,15 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Tick } from "../../src/protocol";
 import { TickTable } from "../../src/storage/tick-table";
-
-const tick = (seq: number): Tick => ({
-  seq,
-  tsMs: seq * 1000,
-  prices: { USD: seq },
-  changed: ["USD"],
-  sources: ["test"],
-});
+import { tick } from "../support/ticks";
 
 const inObject = <T>(name: string, work: (sql: SqlStorage) => T) =>
   runInDurableObject(env.CLIENT_SESSION.get(env.CLIENT_SESSION.idFromName(`tick-table-${name}`)), (_i, state) =>
