@@ -15,7 +15,29 @@ export function encodeEvent(event: FanoutEvent): string {
   return text;
 }
 
+/**
+ * The texts this isolate decoded last, newest first. The sessions an isolate hosts get the same text for
+ * an event, one call each: it is parsed once, and they share the (frozen) event, so what is derived from
+ * its tick can be kept per tick too (src/session/frame-text.ts).
+ */
+const RECENT = 4;
+const recent: { text: string; event: FanoutEvent }[] = [];
+
 /** What a session receives: the event as its shard encoded it (or the event itself, from a test). */
-export function decodeEvent(event: FanoutEvent | string): FanoutEvent {
-  return typeof event === "string" ? (JSON.parse(event) as FanoutEvent) : event;
+export function decodeEvent(sent: FanoutEvent | string): FanoutEvent {
+  if (typeof sent !== "string") return sent;
+  const known = recent.find((entry) => entry.text === sent);
+  if (known) return known.event;
+  const event = deepFreeze(JSON.parse(sent) as FanoutEvent);
+  recent.unshift({ text: sent, event });
+  if (recent.length > RECENT) recent.pop();
+  return event;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

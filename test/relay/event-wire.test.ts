@@ -31,4 +31,21 @@ describe("event wire", () => {
     expect(decodeEvent(encodeEvent({ ...event, headSeq: 9 }))).toMatchObject({ headSeq: 9 });
     expect(stringify).toHaveBeenCalledTimes(2);
   });
+
+  it("decodes a text once for all the sessions of an isolate, and shares it read-only", () => {
+    const parse = vi.spyOn(JSON, "parse");
+    const text = encodeEvent({ ...tickEvent, tick: { ...tickEvent.tick, seq: 8 } });
+    const first = decodeEvent(text);
+    for (let i = 0; i < 100; i++) expect(decodeEvent(`${text}`)).toBe(first);
+    expect(parse).toHaveBeenCalledTimes(1);
+    expect(Object.isFrozen(first.kind === "tick" && first.tick.prices)).toBe(true);
+    expect(() => {
+      if (first.kind === "tick") (first.tick as { seq: number }).seq = 9;
+    }).toThrow(TypeError);
+    // Another event is decoded anew, and the last few stay known.
+    const beat = encodeEvent({ kind: "beat", epoch, headSeq: 8, atMs: 2 });
+    expect(decodeEvent(beat)).toMatchObject({ kind: "beat", headSeq: 8 });
+    expect(decodeEvent(text)).toBe(first);
+    expect(parse).toHaveBeenCalledTimes(2);
+  });
 });
