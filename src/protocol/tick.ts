@@ -48,6 +48,10 @@ export function viewSources(
   currencies: readonly Currency[],
 ): { sources: string[]; bySource: Partial<Record<Currency, string[]>> | undefined } {
   const shown = currencies.filter((c) => tick.prices[c] !== undefined);
+  // Every price from all of the tick's sources: the common case, and the one every frame of a tick asks.
+  if (tick.currencySources === undefined) {
+    return { sources: shown.length > 0 ? [...tick.sources] : [], bySource: undefined };
+  }
   const sources = [...new Set(shown.flatMap((c) => sourcesBehind(tick, c)))].sort();
   const bySource: Partial<Record<Currency, string[]>> = {};
   let any = false;

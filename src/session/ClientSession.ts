@@ -9,7 +9,6 @@ import {
   gapMessage,
   parseClientFrame,
   parsePricefeedQuery,
-  priceMessage,
   resetMessage,
   tickConcerns,
   welcomeMessage,
@@ -28,7 +27,8 @@ import { log } from "../shared/log";
 import { errorResponse } from "../shared/responses";
 import { TickTable, type SeqRange, type TickPage } from "../storage/tick-table";
 import { shardStub } from "../stubs";
-import { Connections, send, type SocketAttachment } from "./connections";
+import { Connections, send, sendText, type SocketAttachment } from "./connections";
+import { priceText } from "./frame-text";
 import { beatDue, heartbeatDue } from "./heartbeat";
 import { freshBudget, INBOUND_PER_SECOND, strike, takeToken } from "./inbound-limit";
 import {
@@ -260,13 +260,13 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         }
         if (item.seq > upToSeq) break;
         newest = item;
-        if (tickConcerns(item, currencies) && send(ws, priceMessage(item, currencies, true))) replayed++;
+        if (tickConcerns(item, currencies) && sendText(ws, priceText(item, currencies, true))) replayed++;
       }
       send(ws, { type: "replay_end", count: replayed });
     }
     // A client always starts with a price; on a resume it may hold it already, so it comes as replayed.
     const snapshot = newest ?? record.lastTick;
-    if (replayed === 0 && snapshot) send(ws, priceMessage(snapshot, currencies, resumed && plan.resetFrom === null));
+    if (replayed === 0 && snapshot) sendText(ws, priceText(snapshot, currencies, resumed && plan.resetFrom === null));
     if (record.status.state !== "live") send(ws, record.status);
 
     // Re-read: a subscribe frame may have changed the currencies while the replay was awaited.
@@ -430,11 +430,11 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       const sentAtMs = new Map<WebSocket, number>();
       for (const [ws, attachment] of sockets) {
         const frame = tickConcerns(tick, attachment.currencies)
-          ? priceMessage(tick, attachment.currencies, false)
+          ? priceText(tick, attachment.currencies, false)
           : heartbeatDue(attachment, now, this.config.heartbeatS)
-            ? heartbeatMessage(tick.seq, now)
+            ? JSON.stringify(heartbeatMessage(tick.seq, now))
             : null;
-        if (frame && send(ws, frame)) sentAtMs.set(ws, now);
+        if (frame !== null && sendText(ws, frame)) sentAtMs.set(ws, now);
       }
       this.rememberLive(routed.record, sockets, sentAtMs);
       return;

@@ -19,9 +19,14 @@ const REFUSED = "refused";
 
 /** Sends a frame if the socket is still open; a socket closing under us is not an error. */
 export function send(ws: WebSocket, message: ServerMessage): boolean {
+  return sendText(ws, JSON.stringify(message));
+}
+
+/** `send` for a frame already stringified (src/session/frame-text.ts). */
+export function sendText(ws: WebSocket, text: string): boolean {
   if (ws.readyState !== WebSocket.OPEN) return false;
   try {
-    ws.send(JSON.stringify(message));
+    ws.send(text);
     return true;
   } catch {
     return false;
