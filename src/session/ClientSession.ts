@@ -511,6 +511,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   private socketGone(ws: WebSocket): Promise<void> {
+    this.connections.forget(ws);
     if (this.connections.isRefused(ws)) return Promise.resolve();
     return this.serially(async () => {
       // Woken by this close: the closing socket's attachment may hold the newest mark.

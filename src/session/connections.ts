@@ -41,12 +41,29 @@ export class Connections {
   /** The attachments as last written by this instance: read back every event, deserialized once per wake. */
   private readonly kept = new WeakMap<WebSocket, SocketAttachment>();
 
+  /**
+   * The sockets the runtime holds for this object, listed from it once per wake and kept up to date
+   * here: a session asks for its sockets at every event, and asking the runtime costs a call each time.
+   */
+  private listed: Set<WebSocket> | null = null;
+
   constructor(private readonly ctx: DurableObjectState) {}
+
+  private get sockets(): Set<WebSocket> {
+    this.listed ??= new Set(this.ctx.getWebSockets());
+    return this.listed;
+  }
 
   accept(ws: WebSocket, attachment: SocketAttachment): void {
     this.ctx.acceptWebSocket(ws);
+    this.sockets.add(ws);
     ws.serializeAttachment(attachment);
     this.kept.set(ws, attachment);
+  }
+
+  /** The runtime has handled the socket's close or error: it is no longer the session's. */
+  forget(ws: WebSocket): void {
+    this.sockets.delete(ws);
   }
 
   /**
@@ -55,6 +72,7 @@ export class Connections {
    */
   refuse(ws: WebSocket, message: ServerMessage, code: number, reason: string): void {
     this.ctx.acceptWebSocket(ws, [REFUSED]);
+    this.sockets.add(ws);
     send(ws, message);
     ws.close(code, reason);
   }
@@ -92,11 +110,13 @@ export class Connections {
 
   /** Every socket, including one closing now (it is still in the list while its close is handled). */
   all(): WebSocket[] {
-    return this.ctx.getWebSockets();
+    return [...this.sockets];
   }
 
   open(except?: WebSocket): WebSocket[] {
-    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN);
+    const out: WebSocket[] = [];
+    for (const ws of this.sockets) if (ws !== except && ws.readyState === WebSocket.OPEN) out.push(ws);
+    return out;
   }
 
   /** Open sockets that have had their welcome and replay, with their attachments. */
