@@ -82,6 +82,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   private queue: Promise<unknown> = Promise.resolve();
   /** The record in memory between events; undefined after a wake until first loaded. */
   private cached: SessionRecord | null | undefined;
+  /** What storedRecord() read for an upgrade, until load() takes it. */
+  private readAtUpgrade: { value: unknown } | undefined;
   /** When this client's recent upgrades were admitted (src/limits/upgrade-window.ts). */
   private upgrades: number[] = [];
 
@@ -102,7 +104,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
    */
   private async load(closing?: WebSocket): Promise<SessionRecord | null> {
     if (this.cached !== undefined) return this.cached;
-    const stored = readRecord(this.ctx.storage.kv.get(RECORD_KEY), Date.now());
+    const stored = readRecord(this.storedRecord(), Date.now());
+    this.readAtUpgrade = undefined;
     if (!stored) {
       this.cached = null;
       return null;
@@ -121,6 +124,16 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       this.cached = record;
     }
     return record;
+  }
+
+  /**
+   * The record as stored, before load() has made it the session's: an upgrade needs to know whether the
+   * client is known, and the load that follows in the same wake takes the same read.
+   */
+  private storedRecord(): unknown {
+    if (this.cached !== undefined) return this.cached ?? undefined;
+    this.readAtUpgrade ??= { value: this.ctx.storage.kv.get(RECORD_KEY) };
+    return this.readAtUpgrade.value;
   }
 
   /** Writes the record (a checkpoint of the live mark, when live); memory follows only a write that held. */
@@ -182,7 +195,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     const verdict = admitUpgrade(this.upgrades, Date.now(), { limit: this.config.resumesPerMinute, periodMs: 60_000 });
     this.upgrades = verdict.window;
     if (!verdict.admitted) return tooMany("too many connections for this client_id", verdict.retryAfterS);
-    const known = this.ctx.storage.kv.get<SessionRecord>(RECORD_KEY);
+    const known = this.storedRecord() as SessionRecord | undefined;
     const refused = known === undefined ? await admitNewSession(this.env, request) : null;
     if (refused) return refused;
     const parsed = parsePricefeedQuery(new URL(request.url).searchParams, Date.now());
@@ -228,7 +241,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     // fires with a socket open it renews the lease (alarmDecision). Nothing to change here.
     const previous = await this.load();
     const currencies = query.currenciesGiven || !previous ? query.currencies : previous.currencies;
-    this.connections.update(ws, { currencies });
+    if (currencies !== query.currencies) this.connections.update(ws, { currencies });
     const joined = await this.joinIfNeeded(ws, clientId, currencies, query, previous, hintDepth);
     const record: SessionRecord = { ...joined.record, currencies };
     const resumed = previous !== null;
@@ -600,7 +613,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
 }
 
 /** Ticks and gaps of a replay, merged in seq order: a gap is told just where it lies among the ticks. */
-function inSeqOrder(ticks: readonly Tick[], gaps: readonly SeqRange[]): (Tick | SeqRange)[] {
+function inSeqOrder(ticks: readonly Tick[], gaps: readonly SeqRange[]): readonly (Tick | SeqRange)[] {
+  if (gaps.length === 0) return ticks;
   const items: (Tick | SeqRange)[] = [...ticks, ...gaps];
   const seqOf = (item: Tick | SeqRange) => ("fromSeq" in item ? item.fromSeq : item.seq);
   return items.sort((a, b) => seqOf(a) - seqOf(b));
