@@ -38,7 +38,7 @@ async function openSession(request: Request, env: Env): Promise<Response> {
   if (!query.ok) return errorResponse(400, query.error);
   const given = query.value.clientId;
   const clientId = given ?? randomId(16); // 128 bits: the key to a buffer must not be guessable
-  url.searchParams.set("client_id", clientId);
+  if (given === null) url.searchParams.set("client_id", clientId);
   const forwarded = new Request(url, request);
   forwarded.headers.delete(NEW_SESSION_COUNTED);
   if (given === null) {
