@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { configOf, type Config } from "../config";
-import type { FanoutEvent, ReceiveResult, RegisterAnswer, ReplayQuery, SessionApi } from "../contracts";
+import type { FanoutEvent, FeedSnapshot, ReceiveResult, RegisterAnswer, ReplayQuery, SessionApi } from "../contracts";
 import {
   applySubscription,
   errorMessage,
@@ -39,7 +39,7 @@ import {
   parseDepthHint,
   SHARD_DEPTH_HEADER,
 } from "./registration";
-import { planReplay, planResume, sameQuery, shardQuery, type ReplayPlan } from "./replay";
+import { heldByClient, planReplay, planResume, sameQuery, shardQuery, type ReplayPlan } from "./replay";
 import {
   addGap,
   afterRegistration,
@@ -50,6 +50,7 @@ import {
   changeEpoch,
   goOffline,
   leaseMs,
+  newerTick,
   newRecord,
   readRecord,
   recordAfterWake,
@@ -62,10 +63,12 @@ import {
 
 const RECORD_KEY = "session";
 
-/** What a registration brought: the record after it, and the replay asked with it. */
+/** What a registration brought: the record after it, the replay asked with it, and where the feed stood. */
 interface Joined {
   record: SessionRecord;
   replay: { query: ReplayQuery; page: TickPage } | null;
+  /** The shard's snapshot; null when the session did not register (another socket is live). */
+  registered: FeedSnapshot | null;
 }
 
 /**
@@ -258,6 +261,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     );
 
     const plan = planResume(query, record);
+    const held = heldByClient(query, plan, joined.registered, record.epoch);
     if (plan.resetFrom !== null) send(ws, resetMessage(record.epoch, plan.resetFrom));
     // Another tab is live: ticks past the session's mark reach it (and this socket) live, not here.
     const upToSeq = this.connections.live(ws).length > 0 ? record.handledSeq : Number.POSITIVE_INFINITY;
@@ -278,14 +282,14 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       send(ws, { type: "replay_end", count: replayed });
     }
     // A client always starts with a price; on a resume it may hold it already, so it comes as replayed.
-    const snapshot = newest ?? record.lastTick;
+    const snapshot = newest ?? newerTick(held?.latest ?? null, record.lastTick);
     if (replayed === 0 && snapshot) sendText(ws, priceText(snapshot, currencies, resumed && plan.resetFrom === null));
     if (record.status.state !== "live") send(ws, record.status);
 
     // Re-read: a subscribe frame may have changed the currencies while the replay was awaited.
     const current = { ...record, currencies: this.cached?.currencies ?? currencies };
     const open = ws.readyState === WebSocket.OPEN;
-    const next = afterReplay(current, open, newest);
+    const next = afterReplay(current, open, newest, held);
     if (open && bufferMayHoldTicks(current)) this.buffer.clear();
     this.save(next);
     // A new session's record and its first alarm (the lease) commit together.
@@ -314,28 +318,27 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
     hintDepth: number,
   ): Promise<Joined> {
     if (previous && previous.shard !== null && this.connections.live(ws).length > 0) {
-      return { record: previous, replay: null };
+      return { record: previous, replay: null, registered: null };
     }
     // Asked before the epoch is known: if the client turns out to need a reset instead, it goes unused.
     const planned = shardQuery(planReplay(query, previous));
     const tail = previous && !planned ? { afterSeq: previous.handledSeq } : undefined;
     const answer = await this.register(clientId, previous?.shard ?? null, hintDepth, planned ?? tail);
-    if (!previous) {
-      const record = newRecord(clientId, currencies, answer.shard, answer.snapshot);
-      return { record, replay: planned && answer.replay ? { query: planned, page: answer.replay } : null };
-    }
-    const record = afterRegistration(previous, answer.shard, answer.snapshot);
+    const registered = answer.snapshot;
+    const replay = planned && answer.replay ? { query: planned, page: answer.replay } : null;
+    if (!previous) return { record: newRecord(clientId, currencies, answer.shard, registered), replay, registered };
+    const record = afterRegistration(previous, answer.shard, registered);
     if (record.epoch !== previous.epoch) {
       log("session_epoch_changed", { client_id: clientId, from: previous.epoch, to: record.epoch });
-      return { record, replay: null };
+      return { record, replay: null, registered };
     }
     if (tail && answer.replay) {
       // What the shard sent while the session was not listed: handled now, as the delivery it missed.
       this.save(record);
-      this.fillHole(answer.replay, answer.snapshot.headSeq + 1);
-      return { record: caughtUp(this.cached!), replay: null };
+      this.fillHole(answer.replay, registered.headSeq + 1);
+      return { record: caughtUp(this.cached!), replay: null, registered };
     }
-    return { record, replay: planned && answer.replay ? { query: planned, page: answer.replay } : null };
+    return { record, replay, registered };
   }
 
   /** Registers with the shard on the client's path, following redirects; the hub is never called. */

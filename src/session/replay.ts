@@ -1,6 +1,6 @@
-import type { ReplayQuery } from "../contracts";
+import type { FeedSnapshot, ReplayQuery } from "../contracts";
 import type { PricefeedQuery } from "../protocol";
-import { replaysFromShard, type SessionRecord } from "./session-state";
+import { replaysFromShard, type Held, type SessionRecord } from "./session-state";
 
 export type ReplayPlan = { source: "none" } | ({ source: "buffer" | "shard" } & ReplayQuery);
 
@@ -57,3 +57,21 @@ export function shardQuery(plan: ReplayPlan): ReplayQuery | undefined {
 
 export const sameQuery = (a: ReplayQuery | undefined, b: ReplayQuery | undefined): boolean =>
   a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A client resuming by `last_seq` in the session's epoch holds every tick up to it: the session stands
+ * there too once the replay is sent, whatever its last durable mark (a restart leaves that behind), so
+ * the ticks in between are not sent again as live ones. Never past the head its shard registered it
+ * with: a last_seq from beyond the head does not make the session skip ticks still to come.
+ */
+export function heldByClient(
+  query: Pick<PricefeedQuery, "lastSeq">,
+  plan: ResumePlan,
+  registered: FeedSnapshot | null,
+  epoch: string,
+): Held | null {
+  if (query.lastSeq === null || plan.resetFrom !== null || !registered || registered.epoch.id !== epoch) return null;
+  const upToSeq = Math.min(query.lastSeq, registered.headSeq);
+  const latest = registered.latest && registered.latest.seq <= upToSeq ? registered.latest : null;
+  return { upToSeq, latest };
+}

@@ -140,18 +140,40 @@ export function caughtUp(record: SessionRecord): SessionRecord {
   return { ...record, link: { ...record.link, behind: false } };
 }
 
+/** What a client resuming by `last_seq` holds already: every tick up to `upToSeq`, and `latest` among them. */
+export interface Held {
+  upToSeq: number;
+  /** The newest tick up to `upToSeq` that the shard answered with, if it has one. */
+  latest: Tick | null;
+}
+
+/** The later of two ticks of one history. */
+export function newerTick(a: Tick | null, b: Tick | null): Tick | null {
+  if (!a || !b) return a ?? b;
+  return a.seq >= b.seq ? a : b;
+}
+
 /**
  * A socket had its welcome and replay. Only if it is still open does the session go live (and the
  * buffer it was sent may go); a socket that closed during its replay leaves the session offline
- * with its buffer intact, so nothing it could not receive is lost.
+ * with its buffer intact, so nothing it could not receive is lost. The session then stands at the
+ * newest tick replayed, or at what the client said it `held`, if that is later than its own mark.
  */
-export function afterReplay(record: SessionRecord, socketOpen: boolean, replayedUpTo: Tick | null): SessionRecord {
+export function afterReplay(
+  record: SessionRecord,
+  socketOpen: boolean,
+  replayedUpTo: Tick | null,
+  held: Held | null = null,
+): SessionRecord {
   // Not even the mark moves: ticks past it that the shard replayed are not in the buffer.
   if (!socketOpen) return record;
-  const advanced =
-    replayedUpTo && replayedUpTo.seq > record.handledSeq
-      ? { ...record, handledSeq: replayedUpTo.seq, lastTick: replayedUpTo }
-      : record;
+  let advanced = record;
+  if (held && held.upToSeq > advanced.handledSeq) {
+    advanced = { ...advanced, handledSeq: held.upToSeq, lastTick: newerTick(held.latest, advanced.lastTick) };
+  }
+  if (replayedUpTo && replayedUpTo.seq > advanced.handledSeq) {
+    advanced = { ...advanced, handledSeq: replayedUpTo.seq, lastTick: replayedUpTo };
+  }
   return { ...advanced, link: { state: "live" }, resetFrom: null };
 }
 

@@ -131,6 +131,41 @@ describe("a restart (the runtime drops every socket; no close event)", () => {
     again.close();
   });
 
+  it("a client back from a restart with everything (last_seq at the head) is sent no tick twice, and the latest price", async () => {
+    await publishTick();
+    const client = await connect("client_id=restart-held&currencies=USD");
+    await client.waitForFrames(2);
+    // Ticks past the session's last durable mark: the client has them, the session's storage does not.
+    const seen = [await publishTick(), await publishTick(), await publishTick()];
+    await client.waitForSeq(seen[2]!.seq);
+    await restart("restart-held");
+    await client.waitForClose();
+
+    const again = await connect(`client_id=restart-held&last_seq=${seen[2]!.seq}&epoch=${await hub().epoch()}`);
+    await again.waitFor("replay_end");
+    const live = await publishTick();
+    await again.waitForSeq(live.seq);
+    expect(again.prices()).toEqual([
+      // The price to show on resume is the newest the client holds, marked replayed.
+      expect.objectContaining({ seq: seen[2]!.seq, replayed: true }),
+      expect.objectContaining({ seq: live.seq, replayed: false }),
+    ]);
+    // A resume by last_seq part-way: the rest is replayed, and nothing comes twice after it.
+    await restart("restart-held");
+    await again.waitForClose();
+    const missed = await publishTick();
+    const third = await connect(`client_id=restart-held&last_seq=${live.seq - 1}&epoch=${await hub().epoch()}`);
+    await third.waitFor("replay_end");
+    const next = await publishTick();
+    await third.waitForSeq(next.seq);
+    expect(third.prices().map((p) => [p.seq, p.replayed])).toEqual([
+      [live.seq, true],
+      [missed.seq, true],
+      [next.seq, false],
+    ]);
+    third.close();
+  });
+
   it("a session whose client never returns goes offline, keeps an alarm, and is purged and unsubscribed", async () => {
     await publishTick();
     const client = await connect("client_id=restart-ghost");

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { planReplay, planResume } from "../../src/session/replay";
+import type { FeedSnapshot } from "../../src/contracts";
+import { heldByClient, planReplay, planResume } from "../../src/session/replay";
 import type { Link } from "../../src/session/session-state";
+import { tick } from "../support/ticks";
 
 const query = (q: Partial<{ lastSeq: number; startTimedate: number; epoch: string }> = {}) => ({
   lastSeq: q.lastSeq ?? null,
@@ -98,5 +100,39 @@ describe("planResume", () => {
     });
     // A client that already knows the new epoch is not told again.
     expect(planResume(query({ lastSeq: 3, epoch: "e2" }), record(offline(1, 5000), "e1")).resetFrom).toBeNull();
+  });
+});
+
+describe("heldByClient", () => {
+  const registered = (headSeq: number, latestSeq: number | null, epoch = "e1"): FeedSnapshot => ({
+    epoch: { id: epoch, startSeq: 1 },
+    headSeq,
+    latest: latestSeq === null ? null : tick(latestSeq),
+    status: { type: "status", state: "live" },
+    statusAtMs: 0,
+  });
+  const plan = (q: ReturnType<typeof query>) =>
+    planResume(q, { link: offline(11, 5000, true), epoch: "e1", resetFrom: null });
+
+  it("is the client's last_seq, and the shard's newest tick when the client holds it", () => {
+    const q = query({ lastSeq: 15, epoch: "e1" });
+    expect(heldByClient(q, plan(q), registered(15, 15), "e1")).toEqual({ upToSeq: 15, latest: tick(15) });
+    // Ticks 16 and 17 are still to be replayed: the client holds up to 15 only, and not the newest tick.
+    expect(heldByClient(q, plan(q), registered(17, 17), "e1")).toEqual({ upToSeq: 15, latest: null });
+  });
+
+  it("never goes past the head the shard registered the session with", () => {
+    const q = query({ lastSeq: 99, epoch: "e1" });
+    expect(heldByClient(q, plan(q), registered(15, 14), "e1")).toEqual({ upToSeq: 15, latest: tick(14) });
+  });
+
+  it("is nothing without a last_seq, from another history, or without a registration", () => {
+    const plain = query();
+    expect(heldByClient(plain, plan(plain), registered(15, 15), "e1")).toBeNull();
+    const foreign = query({ lastSeq: 15, epoch: "e0" });
+    expect(heldByClient(foreign, plan(foreign), registered(15, 15), "e1")).toBeNull();
+    const q = query({ lastSeq: 15 });
+    expect(heldByClient(q, plan(q), registered(15, 15, "e2"), "e1")).toBeNull();
+    expect(heldByClient(q, plan(q), null, "e1")).toBeNull();
   });
 });

@@ -125,6 +125,30 @@ describe("afterReplay", () => {
 
   it("changes nothing when the socket closed during its replay: the buffer and the mark stay", () => {
     expect(afterReplay(offline(11), false, tick(13))).toEqual(offline(11));
+    expect(afterReplay(offline(11), false, null, { upToSeq: 15, latest: tick(15) })).toEqual(offline(11));
+  });
+
+  it("stands where the client said it was, when that is past the mark and nothing later was replayed", () => {
+    // Back from a restart with a mark at 10: the client holds up to 15, and the shard's newest is 15.
+    expect(afterReplay(offline(11), true, null, { upToSeq: 15, latest: tick(15) })).toMatchObject({
+      link: { state: "live" },
+      handledSeq: 15,
+      lastTick: tick(15),
+    });
+    // The newest tick the shard had is older than what the client holds: the mark moves, the price stays the newest known.
+    expect(afterReplay(offline(11), true, null, { upToSeq: 15, latest: null })).toMatchObject({
+      handledSeq: 15,
+      lastTick: tick(10),
+    });
+    // A replay past it wins; a client behind the session's own mark moves nothing back.
+    expect(afterReplay(offline(11), true, tick(17), { upToSeq: 15, latest: tick(15) })).toMatchObject({
+      handledSeq: 17,
+      lastTick: tick(17),
+    });
+    expect(afterReplay(offline(11), true, null, { upToSeq: 8, latest: tick(8) })).toMatchObject({
+      handledSeq: 10,
+      lastTick: tick(10),
+    });
   });
 });
 
