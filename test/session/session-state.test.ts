@@ -135,7 +135,7 @@ describe("afterReplay", () => {
       handledSeq: 15,
       lastTick: tick(15),
     });
-    // The newest tick the shard had is older than what the client holds: the mark moves, the price stays the newest known.
+    // The shard's newest tick is not among what the client holds: the mark moves, the price stays the newest known.
     expect(afterReplay(offline(11), true, null, { upToSeq: 15, latest: null })).toMatchObject({
       handledSeq: 15,
       lastTick: tick(10),
