@@ -17,8 +17,8 @@ export function encodeEvent(event: FanoutEvent): string {
 
 /**
  * The texts this isolate decoded last, newest first. The sessions an isolate hosts get the same text for
- * an event, one call each: it is parsed once, and they share the (frozen) event, so what is derived from
- * its tick can be kept per tick too (src/session/frame-text.ts).
+ * an event, one call each: it is parsed once, and they share the event, frozen so that none can change
+ * it under the others (their price frames are then found by the tick itself, src/session/frame-text.ts).
  */
 const RECENT = 4;
 const recent: { text: string; event: FanoutEvent }[] = [];
