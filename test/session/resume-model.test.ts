@@ -3,9 +3,10 @@
  * for three clients on different currency sets (so each skips seqs that do not concern it), with up to
  * two sockets each, behind a fan-out tree that grows while they run. Commands: connects (plain,
  * last_seq, start_timedate, racing a tick, a second tab), closes (one racing a tick), restarts of a
- * session, a deploy (every object restarted), ticks moving any currencies, a shard delivery that
- * throws, a session that throws after handling a tick, a session that hangs past its shard's deadline,
- * a shard that loses its storage, alarms, expiry, and a split forced by newcomers. After every command
+ * session, a deploy (every object restarted; its clients back at once by last_seq, or later), ticks
+ * moving any currencies, a shard delivery that throws, a session that throws after handling a tick, a
+ * session that hangs past its shard's deadline, a shard that loses its storage, alarms, expiry, and a
+ * split forced by newcomers. After every command
  * each client is checked the way a client library would check it:
  * - every seq that concerns its currencies, published since the promise began, arrived or lies in a gap;
  * - on the chain of connections that resume one another, no seq arrives twice unless marked replayed;
@@ -332,16 +333,19 @@ const commands = [
       },
     ),
   ),
-  fc.constant(
+  fc.boolean().map((reconnect) =>
     command(
-      "deploy (every object restarts)",
+      reconnect ? "deploy, every connected client back at once by last_seq" : "deploy (every object restarts)",
       (h) => h.clients.some((c) => c.known),
       async (h) => {
+        const connected = h.clients.filter((c) => c.sockets.length > 0);
         const dropped = h.clients.flatMap((c) => c.socketsDropped());
         await restartObject(hub());
         for (const prefix of await shardsOfTree()) await restartObject(shard(prefix));
         for (const c of h.clients) if (c.known) await restartObject(sessionStub(c.clientId));
         await Promise.all(dropped);
+        // As the client library does: back before any new tick, with the last seq it saw.
+        if (reconnect) for (const c of connected) await c.connect("last_seq");
       },
     ),
   ),
