@@ -394,8 +394,7 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
         this.connections.broadcast(event.status);
         return { subscribed: true };
       }
-      const open = this.connections.open();
-      if (record.link.state === "live" && this.connections.liveAmong(open).length === 0) {
+      if (record.link.state === "live" && this.connections.live().length === 0) {
         // Every socket is closing and no close has run yet: nobody would get this tick. Offline from here.
         record = goOffline(record, Date.now());
         await this.goneOffline(record);
@@ -409,10 +408,8 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
       // session of its batch and sends the event again with it; only then is the event handled.
       if (placement.place === "hole") return { subscribed: true, missingAfter: placement.missingAfter };
       if (placement.place !== "held") {
-        if (event.backlog) {
-          this.fillHole(event.backlog, event.kind === "tick" ? event.tick.seq : event.headSeq + 1, open);
-        }
-        if (event.kind === "tick") this.handleTick(event.tick, open);
+        if (event.backlog) this.fillHole(event.backlog, event.kind === "tick" ? event.tick.seq : event.headSeq + 1);
+        if (event.kind === "tick") this.handleTick(event.tick);
       }
       if (event.kind === "beat") this.sendHeartbeats();
       if (placement.place === "held") return { subscribed: true };
@@ -425,23 +422,22 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   /** The ticks before `beforeSeq` that the session missed, from its shard's history; what it no longer has is a gap. */
-  private fillHole(missed: TickPage, beforeSeq: number, open = this.connections.open()): void {
+  private fillHole(missed: TickPage, beforeSeq: number): void {
     if (missed.gap) this.handleGap(missed.gap);
-    for (const tick of missed.ticks) if (tick.seq < beforeSeq) this.handleTick(tick, open);
+    for (const tick of missed.ticks) if (tick.seq < beforeSeq) this.handleTick(tick);
     const record = this.cached;
     if (!record || record.handledSeq >= beforeSeq - 1) return;
     // The history did not reach that far: what is still missing is a gap too, never a silent hole.
     this.handleGap({ fromSeq: record.handledSeq + 1, toSeq: beforeSeq - 1 });
   }
 
-  /** `open`: the session's open sockets, as listed once for the event that brought the tick. */
-  private handleTick(tick: Tick, open: readonly WebSocket[]): void {
+  private handleTick(tick: Tick): void {
     const record = this.cached;
     if (!record) return;
     const routed = routeTick(record, tick);
     if (routed.route === "drop") return;
     if (routed.route === "sockets") {
-      const sockets = this.connections.liveAmong(open);
+      const sockets = this.connections.live();
       const now = Date.now();
       const sentAtMs = new Map<WebSocket, number>();
       for (const [ws, attachment] of sockets) {

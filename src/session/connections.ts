@@ -121,17 +121,8 @@ export class Connections {
 
   /** Open sockets that have had their welcome and replay, with their attachments. */
   live(except?: WebSocket): [WebSocket, SocketAttachment][] {
-    return this.liveAmong(this.open(except));
-  }
-
-  /**
-   * The live ones among sockets listed earlier in the same event (`open()`), with their attachments as
-   * they are now: an event that handles several ticks asks the runtime for its sockets once.
-   */
-  liveAmong(sockets: readonly WebSocket[]): [WebSocket, SocketAttachment][] {
     const out: [WebSocket, SocketAttachment][] = [];
-    for (const ws of sockets) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
+    for (const ws of this.open(except)) {
       const attachment = this.attachment(ws);
       if (attachment?.ready) out.push([ws, attachment]);
     }
