@@ -30,6 +30,7 @@ import { measureStorm } from "./lib/storm.mjs";
 import { createStoragePlanner, fdBudget, FD_MARGIN, FDS_PER_CLIENT, STORAGE_MODES } from "./lib/storage.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
+import { RESUMING_FLOOR } from "./lib/floor-report.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -51,6 +52,8 @@ const HELP = `npm run bench -- [options]        (every option also reads BENCH_<
   --floor-sizes 1000         sizes where the feed is measured against the floor worker (bench/floor):
                              fan-out p99 and reconnect storm, as ratios ("none" to skip)
   --floor-rounds 2           rounds of (feed, floor) at each floor size, the order alternating
+  --no-resuming-floor        skip the resuming floor's storm (the floor that also resumes as the
+                             feed's contract asks; a reference beside the floor, see bench/README.md)
   --storm-interval 250       POLL_INTERVAL_MS of the reconnect storms: a client's first live price
                              waits for the next tick, so a storm's time is quantized by it
   --concurrency 64           WebSocket handshakes in flight at once
@@ -90,6 +93,7 @@ const OPTIONS = {
   drain: { type: "string", default: "20" },
   "tick-timeout": { type: "string", default: "180" },
   snapshot: { type: "boolean", default: true, negatable: true },
+  "resuming-floor": { type: "boolean", default: true, negatable: true },
   profile: { type: "boolean", default: false },
   "persist-root": { type: "string", default: "" },
   "max-minutes": { type: "string", default: "90" },
@@ -119,6 +123,7 @@ function readArgs(argv) {
     fdLimit: opts["fd-limit"] ? Number(opts["fd-limit"]) : null,
     floorSizes: sizeList(opts["floor-sizes"]),
     floorRounds: Math.max(1, Number(opts["floor-rounds"]) || 1),
+    resumingFloor: opts["resuming-floor"],
     stormIntervalMs: Math.max(250, Number(opts["storm-interval"]) || 250),
     concurrency: Math.max(1, Number(opts.concurrency)),
     servers: String(opts.servers)
@@ -154,11 +159,14 @@ function readOnlyGit(args) {
  * One scenario: a fresh server, N clients, `ticks` live ticks measured, then everything closed.
  * `start` returns a server handle (see lib/servers.mjs).
  */
-/** What startWorker needs to start the feed ("worker") or the floor ("floor", bench/floor). */
+/**
+ * What startWorker needs to start the feed ("worker"), the floor ("floor", bench/floor) or the resuming
+ * floor (the floor with FLOOR_RESUME=1), and the vars that make it so.
+ */
 function workerKind(kind, ctx) {
-  return kind === "floor"
-    ? { kind, build: ctx.floorBuild, config: FLOOR_CONFIG }
-    : { kind: "worker", build: ctx.build, config: null };
+  if (kind === "worker") return { server: { kind, build: ctx.build, config: null }, vars: {} };
+  const vars = kind === RESUMING_FLOOR ? { FLOOR_RESUME: "1" } : {};
+  return { server: { kind: "floor", build: ctx.floorBuild, config: FLOOR_CONFIG }, vars };
 }
 
 /** A scenario whose server died mid-way (it happens, rarely, under load) is run once more. */
@@ -215,12 +223,12 @@ async function runScenarioOnce({
             log,
           })
         : await startWorker({
-            ...workerKind(kind, ctx),
+            ...workerKind(kind, ctx).server,
             root,
             workDir: ctx.workDir,
             persistRoot: storage.persistRoot,
             label,
-            vars,
+            vars: { ...vars, ...workerKind(kind, ctx).vars },
             intervalMs: opts.intervalMs,
             logLevel: opts.logLevel,
             via: opts.via,
@@ -447,7 +455,7 @@ async function runScenarioOnce({
   return result;
 }
 
-/** The reconnect storm (lib/storm.mjs) of the feed ("worker") or the floor, on a persist folder of its own. */
+/** The reconnect storm (lib/storm.mjs) of the feed ("worker"), the floor or the resuming floor (own persist folder). */
 async function runStormScenario({ kind, n, storage, round, opts, ctx }) {
   const label = `${kind}-storm-${n}-${storage.mode}-r${round}`;
   log(`── ${kind} reconnect storm, N=${n}, ${storage.mode} storage, round ${round} ──`);
@@ -465,13 +473,13 @@ async function runStormScenario({ kind, n, storage, round, opts, ctx }) {
     result.storm = await measureStorm({
       start: ({ keepPersist }) =>
         startWorker({
-          ...workerKind(kind, ctx),
+          ...workerKind(kind, ctx).server,
           root,
           workDir: ctx.workDir,
           persistRoot: storage.persistRoot,
           label,
           // Sessions offline through the restart must outlive it (the drill's setting).
-          vars: { CLIENT_TTL_S: "20" },
+          vars: { CLIENT_TTL_S: "20", ...workerKind(kind, ctx).vars },
           intervalMs: opts.stormIntervalMs,
           logLevel: opts.logLevel,
           via: opts.via,
@@ -732,7 +740,10 @@ async function main() {
           });
           scenarios.push(r);
         }
-        for (const kind of order) {
+        // Storms rotate the order of all three servers round by round, so none always goes first.
+        const storms = opts.resumingFloor ? ["worker", "floor", RESUMING_FLOOR] : order;
+        const shift = opts.resumingFloor ? (round - 1) % storms.length : 0;
+        for (const kind of [...storms.slice(shift), ...storms.slice(0, shift)]) {
           const r = await runStormScenario({ kind, n: e, storage: planner.resolve(opts.storage), round, opts, ctx });
           scenarios.push(forN ? { ...r, substituteFor: [forN] } : r);
         }

@@ -1,11 +1,18 @@
-/** The floor worker's bindings, the RPC surfaces its objects offer each other, and its two settings. */
+/** The floor worker's bindings, the RPC surfaces its objects offer each other, and its settings. */
 import type { FloorReport } from "./report";
 
 export interface FloorShardApi extends Rpc.DurableObjectBranded {
-  /** `{ leaf }`: registered here; `{ moved }`: this shard has split, register with that child. */
-  register(prefix: string, clientId: string): Promise<{ leaf: string } | { moved: string }>;
+  /**
+   * `{ leaf }`: registered here; `{ moved }`: this shard has split, register with that child. With
+   * `afterSeq`, a leaf also answers the frames it delivered past that seq (`replay`, marked replayed).
+   */
+  register(
+    prefix: string,
+    clientId: string,
+    afterSeq?: number,
+  ): Promise<{ leaf: string; replay?: string[] } | { moved: string }>;
   adoptMembers(prefix: string, clientIds: string[]): Promise<void>;
-  deliver(prefix: string, frame: string): Promise<FloorReport>;
+  deliver(prefix: string, frame: string, seq: number): Promise<FloorReport>;
 }
 
 export interface FloorClientApi extends Rpc.DurableObjectBranded {
@@ -31,6 +38,8 @@ export interface FloorEnv {
   FLOOR_CLIENT: DurableObjectNamespace<FloorClientApi>;
   POLL_INTERVAL_MS?: string;
   FANOUT_CHUNK?: string;
+  /** "1": the resuming floor (bench/README.md, "The floor"). */
+  FLOOR_RESUME?: string;
 }
 
 const positive = (raw: string | undefined, fallback: number) => {
@@ -39,6 +48,8 @@ const positive = (raw: string | undefined, fallback: number) => {
 };
 
 export const pollIntervalMs = (env: FloorEnv) => positive(env.POLL_INTERVAL_MS, 1000);
+/** The resuming floor: a client back after a restart registers again, with its replay, and writes once. */
+export const resumes = (env: FloorEnv) => env.FLOOR_RESUME === "1";
 export const fanoutChunk = (env: FloorEnv) => Math.floor(positive(env.FANOUT_CHUNK, 500));
 
 export const hub = (env: FloorEnv) => env.FLOOR_HUB.getByName("global");

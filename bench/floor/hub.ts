@@ -42,7 +42,7 @@ export class FloorHub extends DurableObject<FloorEnv> implements FloorHubApi {
     };
     const frame = JSON.stringify(priceMessage(tick, ["USD"], false));
     shard(this.env, ROOT)
-      .deliver(ROOT, frame)
+      .deliver(ROOT, frame, seq)
       .then(
         (report) => {
           this.last = { ...report, seq, durationMs: Date.now() - publishedMs };

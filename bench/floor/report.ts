@@ -79,3 +79,17 @@ export const FAILED_CHILD: FloorReport = {
 export function registerTarget(prefix: string, clientId: string, split: boolean): string | null {
   return split ? childToward(prefix, clientId) : null;
 }
+
+/** A frame a shard delivered, with its seq: what the resuming floor replays from. */
+export interface DeliveredFrame {
+  seq: number;
+  frame: string;
+}
+
+const LIVE = '"replayed":false';
+const REPLAYED = '"replayed":true';
+
+/** The frames delivered past `afterSeq`, oldest first, marked replayed (each was built live by the hub). */
+export function framesAfter(recent: readonly DeliveredFrame[], afterSeq: number): string[] {
+  return recent.filter((r) => r.seq > afterSeq).map((r) => r.frame.replace(LIVE, REPLAYED));
+}

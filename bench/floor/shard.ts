@@ -1,18 +1,31 @@
 /**
  * A floor shard: the feed's tree (src/relay/topology.ts), named by a hash prefix. A leaf lists its
  * members; past FANOUT_CHUNK it hands each child the members that hash to it and forwards to the
- * children from then on. Each deliver calls every member and every child at once.
+ * children from then on. Each deliver calls every member and every child at once. It keeps the frames
+ * it delivered since it started, in memory, for the resuming floor's replays.
  */
 import { DurableObject } from "cloudflare:workers";
 import { shouldSplit, splitMembers } from "../../src/relay/topology";
 import { client, type FloorEnv, type FloorShardApi, fanoutChunk, shard } from "./env";
-import { FAILED_CHILD, type FloorReport, mergeReports, ownReport, registerTarget } from "./report";
+import {
+  type DeliveredFrame,
+  FAILED_CHILD,
+  type FloorReport,
+  framesAfter,
+  mergeReports,
+  ownReport,
+  registerTarget,
+} from "./report";
+
+const RECENT_FRAMES = 256;
 
 export class FloorShard extends DurableObject<FloorEnv> implements FloorShardApi {
   /** Members and children in memory between ticks; read from storage once per wake. */
   private members: string[] | null = null;
   private children: string[] = [];
   private split = false;
+  /** The frames delivered since this instance started, oldest first (at most RECENT_FRAMES). */
+  private recent: DeliveredFrame[] = [];
   /** Calls served by method since this instance started (the feed's /health counts the same way). */
   private readonly calls: Record<string, number> = {};
 
@@ -46,7 +59,11 @@ export class FloorShard extends DurableObject<FloorEnv> implements FloorShardApi
     this.ctx.storage.kv.put("children", this.children);
   }
 
-  async register(prefix: string, clientId: string): Promise<{ leaf: string } | { moved: string }> {
+  async register(
+    prefix: string,
+    clientId: string,
+    afterSeq?: number,
+  ): Promise<{ leaf: string; replay?: string[] } | { moved: string }> {
     this.count("register");
     this.load();
     const target = registerTarget(prefix, clientId, this.split);
@@ -57,7 +74,8 @@ export class FloorShard extends DurableObject<FloorEnv> implements FloorShardApi
     await this.adopt(prefix, [clientId]);
     // Its own registration may have split this shard: the client is then on a child.
     const moved = registerTarget(prefix, clientId, this.split);
-    return moved === null ? { leaf: prefix } : { moved };
+    if (moved !== null) return { moved };
+    return afterSeq === undefined ? { leaf: prefix } : { leaf: prefix, replay: framesAfter(this.recent, afterSeq) };
   }
 
   async adoptMembers(prefix: string, clientIds: string[]): Promise<void> {
@@ -84,11 +102,15 @@ export class FloorShard extends DurableObject<FloorEnv> implements FloorShardApi
     this.members = [];
   }
 
-  async deliver(prefix: string, frame: string): Promise<FloorReport> {
+  async deliver(prefix: string, frame: string, seq: number): Promise<FloorReport> {
     this.count("deliver");
+    this.recent.push({ seq, frame });
+    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
     const members = this.load();
     const memberCalls = members.map((id) => cached(this.memberStubs, id, () => client(this.env, id)).receive(frame));
-    const childCalls = this.children.map((c) => cached(this.childStubs, c, () => shard(this.env, c)).deliver(c, frame));
+    const childCalls = this.children.map((c) =>
+      cached(this.childStubs, c, () => shard(this.env, c)).deliver(c, frame, seq),
+    );
     const [sent, reports] = await Promise.all([Promise.allSettled(memberCalls), Promise.allSettled(childCalls)]);
     const delivered = sent.filter((r) => r.status === "fulfilled").length;
     return mergeReports(

@@ -1,7 +1,14 @@
 // node --test (npm run test:bench): the feed/floor ratios of the bench report.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { floorRatios, floorSection, floorTargetRows, median, stormPhasesSection } from "./floor-report.mjs";
+import {
+  floorRatios,
+  floorSection,
+  floorTargetRows,
+  median,
+  RESUMING_FLOOR,
+  stormPhasesSection,
+} from "./floor-report.mjs";
 
 const fanout = (server, round, p99, ok = true) => ({
   scenario: "floor-cmp",
@@ -53,7 +60,10 @@ test("the ratio is the feed's median over the floor's, per client count and meas
   const targets = floorTargetRows(runs);
   assert.equal(targets[0][2], false); // 1.36× > 1.3×
   assert.equal(targets[1][2], false); // 1.75× > 1.5×
-  assert.match(floorSection(runs).join("\n"), /\| 1000 \| reconnect storm \| 3000, 4000 \| 2000, 2000 \| 1\.75× \|/);
+  assert.match(
+    floorSection(runs).join("\n"),
+    /\| 1000 \| reconnect storm, feed \/ floor \| 3000, 4000 \| 2000, 2000 \| 1\.75× \|/,
+  );
 });
 
 test("a failed run counts as no value; with no value on one side there is no ratio and no target met", () => {
@@ -67,6 +77,29 @@ test("a failed run counts as no value; with no value on one side there is no rat
     [false, false],
   );
   assert.match(floorSection(runs).join("\n"), /failed/);
+});
+
+test("with the resuming floor: the feed's storm against it, and it against the floor", () => {
+  const runs = [
+    storm("worker", 1, 3000),
+    storm(RESUMING_FLOOR, 1, 2400),
+    storm("floor", 1, 2000),
+    storm("floor", 2, 2200),
+    storm(RESUMING_FLOOR, 2, 2600),
+    storm("worker", 2, 2800),
+  ];
+  const [row] = floorRatios(runs);
+  assert.equal(row.storm.ratio, 2900 / 2100);
+  assert.deepEqual(row.stormVsResuming.floor, [2400, 2600]);
+  assert.equal(row.stormVsResuming.ratio, 2900 / 2500);
+  assert.equal(row.resumingVsFloor.ratio, 2500 / 2100);
+  // The target stays the floor's.
+  assert.equal(floorTargetRows(runs)[1][2], true); // 1.38× ≤ 1.5×
+  const text = floorSection(runs).join("\n");
+  assert.match(text, /\| 1000 \| storm, feed \/ resuming floor \| 3000, 2800 \| 2400, 2600 \| 1\.16× \| – \|/);
+  assert.match(text, /\| 1000 \| storm, resuming floor \/ floor \| 2400, 2600 \| 2000, 2200 \| 1\.19× \| – \|/);
+  // Without it, no such rows.
+  assert.equal(floorRatios(runs.filter((s) => s.server !== RESUMING_FLOOR))[0].stormVsResuming, undefined);
 });
 
 test("no floor runs, no section", () => {
@@ -87,8 +120,14 @@ test("where a storm's time went: each phase's median over the rounds, feed and f
       },
     },
   });
-  const runs = [phased("worker", 1, 2000, 2100), phased("worker", 2, 1000, 1200), phased("floor", 1, 800, 900)];
+  const runs = [
+    phased("worker", 1, 2000, 2100),
+    phased("worker", 2, 1000, 1200),
+    phased("floor", 1, 800, 900),
+    phased(RESUMING_FLOOR, 1, 1000, 1100),
+  ];
   const text = stormPhasesSection(runs).join("\n");
+  assert.match(text, /\| 1000 \| resuming floor \| 500 \| 1000 \| 1010 \| 600 \| 1300 \| 1100 \|/);
   assert.match(text, /\| 1000 \| feed \| 750 \| 1500 \| 1510 \| 850 \| 1800 \| 1650 \|/);
   assert.match(text, /\| 1000 \| floor \| 400 \| 800 \| 810 \| 500 \| 1100 \| 900 \|/);
   assert.deepEqual(stormPhasesSection([storm("worker", 1, 10, false)]), []);

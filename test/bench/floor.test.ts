@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type FloorReport, FAILED_CHILD, mergeReports, ownReport, registerTarget } from "../../bench/floor/report";
+import {
+  type FloorReport,
+  FAILED_CHILD,
+  framesAfter,
+  mergeReports,
+  ownReport,
+  registerTarget,
+} from "../../bench/floor/report";
+import { priceMessage } from "../../src/protocol";
 import { childToward, clientPath, ROOT } from "../../src/relay/topology";
 
 describe("the floor's tree (bench/floor)", () => {
@@ -41,5 +49,20 @@ describe("the floor's tree (bench/floor)", () => {
   it("counts a split shard as interior, whatever members it still lists", () => {
     expect(ownReport("ab", true, 12, 12)).toMatchObject({ leaves: 0, depth: 0, maxMembers: 0, delivered: 12 });
     expect(ownReport("ab", false, 12, 10)).toMatchObject({ leaves: 1, depth: 2, maxMembers: 12, failed: 2 });
+  });
+
+  it("the resuming floor replays the frames past a client's seq, oldest first, marked replayed", () => {
+    const frame = (seq: number) => {
+      const tick = { seq, tsMs: seq * 1000, prices: { USD: 100 + seq }, changed: ["USD" as const], sources: ["floor"] };
+      return { seq, frame: JSON.stringify(priceMessage(tick, ["USD"], false)) };
+    };
+    const recent = [frame(4), frame(5), frame(6)];
+    const replayed = framesAfter(recent, 4).map((text) => JSON.parse(text));
+    expect(replayed.map((m) => [m.seq, m.replayed])).toEqual([
+      [5, true],
+      [6, true],
+    ]);
+    expect(framesAfter(recent, 6)).toEqual([]);
+    expect(framesAfter(recent, 0)).toHaveLength(3);
   });
 });
