@@ -146,11 +146,11 @@ export class ClientSession extends DurableObject<Env> implements SessionApi {
   }
 
   /**
-   * A live tick moves the mark in memory and in the live sockets' attachments, not in storage: a
-   * durable write (an fsync) per client per tick was most of the fan-out's cost. Attachments survive
-   * hibernation; a restart loses them, and then the stored checkpoint is where the resume starts.
+   * The session handled a tick live: each socket keeps the mark, and when it was last sent something.
+   * The mark moves in memory and in the live sockets' attachments, not in storage: a durable write (an
+   * fsync) per client per tick was most of the fan-out's cost. Attachments survive hibernation; a
+   * restart loses them, and then the stored checkpoint is where the resume starts.
    */
-  /** The session handled a tick live: each socket keeps the mark, and when it was last sent something. */
   private rememberLive(
     record: SessionRecord,
     sockets: [WebSocket, SocketAttachment][],
