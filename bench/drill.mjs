@@ -9,6 +9,11 @@
 // reported in gap frames, the time from the server being ready until every client is live again
 // (its replay_end), where that time went, and the hub's subscriber count once CLIENT_TTL_S has
 // passed (the ghosts purged). Not part of npm test: it reports, it asserts nothing about time.
+//
+// --quiet: the market holds still across the restart (a loopback upstream the drill moves, held from
+// before the stop until every client is back), so no tick comes between the restart and a reconnect:
+// a client resuming with last_seq is at the head, and its session, woken by that reconnect, must
+// neither send it again what lies past its older durable mark nor show it an older price.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +26,7 @@ import { installCleanup, killAllGroupsSync, sleep } from "./lib/procs.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { buildWorker, startWorker } from "./lib/servers.mjs";
 import { createStoragePlanner } from "./lib/storage.mjs";
+import { startQuietUpstream } from "./lib/quiet-upstream.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -35,6 +41,8 @@ const HELP = `npm run drill -- [options]
   --down 2             seconds the server stays down
   --after 4            seconds of live ticks after the reconnect, before counting
   --storage auto       disk | tmpfs | auto (tmpfs when /dev/shm is writable; see bench/README.md)
+  --quiet              a market that holds still from before the stop until every client is back
+                       (a loopback upstream instead of the simulated source; see the top of this file)
   --profile            CPU-profile the Worker's isolate during the reconnect storm
   --profile-out FILE   also keep that profile (.cpuprofile: Chrome DevTools opens it)`;
 
@@ -49,6 +57,7 @@ const OPTIONS = {
   after: { type: "string", default: "4" },
   storage: { type: "string", default: "auto" },
   profile: { type: "boolean", default: false },
+  quiet: { type: "boolean", default: false },
   "profile-out": { type: "string" },
 };
 
@@ -63,7 +72,13 @@ function readArgs(argv) {
     }
   }
   const profileOut = opts["profile-out"] ? path.resolve(opts["profile-out"]) : null;
-  return { ...numbers, storage: opts.storage, profile: opts.profile || profileOut !== null, profileOut };
+  return {
+    ...numbers,
+    storage: opts.storage,
+    quiet: opts.quiet,
+    profile: opts.profile || profileOut !== null,
+    profileOut,
+  };
 }
 
 const log = (msg) => console.error(`[drill ${new Date().toISOString().slice(11, 23)}] ${msg}`);
@@ -116,7 +131,8 @@ async function main() {
   const storage = planner.resolve(opts.storage);
   log(`storage: ${storage.mode} (${storage.reason}); work dir ${workDir}`);
   const build = buildWorker({ root, outDir: path.join(workDir, "build"), log });
-  const vars = { CLIENT_TTL_S: String(opts.ttl) };
+  const upstream = opts.quiet ? await startQuietUpstream({ root, workDir, intervalMs: opts.interval, log }) : null;
+  const vars = { CLIENT_TTL_S: String(opts.ttl), ...upstream?.vars };
   const start = () =>
     startWorker({
       root,
@@ -154,6 +170,19 @@ async function main() {
   log(`all connected; ${opts.settle} s of live ticks`);
   await sleep(opts.settle * 1000);
 
+  const headSeq = async () => {
+    const res = await getFrom(`${server.baseUrl}/health`, healthAddresses.take());
+    return JSON.parse(res.body).last_tick?.seq ?? null;
+  };
+  let quiet = null;
+  if (upstream) {
+    upstream.hold(true);
+    // Two polls: the last move is published, and the price then holds.
+    await sleep(2 * opts.interval + 500);
+    quiet = { headBefore: await headSeq() };
+    log(`market held at seq ${quiet.headBefore}`);
+  }
+
   log("restart: stopping wrangler dev (no close event reaches the objects), same persist folder");
   const stoppedAt = Date.now();
   await server.stop({ keepPersist: true });
@@ -183,6 +212,16 @@ async function main() {
     liveFromReady: summarize(since("liveAt")),
   };
   log(`every client live again ${phases.liveFromReady.max} ms after the server was ready (${failed.length} failed)`);
+  if (quiet) {
+    // Still held for two more polls: a session that sent something late would show here.
+    await sleep(2 * opts.interval);
+    quiet.headAfter = await headSeq();
+    const newestHeld = (c) => Math.max(0, ...c.current.prices.map((p) => p.seq));
+    quiet.behindHead = returning.filter((c) => newestHeld(c) < quiet.headBefore).length;
+    quiet.liveAfterRestart = returning.filter((c) => c.current.prices.some((p) => !p.replayed)).length;
+    upstream.hold(false);
+    log(`market moves again (head seq ${quiet.headAfter})`);
+  }
 
   await sleep(opts.after * 1000);
   const expected = await usdChanges(server.baseUrl, healthAddresses, startedAtS);
@@ -205,13 +244,14 @@ async function main() {
   for (const c of returning) c.current.ws?.close(1000, "drill done");
   await sleep(500);
   await server.stop();
+  await upstream?.stop();
   planner.cleanup();
   rmSync(workDir, { recursive: true, force: true });
 
   const ms = (s) => `${s.p50} / ${s.p99} / ${s.max}`;
   console.log(
     `\n## Restart drill (${new Date().toISOString()}, ${opts.clients} clients, ` +
-      `${storage.mode} storage, ${opts.interval} ms interval)\n`,
+      `${storage.mode} storage, ${opts.interval} ms interval${quiet ? ", quiet market" : ""})\n`,
   );
   console.log(
     "| clients | resume with | lost (no gap) | sent again | repeats not marked replayed | reported in gaps |",
@@ -224,6 +264,18 @@ async function main() {
     );
   }
   console.log(`| ${ghosts} | never come back (ghosts) | – | – | – | – |`);
+  if (quiet) {
+    const held =
+      quiet.headAfter === quiet.headBefore
+        ? "no tick in between, as intended"
+        : "a tick came in between: the quiet path was not tested";
+    console.log(
+      `\nQuiet market: head seq ${quiet.headBefore} before the stop, ${quiet.headAfter} once every client was ` +
+        `back (${held}). ` +
+        `Returning clients not holding that newest price after their replay: ${quiet.behindHead} (expected 0); ` +
+        `sent a price not marked replayed before the market moved again: ${quiet.liveAfterRestart} (expected 0).`,
+    );
+  }
   console.log("\n| reconnect storm (ms, p50 / p99 / max) | |");
   console.log("|---|---:|");
   console.log(`| server stopped → ready again | ${readyAt - stoppedAt} |`);
