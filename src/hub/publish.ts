@@ -1,4 +1,4 @@
-import { sourcesBehind, type Currency, type Tick } from "../protocol";
+import { sameSources, sourcesBehind, type Currency, type Tick } from "../protocol";
 import type { Quotes } from "../sources/types";
 
 /**
@@ -19,7 +19,7 @@ export function nextTick(
   const changed: Currency[] = [];
   for (const [currency, price] of Object.entries(fresh) as [Currency, number][]) {
     const same =
-      previous?.prices[currency] === price && sameList(sourcesBehind(previous, currency), freshFrom(currency));
+      previous?.prices[currency] === price && sameSources(sourcesBehind(previous, currency), freshFrom(currency));
     if (!same) changed.push(currency);
   }
   if (changed.length === 0) return null;
@@ -28,7 +28,7 @@ export function nextTick(
   for (const currency of Object.keys(prices) as Currency[]) {
     const from =
       fresh[currency] !== undefined ? freshFrom(currency) : previous ? sourcesBehind(previous, currency) : all;
-    if (!sameList(from, all)) currencySources[currency] = from;
+    if (!sameSources(from, all)) currencySources[currency] = from;
   }
   return {
     seq,
@@ -39,8 +39,6 @@ export function nextTick(
     ...(Object.keys(currencySources).length > 0 ? { currencySources } : {}),
   };
 }
-
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export const STALE_AFTER_INTERVALS = 3;
 

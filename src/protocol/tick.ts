@@ -38,6 +38,10 @@ export function sourcesBehind(tick: Pick<Tick, "sources" | "currencySources">, c
   return tick.currencySources?.[currency] ?? tick.sources;
 }
 
+/** Whether two sorted lists of sources name the same ones. */
+export const sameSources = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
 /**
  * What a message showing some currencies of a tick says about sources: `sources`, every source behind
  * one of their prices (sorted), and `bySource`, the currencies whose own sources are not all of those

@@ -1,4 +1,4 @@
-import { priceMessage, sourcesBehind, type Currency, type Tick } from "../protocol";
+import { priceMessage, sameSources, sourcesBehind, type Currency, type Tick } from "../protocol";
 
 /**
  * Price frames as sent, per tick and currencies. An isolate hosts many sessions, and each sends the
@@ -22,10 +22,5 @@ export function priceText(tick: Tick, currencies: readonly Currency[], replayed:
 
 /** Whether two ticks make the same frame for these currencies: same prices, from the same sources. */
 function sameFrame(a: Tick, b: Tick, currencies: readonly Currency[]): boolean {
-  return currencies.every((c) => {
-    if (a.prices[c] !== b.prices[c]) return false;
-    const from = sourcesBehind(a, c);
-    const other = sourcesBehind(b, c);
-    return from.length === other.length && from.every((s, i) => s === other[i]);
-  });
+  return currencies.every((c) => a.prices[c] === b.prices[c] && sameSources(sourcesBehind(a, c), sourcesBehind(b, c)));
 }
