@@ -156,10 +156,6 @@ function readOnlyGit(args) {
 }
 
 /**
- * One scenario: a fresh server, N clients, `ticks` live ticks measured, then everything closed.
- * `start` returns a server handle (see lib/servers.mjs).
- */
-/**
  * What startWorker needs to start the feed ("worker"), the floor ("floor", bench/floor) or the resuming
  * floor (the floor with FLOOR_RESUME=1), and the vars that make it so.
  */
@@ -180,6 +176,7 @@ async function runScenario(args) {
 }
 
 /**
+ * One scenario: a fresh server, N clients, `ticks` live ticks measured, then everything closed.
  * `storage` (Worker only): the planner's decision, see lib/storage.mjs. `substituteFor`: the
  * requested size this one stands in for (it did not fit the open-file limit).
  */
@@ -211,6 +208,7 @@ async function runScenarioOnce({
   if (substituteFor) result.substituteFor = [substituteFor];
   let server = null;
   let fleet = null;
+  const worker = kind === "baseline" ? null : workerKind(kind, ctx);
   try {
     server =
       kind === "baseline"
@@ -223,12 +221,12 @@ async function runScenarioOnce({
             log,
           })
         : await startWorker({
-            ...workerKind(kind, ctx).server,
+            ...worker.server,
             root,
             workDir: ctx.workDir,
             persistRoot: storage.persistRoot,
             label,
-            vars: { ...vars, ...workerKind(kind, ctx).vars },
+            vars: { ...vars, ...worker.vars },
             intervalMs: opts.intervalMs,
             logLevel: opts.logLevel,
             via: opts.via,
@@ -469,17 +467,18 @@ async function runStormScenario({ kind, n, storage, round, opts, ctx }) {
     storage: storage.mode,
     storageRequested: storage.requested,
   };
+  const worker = workerKind(kind, ctx);
   try {
     result.storm = await measureStorm({
       start: ({ keepPersist }) =>
         startWorker({
-          ...workerKind(kind, ctx).server,
+          ...worker.server,
           root,
           workDir: ctx.workDir,
           persistRoot: storage.persistRoot,
           label,
           // Sessions offline through the restart must outlive it (the drill's setting).
-          vars: { CLIENT_TTL_S: "20", ...workerKind(kind, ctx).vars },
+          vars: { CLIENT_TTL_S: "20", ...worker.vars },
           intervalMs: opts.stormIntervalMs,
           logLevel: opts.logLevel,
           via: opts.via,

@@ -2,7 +2,8 @@
 // sources, its price moved by the drill once per poll interval, or held still. A restart in a held
 // market publishes no tick, so a client that resumes with last_seq is at the head when it comes back.
 import path from "node:path";
-import { freePort, killGroup, sleep, spawnGroup } from "./procs.mjs";
+import { freePort, killGroup, spawnGroup } from "./procs.mjs";
+import { waitForHealth } from "./servers.mjs";
 
 const SOURCES = ["coinbase", "kraken", "bitstamp"];
 const START_USD = 65_000;
@@ -18,15 +19,11 @@ export async function startQuietUpstream({ root, workDir, intervalMs, log }) {
     [path.join(root, "scripts", "fake-upstream.ts"), "--port", String(port), "--price", String(START_USD)],
     { cwd: root, env: process.env, logFile },
   );
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/__control`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the fake upstream did not start; see ${logFile}`);
-    await sleep(100);
+  try {
+    await waitForHealth(base, proc, 15_000, "the fake upstream");
+  } catch (error) {
+    await killGroup(proc.pid);
+    throw error;
   }
   log(`quiet market: fake upstream on :${port}, moved every ${intervalMs} ms until held`);
 

@@ -95,7 +95,8 @@ function tail(file, lines = 25) {
   }
 }
 
-async function waitForHealth(baseUrl, proc, timeoutMs, label) {
+/** Waits until `baseUrl` answers `/health` (any status); throws with its log's tail if it exits first. */
+export async function waitForHealth(baseUrl, proc, timeoutMs, label) {
   const deadline = Date.now() + timeoutMs;
   let exited = null;
   proc.exited.then((e) => (exited = e));
